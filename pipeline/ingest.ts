@@ -1,0 +1,70 @@
+import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { counts, log, progressBar, table } from '../src/cli/report.js';
+import { ingest, type IngestSummary } from '../src/ingest/ingest.js';
+
+export const DEFAULT_DB = 'out/linkbert.duckdb';
+
+export function printIngest(s: IngestSummary): void {
+  console.log(`ingest: ${s.dump} → ${s.db}${s.already_done ? ' (already complete; nothing read)' : ''}`);
+  console.log(
+    table([
+      ['pages read', s.pages],
+      ['  by namespace', counts(s.namespaces)],
+      ['articles', s.articles],
+      ['  disambiguation', s.disambiguations],
+      ['redirects', s.redirects],
+      ['links', s.links],
+      ['  placed in text', s.links_in_text],
+      ['  elsewhere', counts(s.links_elsewhere)],
+      ['skipped pages', s.skipped],
+      ['  reasons', counts(s.skipped_reasons)],
+      ['wikitext', `${s.wikitext_mb.toFixed(2)} MB`],
+      ['time', `${s.seconds}s with ${s.workers} workers${s.decompressor ? `, ${s.decompressor}` : ''}${s.multistream_index ? ', through the multistream index' : ''}${s.resumed_at !== null ? `, resumed at page ${s.resumed_at}` : ''}`],
+    ]),
+  );
+}
+
+export const command: Command = {
+  name: 'ingest',
+  summary: 'stream a MediaWiki XML dump into DuckDB: pages, clean article text, redirects, links',
+  usage: 'linkbert ingest --dump FILE [--db FILE] [--index FILE] [--workers N] [--force] [--json]',
+  flags: [
+    { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz' },
+    { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file to write' },
+    { name: 'index', type: 'string', placeholder: 'FILE', help: 'multistream index (default: the …-index.txt.bz2 beside the dump)' },
+    { name: 'no-index', type: 'boolean', help: 'read a multistream dump whole, ignoring its index' },
+    { name: 'workers', type: 'number', help: 'article-parsing worker threads (default: number of cores)' },
+    { name: 'force', type: 'boolean', help: 'replace what the DB holds, even from another dump' },
+    { name: 'batch-pages', type: 'number', default: 5000, help: 'pages per committed batch (the unit a killed run loses)' },
+    JSON_FLAG,
+  ],
+  async run({ flags }) {
+    if (!flags.dump) throw new Error('--dump FILE is required');
+    const bar = progressBar('ingest');
+    try {
+      const s = await ingest({
+        dump: flags.dump as string,
+        db: flags.db as string,
+        index: flags['no-index'] ? null : (flags.index as string | undefined),
+        workers: flags.workers as number | undefined,
+        force: Boolean(flags.force),
+        batchPages: flags['batch-pages'] as number,
+        onProgress: (p) => bar.update({ done: p.pages, unit: 'pages', seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
+        log,
+      });
+      bar.end();
+      if (flags.json) console.log(JSON.stringify(s));
+      else printIngest(s);
+      return 0;
+    } catch (e) {
+      bar.end();
+      const s = (e as { summary?: IngestSummary }).summary;
+      if (s) {
+        if (flags.json) console.log(JSON.stringify({ ...s, error: (e as Error).message }));
+        else printIngest(s);
+        log('pages read before the error are kept; rerun the same command to resume after them');
+      }
+      throw e;
+    }
+  },
+};

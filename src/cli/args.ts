@@ -1,0 +1,62 @@
+/** Flag parsing and help text for the stage commands, from one declaration per flag. */
+import { parseArgs } from 'node:util';
+
+export interface Flag {
+  name: string;
+  type: 'string' | 'boolean' | 'number';
+  help: string;
+  default?: string | number | boolean;
+  placeholder?: string;
+  multiple?: boolean;
+}
+
+export interface Command {
+  name: string;
+  summary: string;
+  usage: string;
+  flags: Flag[];
+  /** positional arguments allowed */
+  positionals?: boolean;
+  run(args: ParsedArgs): Promise<number>;
+}
+
+export type ParsedArgs = { flags: Record<string, string | number | boolean | string[] | undefined>; positionals: string[] };
+
+export class UsageError extends Error {}
+
+export const JSON_FLAG: Flag = { name: 'json', type: 'boolean', help: 'print the summary as one JSON object on stdout (logs go to stderr)' };
+
+export function parse(cmd: Command, argv: string[]): ParsedArgs {
+  const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
+  for (const f of cmd.flags) options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', multiple: Boolean(f.multiple) };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  if (parsed.positionals.length && !cmd.positionals) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
+  const flags: ParsedArgs['flags'] = { help: parsed.values.help as boolean | undefined };
+  for (const f of cmd.flags) {
+    const v = parsed.values[f.name] as string | boolean | string[] | undefined;
+    if (f.type === 'number' && typeof v === 'string') {
+      const n = Number(v);
+      if (!Number.isFinite(n)) throw new UsageError(`--${f.name} needs a number, got '${v}'`);
+      flags[f.name] = n;
+    } else flags[f.name] = v ?? f.default;
+  }
+  return { flags, positionals: parsed.positionals };
+}
+
+export function helpText(cmd: Command): string {
+  const lines = [`linkbert ${cmd.name} — ${cmd.summary}`, '', `usage: ${cmd.usage}`, '', 'flags:'];
+  const rows = cmd.flags.map((f) => {
+    const left = `--${f.name}${f.type === 'boolean' ? '' : ` ${f.placeholder ?? (f.type === 'number' ? 'N' : 'VALUE')}`}`;
+    const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${f.default})` : '';
+    return [left, f.help + def];
+  });
+  rows.push(['--help', 'show this help']);
+  const w = Math.max(...rows.map((r) => r[0]!.length));
+  for (const [l, r] of rows) lines.push(`  ${l!.padEnd(w)}  ${r}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,54 @@
+/** Progress on a terminal, and the end-of-stage summary as text or JSON. */
+
+const isTTY = () => Boolean(process.stderr.isTTY) && !process.env.CI;
+
+function duration(s: number): string {
+  if (!Number.isFinite(s) || s < 0) return '?';
+  if (s < 60) return `${Math.round(s)}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(Math.round(s % 60)).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export interface Progress {
+  update(p: { done: number; unit: string; seconds: number; bytesRead?: number; totalBytes?: number; extra?: string }): void;
+  end(): void;
+}
+
+/** A one-line progress bar on stderr: count, rate, MB/s and ETA (from bytes read of the input). */
+export function progressBar(label: string): Progress {
+  if (!isTTY()) return { update() {}, end() {} };
+  let shown = false;
+  return {
+    update({ done, unit, seconds, bytesRead, totalBytes, extra }) {
+      const rate = seconds > 0 ? done / seconds : 0;
+      const parts = [`${label}`, `${done.toLocaleString('en')} ${unit}`, `${rate.toFixed(0)} ${unit}/s`];
+      if (bytesRead !== undefined && totalBytes) {
+        const frac = Math.min(1, bytesRead / totalBytes);
+        const width = 20;
+        const fill = Math.round(frac * width);
+        parts.unshift(`[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%`);
+        parts.push(`${(bytesRead / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s`);
+        parts.push(`ETA ${frac > 0 ? duration((seconds * (1 - frac)) / frac) : '?'}`);
+      }
+      if (extra) parts.push(extra);
+      process.stderr.write(`\r\x1b[2K${parts.join('  ')}`);
+      shown = true;
+    },
+    end() {
+      if (shown) process.stderr.write('\r\x1b[2K');
+    },
+  };
+}
+
+export const log = (line: string) => process.stderr.write(`${line}\n`);
+
+/** Aligned "key  value" lines. */
+export function table(rows: [string, string | number][]): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${typeof v === 'number' ? v.toLocaleString('en') : v}`).join('\n');
+}
+
+export function counts(o: Record<string, number>): string {
+  const e = Object.entries(o);
+  return e.length ? e.map(([k, v]) => `${k}: ${v.toLocaleString('en')}`).join(', ') : 'none';
+}

@@ -1,0 +1,151 @@
+/**
+ * Streaming parse of a MediaWiki XML export (schemas 0.3–0.11) with saxes: siteinfo, then one
+ * DumpPage per <page>. Push-based: write() decoded text, take() the pages completed so far.
+ * Memory is bounded by one page's text plus the pages not yet taken.
+ */
+import { SaxesParser, type SaxesTagPlain } from 'saxes';
+import { defaultSiteInfo, type CaseSetting, type Namespace, type SiteInfo } from './siteinfo.js';
+
+export interface DumpPage {
+  seq: number; // position among all <page> elements of the dump, 0-based
+  title: string | null;
+  ns: number | null; // null when the page had no <ns> (old schemas, damaged pages)
+  id: number | null;
+  redirect: string | null; // <redirect title="…"/>
+  revId: number | null;
+  timestamp: string | null;
+  text: string | null; // null when the page had no <text> or it was marked deleted
+  line: number; // line of the <page> tag in the decompressed XML
+}
+
+export class DumpSyntaxError extends Error {}
+
+const SITE_FIELDS = new Set(['sitename', 'dbname', 'base', 'generator', 'case']);
+
+export class PageReader {
+  private readonly parser: SaxesParser;
+  private readonly stack: string[] = [];
+  private pages: DumpPage[] = [];
+  private page: DumpPage | null = null;
+  private buf: string[] | null = null;
+  private textDeleted = false;
+  private site: SiteInfo | null = null;
+  private siteDone = false;
+  private nsAttrs: { key: number; case: CaseSetting } | null = null;
+  private error: Error | null = null;
+  seq: number;
+
+  constructor(
+    private readonly fileName: string,
+    firstSeq = 0,
+  ) {
+    this.seq = firstSeq;
+    this.parser = new SaxesParser({ position: true });
+    this.parser.on('opentag', (t) => this.open(t));
+    this.parser.on('closetag', (t) => this.close(t.name));
+    this.parser.on('text', (s) => this.buf?.push(s));
+    this.parser.on('error', (e) => {
+      this.error ??= new DumpSyntaxError(`${this.fileName}: malformed XML at line ${this.parser.line}, column ${this.parser.column}: ${e.message.replace(/^(?:.*?:)?\d+:\d+: /, '')}`);
+    });
+  }
+
+  get line(): number {
+    return this.parser.line;
+  }
+
+  /** siteinfo once it has been read (or English defaults if the first page came without one) */
+  get siteinfo(): SiteInfo | null {
+    return this.siteDone ? this.site : null;
+  }
+
+  write(chunk: string): void {
+    this.parser.write(chunk);
+    if (this.error) throw this.error;
+  }
+
+  end(): void {
+    this.parser.close();
+    if (this.error) throw this.error;
+    if (this.page) throw new DumpSyntaxError(`${this.fileName}: dump ends inside a <page> (line ${this.page.line})`);
+  }
+
+  /** Pages completed since the last take(). */
+  take(): DumpPage[] {
+    const out = this.pages;
+    this.pages = [];
+    return out;
+  }
+
+  private open(t: SaxesTagPlain): void {
+    const name = t.name;
+    const parent = this.stack[this.stack.length - 1];
+    this.stack.push(name);
+    if (name === 'siteinfo') {
+      this.site = { ...defaultSiteInfo(), namespaces: [], fromDump: true };
+    } else if (this.site && !this.siteDone && parent === 'siteinfo' && SITE_FIELDS.has(name)) {
+      this.buf = [];
+    } else if (name === 'namespace' && this.site && !this.siteDone) {
+      this.nsAttrs = { key: Number(t.attributes.key), case: (t.attributes.case as CaseSetting) || this.site.case };
+      this.buf = [];
+    } else if (name === 'page') {
+      if (!this.siteDone) this.finishSite();
+      this.page = { seq: this.seq++, title: null, ns: null, id: null, redirect: null, revId: null, timestamp: null, text: null, line: this.parser.line };
+    } else if (this.page) {
+      if (name === 'redirect' && parent === 'page') this.page.redirect = t.attributes.title ?? '';
+      else if (name === 'text' && parent === 'revision') {
+        this.textDeleted = 'deleted' in t.attributes;
+        this.buf = [];
+      } else if (
+        (parent === 'page' && (name === 'title' || name === 'ns' || name === 'id')) ||
+        (parent === 'revision' && (name === 'id' || name === 'timestamp'))
+      ) {
+        this.buf = [];
+      }
+    }
+  }
+
+  private close(name: string): void {
+    this.stack.pop();
+    const parent = this.stack[this.stack.length - 1];
+    const value = this.buf?.join('') ?? '';
+    if (this.buf) this.buf = null;
+    if (name === 'siteinfo') return this.finishSite();
+    if (this.site && !this.siteDone) {
+      if (name === 'namespace' && this.nsAttrs) {
+        this.site.namespaces.push({ key: this.nsAttrs.key, name: value.trim(), case: this.nsAttrs.case } as Namespace);
+        this.nsAttrs = null;
+      } else if (parent === 'siteinfo' && SITE_FIELDS.has(name)) {
+        if (name === 'case') this.site.case = value.trim() as CaseSetting;
+        else (this.site as unknown as Record<string, string>)[name] = value.trim();
+      }
+      return;
+    }
+    const p = this.page;
+    if (!p) return;
+    if (name === 'page') {
+      this.pages.push(p);
+      this.page = null;
+    } else if (parent === 'page') {
+      if (name === 'title') p.title = value;
+      else if (name === 'ns') p.ns = toInt(value);
+      else if (name === 'id') p.id = toInt(value);
+    } else if (parent === 'revision') {
+      // Full-history dumps carry several revisions: the last one wins.
+      if (name === 'id') p.revId = toInt(value);
+      else if (name === 'timestamp') p.timestamp = value.trim() || null;
+      else if (name === 'text') p.text = this.textDeleted ? null : value;
+    }
+  }
+
+  private finishSite(): void {
+    if (this.siteDone) return;
+    const site = this.site && this.site.namespaces.length ? this.site : this.site ? { ...defaultSiteInfo(), ...this.site, namespaces: defaultSiteInfo().namespaces } : defaultSiteInfo();
+    this.site = site;
+    this.siteDone = true;
+  }
+}
+
+function toInt(s: string): number | null {
+  const n = Number.parseInt(s.trim(), 10);
+  return Number.isFinite(n) ? n : null;
+}

@@ -1,0 +1,132 @@
+/**
+ * Rows of the ingest tables, and the batch writer that puts them in through DuckDB Appenders.
+ * A batch is one transaction together with the run's checkpoint (next_seq): a killed run loses at
+ * most the batch in progress and resumes exactly after the last committed page.
+ */
+import { DuckDBTimestampValue, INTEGER, LIST, type DuckDBAppender } from '@duckdb/node-api';
+import type { Db } from '../db/duckdb.js';
+import type { LinkOrigin } from '../wiki/wikilinks.js';
+
+export type PageKind = 'article' | 'redirect' | 'other';
+
+export interface PageRow { seq: number; page_id: number | null; ns: number; title: string; rev_id: number | null; timestamp: string | null; kind: PageKind; text_bytes: number | null }
+export interface ArticleRow { seq: number; title: string; disambiguation: boolean; text: string; sent_start: number[]; sent_len: number[]; para_first: number[] }
+export interface RedirectRow { seq: number; ns: number; title: string; target: string; fragment: string | null; source: 'element' | 'text' }
+export interface LinkRow { src: number; idx: number; target: string; fragment: string | null; anchor: string; offset: number | null; origin: LinkOrigin }
+export interface SkippedRow { seq: number; page_id: number | null; ns: number | null; title: string | null; reason: string; line: number }
+
+/** Everything ingest writes for one page. */
+export interface PageRows { seq: number; page?: PageRow; article?: ArticleRow; redirect?: RedirectRow; links?: LinkRow[]; skipped?: SkippedRow; wikitextBytes: number }
+
+const INT_LIST = LIST(INTEGER);
+
+function int(a: DuckDBAppender, v: number | null): void {
+  if (v === null) a.appendNull();
+  else a.appendInteger(v);
+}
+function big(a: DuckDBAppender, v: number | null): void {
+  if (v === null) a.appendNull();
+  else a.appendBigInt(BigInt(v));
+}
+function str(a: DuckDBAppender, v: string | null): void {
+  if (v === null) a.appendNull();
+  else a.appendVarchar(v);
+}
+
+export class BatchWriter {
+  private batch: PageRows[] = [];
+  private bytes = 0;
+  committedSeq: number;
+
+  constructor(private readonly db: Db, nextSeq: number, private readonly maxPages = 5000, private readonly maxBytes = 64 << 20) {
+    this.committedSeq = nextSeq;
+  }
+
+  /** Adds one page's rows (in seq order); commits when the batch is full. */
+  async add(r: PageRows): Promise<void> {
+    this.batch.push(r);
+    this.bytes += r.wikitextBytes;
+    if (this.batch.length >= this.maxPages || this.bytes >= this.maxBytes) await this.commit();
+  }
+
+  async commit(): Promise<void> {
+    if (!this.batch.length) return;
+    const batch = this.batch;
+    this.batch = [];
+    this.bytes = 0;
+    const nextSeq = batch[batch.length - 1]!.seq + 1;
+    const { conn } = this.db;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      const pages = await conn.createAppender('pages');
+      const articles = await conn.createAppender('articles');
+      const redirects = await conn.createAppender('redirects');
+      const links = await conn.createAppender('links');
+      const skipped = await conn.createAppender('skipped');
+      for (const r of batch) {
+        if (r.page) {
+          const p = r.page;
+          pages.appendInteger(p.seq);
+          big(pages, p.page_id);
+          pages.appendInteger(p.ns);
+          pages.appendVarchar(p.title);
+          big(pages, p.rev_id);
+          const ms = p.timestamp ? Date.parse(p.timestamp) : NaN;
+          if (Number.isNaN(ms)) pages.appendNull();
+          else pages.appendTimestamp(new DuckDBTimestampValue(BigInt(ms) * 1000n));
+          pages.appendVarchar(p.kind);
+          int(pages, p.text_bytes);
+          pages.endRow();
+        }
+        if (r.article) {
+          const a = r.article;
+          articles.appendInteger(a.seq);
+          articles.appendVarchar(a.title);
+          articles.appendBoolean(a.disambiguation);
+          articles.appendVarchar(a.text);
+          articles.appendList(a.sent_start, INT_LIST);
+          articles.appendList(a.sent_len, INT_LIST);
+          articles.appendList(a.para_first, INT_LIST);
+          articles.endRow();
+        }
+        if (r.redirect) {
+          const d = r.redirect;
+          redirects.appendInteger(d.seq);
+          redirects.appendInteger(d.ns);
+          redirects.appendVarchar(d.title);
+          redirects.appendVarchar(d.target);
+          str(redirects, d.fragment);
+          redirects.appendVarchar(d.source);
+          redirects.endRow();
+        }
+        for (const l of r.links ?? []) {
+          links.appendInteger(l.src);
+          links.appendInteger(l.idx);
+          links.appendVarchar(l.target);
+          str(links, l.fragment);
+          links.appendVarchar(l.anchor);
+          int(links, l.offset);
+          links.appendVarchar(l.origin);
+          links.endRow();
+        }
+        if (r.skipped) {
+          const s = r.skipped;
+          skipped.appendInteger(s.seq);
+          big(skipped, s.page_id);
+          int(skipped, s.ns);
+          str(skipped, s.title);
+          skipped.appendVarchar(s.reason);
+          skipped.appendInteger(s.line);
+          skipped.endRow();
+        }
+      }
+      for (const a of [pages, articles, redirects, links, skipped]) a.closeSync();
+      await conn.run(`UPDATE runs SET next_seq = ${nextSeq} WHERE stage = 'ingest'`);
+      await conn.run('COMMIT');
+    } catch (e) {
+      await conn.run('ROLLBACK').catch(() => {});
+      throw e;
+    }
+    this.committedSeq = nextSeq;
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * One article's wikitext → clean text (paragraphs of sentences) and its links, each placed at its
+ * character offset in that text when it has a place there.
+ *
+ * Layout of the stored text: sentences of a paragraph joined by ' ' (list items by '\n'),
+ * paragraphs by '\n\n'. Offsets and lengths count Unicode code points, as DuckDB's substr() and
+ * Python's str do, so `substr(text, offset + 1, length(anchor)) = anchor` holds in SQL.
+ */
+import wtf from 'wtf_wikipedia';
+import type { Titles } from './title.js';
+import { MARKER, scanLinks, type LinkOrigin } from './wikilinks.js';
+
+export interface CleanLink {
+  idx: number; // order of the link in the wikitext
+  target: string; // normalised title
+  fragment: string | null;
+  anchor: string;
+  offset: number | null; // code points into the clean text; null when the link is not in it
+  origin: LinkOrigin; // where the link stands in the wikitext
+}
+
+export interface CleanArticle {
+  text: string;
+  sentStart: number[];
+  sentLen: number[];
+  paraFirst: number[]; // index of each paragraph's first sentence
+  disambiguation: boolean;
+  links: CleanLink[];
+}
+
+// Sections whose text is apparatus, not prose: left out of the clean text (their links are kept).
+const APPARATUS = /^(see also|references|notes|external links|further reading|bibliography|sources|footnotes|citations|notes and references|references and notes|works cited|literatur|weblinks|einzelnachweise|siehe auch)$/i;
+
+interface WtfLink { page(): string; text(): string }
+interface WtfSentence { text(): string; links(): WtfLink[] }
+interface WtfParagraph { sentences(): WtfSentence[]; lists(): { lines(): WtfSentence[] }[] }
+
+function cpLength(s: string): number {
+  let n = s.length;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) n--;
+  }
+  return n;
+}
+
+class TextBuilder {
+  parts: string[] = [];
+  cp = 0;
+  sentStart: number[] = [];
+  sentLen: number[] = [];
+  paraFirst: number[] = [];
+  placed = new Map<number, { offset: number; anchor: string }>();
+  private inPara = false;
+
+  paragraph(sentences: WtfSentence[], sep: string): void {
+    this.inPara = false;
+    for (const s of sentences) {
+      const text = s.text().replace(/\s+/g, ' ').trim();
+      if (!text) continue;
+      if (this.sentStart.length) this.push(this.inPara ? sep : '\n\n');
+      if (!this.inPara) this.paraFirst.push(this.sentStart.length);
+      this.inPara = true;
+      const start = this.cp;
+      this.sentStart.push(start);
+      this.sentLen.push(cpLength(text));
+      this.push(text);
+      this.place(s.links(), text, start);
+    }
+  }
+
+  private push(s: string): void {
+    this.parts.push(s);
+    this.cp += cpLength(s);
+  }
+
+  /** Finds each numbered link's anchor in the sentence, left to right. */
+  private place(links: WtfLink[], text: string, start: number): void {
+    let cursor = 0;
+    for (const l of links) {
+      const n = MARKER.exec(l.page?.() ?? '');
+      if (!n) continue;
+      const idx = Number(n[1]);
+      const anchor = (l.text?.() ?? '').replace(/\s+/g, ' ').trim();
+      if (!anchor || this.placed.has(idx)) continue;
+      let at = text.indexOf(anchor, cursor);
+      if (at < 0) at = text.indexOf(anchor);
+      if (at < 0) continue;
+      this.placed.set(idx, { offset: start + cpLength(text.slice(0, at)), anchor });
+      cursor = at + anchor.length;
+    }
+  }
+}
+
+export function cleanArticle(title: string, wikitext: string, titles: Titles): CleanArticle {
+  const scan = scanLinks(wikitext, titles);
+  const doc = wtf(scan.rewritten, { title });
+  const b = new TextBuilder();
+  for (const section of doc.sections()) {
+    if (APPARATUS.test(section.title().trim())) continue;
+    for (const p of section.paragraphs() as unknown as WtfParagraph[]) {
+      b.paragraph(p.sentences(), ' ');
+      for (const list of p.lists()) b.paragraph(list.lines(), '\n');
+    }
+  }
+  const links: CleanLink[] = [];
+  scan.links.forEach((l, idx) => {
+    const norm = titles.normalize(l.target);
+    // `[[#Section]]` points into the page itself.
+    const target = norm.title || (norm.fragment ? titles.title(title) : '');
+    if (!target) return;
+    const placed = b.placed.get(idx);
+    links.push({
+      idx,
+      target,
+      fragment: norm.fragment,
+      anchor: placed?.anchor ?? l.anchor.replace(/\s+/g, ' ').trim(),
+      offset: placed?.offset ?? null,
+      origin: placed ? 'text' : l.origin,
+    });
+  });
+  return {
+    text: b.parts.join(''),
+    sentStart: b.sentStart,
+    sentLen: b.sentLen,
+    paraFirst: b.paraFirst,
+    disambiguation: doc.isDisambiguation(),
+    links,
+  };
+}
