@@ -19,6 +19,7 @@ export function printIngest(s: IngestSummary): void {
       ['skipped pages', s.skipped],
       ['  reasons', counts(s.skipped_reasons)],
       ['wikitext', `${s.wikitext_mb.toFixed(2)} MB`],
+      ['peak memory', `${s.peak_rss_mb} MB`],
       ['time', `${s.seconds}s with ${s.workers} workers${s.decompressor ? `, ${s.decompressor}` : ''}${s.multistream_index ? ', through the multistream index' : ''}${s.resumed_at !== null ? `, resumed at page ${s.resumed_at}` : ''}`],
     ]),
   );
@@ -36,6 +37,7 @@ export const command: Command = {
     { name: 'workers', type: 'number', help: 'article-parsing worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'replace what the DB holds, even from another dump' },
     { name: 'batch-pages', type: 'number', default: 5000, help: 'pages per committed batch (the unit a killed run loses)' },
+    { name: 'verbose', type: 'boolean', help: 'log each committed batch' },
     JSON_FLAG,
   ],
   async run({ flags }) {
@@ -49,6 +51,7 @@ export const command: Command = {
         workers: flags.workers as number | undefined,
         force: Boolean(flags.force),
         batchPages: flags['batch-pages'] as number,
+        verbose: Boolean(flags.verbose),
         onProgress: (p) => bar.update({ done: p.pages, unit: 'pages', seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
         log,
       });

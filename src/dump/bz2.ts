@@ -4,7 +4,7 @@
  * Never seek-bzip: it silently stops after the first stream of a multistream file.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import unbzip2 from 'unbzip2-stream';
 
 export type Bunzip = 'lbzip2' | 'bzip2' | 'js';
@@ -23,18 +23,52 @@ export function bunzipTool(): Bunzip {
   return (found = 'js');
 }
 
-export class DecompressError extends Error {}
+export class DecompressError extends Error {
+  override name = 'DecompressError';
+}
 
-/** Decompressed bytes of a bzip2 byte stream; throws DecompressError naming `label` on damage. */
-export async function* bunzip(input: Readable, label: string, tool: Bunzip = bunzipTool()): AsyncGenerator<Buffer> {
+/**
+ * Decompressed bytes of a bzip2 file (or byte range: `open` gives a fresh stream of it each call).
+ * Throws DecompressError naming `label` on damage, after yielding every byte that decodes before it.
+ */
+export async function* bunzip(open: () => Readable, label: string, tool: Bunzip = bunzipTool()): AsyncGenerator<Buffer> {
+  if (tool !== 'lbzip2') return yield* decode(open(), label, tool, 0);
   let out = 0;
+  try {
+    for await (const b of decode(open(), label, tool, 0)) {
+      out += b.length;
+      yield b;
+    }
+  } catch (e) {
+    if (!(e instanceof DecompressError) || !hasTool('bzip2')) throw e;
+    // lbzip2 decodes blocks in parallel and drops the good ones before a damaged block; bzip2 is
+    // sequential and delivers them, so let it go on from where lbzip2 stopped.
+    yield* decode(open(), label, 'bzip2', out);
+  }
+}
+
+function hasTool(tool: string): boolean {
+  return !spawnSync(tool, ['--help'], { stdio: 'ignore' }).error;
+}
+
+async function* decode(input: Readable, label: string, tool: Bunzip, skip: number): AsyncGenerator<Buffer> {
+  let out = 0;
+  const emit = (b: Buffer): Buffer | null => {
+    const from = Math.max(0, skip - out);
+    out += b.length;
+    return from >= b.length ? null : from ? b.subarray(from) : b;
+  };
   if (tool === 'js') {
-    const dec = input.pipe(unbzip2());
+    // unbzip2-stream is an old-style `through` stream: bridge it to an async-iterable one.
+    const dec = new PassThrough();
+    const through = input.pipe(unbzip2());
+    through.on('error', (e: Error) => dec.destroy(e));
     input.on('error', (e) => dec.destroy(e));
+    through.pipe(dec);
     try {
       for await (const b of dec as AsyncIterable<Buffer>) {
-        out += b.length;
-        yield b;
+        const x = emit(b);
+        if (x) yield x;
       }
     } catch (e) {
       throw new DecompressError(`${label}: bz2 data damaged after ${out} decompressed bytes (${(e as Error).message})`);
@@ -53,13 +87,14 @@ export async function* bunzip(input: Readable, label: string, tool: Bunzip = bun
   let done = false;
   try {
     for await (const b of child.stdout as AsyncIterable<Buffer>) {
-      out += b.length;
-      yield b;
+      const x = emit(b);
+      if (x) yield x;
     }
     const code = await exited;
     done = true;
     if (code !== 0) {
-      const msg = Buffer.concat(stderr).toString().trim().split('\n').filter((l) => l.trim()).slice(0, 3).join(' ');
+      const lines = Buffer.concat(stderr).toString().split('\n').map((l) => l.replace(/^\w+: (stdin: )?/, '').replace(/;$/, '').trim());
+      const msg = lines.filter((l) => l && !/^(perhaps|Input file|It is possible|You can use|data from|Inappropriate ioctl|\*Possible\*)/.test(l)).slice(0, 2).join('; ');
       throw new DecompressError(`${label}: bz2 data damaged after ${out} decompressed bytes (${tool}: ${msg || `exit code ${code}`})`);
     }
   } finally {

@@ -27,7 +27,7 @@ export function indexBeside(dump: string): string | null {
 
 export async function readIndex(file: string, tool?: Bunzip): Promise<StreamIndex> {
   const idx: StreamIndex = { file, offsets: [], firstSeq: [], firstId: [], pages: 0 };
-  const bytes = file.endsWith('.bz2') ? Readable.from(bunzip(createReadStream(file), file, tool)) : createReadStream(file);
+  const bytes = file.endsWith('.bz2') ? Readable.from(bunzip(() => createReadStream(file), file, tool)) : createReadStream(file);
   let lineNo = 0;
   for await (const line of createInterface({ input: bytes, crlfDelay: Infinity })) {
     lineNo++;
@@ -76,7 +76,7 @@ export async function* decodeRanges(dump: string, ranges: Range[], concurrency: 
   const decode = async (r: Range): Promise<Buffer> => {
     const parts: Buffer[] = [];
     const label = `${dump} (bytes ${r.start}–${r.end})`;
-    for await (const b of bunzip(createReadStream(dump, { start: r.start, end: r.end - 1 }), label, tool)) parts.push(b);
+    for await (const b of bunzip(() => createReadStream(dump, { start: r.start, end: r.end - 1 }), label, tool)) parts.push(b);
     return Buffer.concat(parts);
   };
   const inflight: Promise<Buffer>[] = [];

@@ -74,6 +74,6 @@ export async function openDump(file: string, opts: { index?: StreamIndex | null;
   }
   const tool = format === 'bz2' ? bunzipTool() : null;
   const bytes =
-    format === 'bz2' ? bunzip(counted(), file, tool!) : format === 'gzip' ? (counted().pipe(createGunzip()) as AsyncIterable<Buffer>) : (counted() as AsyncIterable<Buffer>);
+    format === 'bz2' ? bunzip(() => counted(), file, tool!) : format === 'gzip' ? (counted().pipe(createGunzip()) as AsyncIterable<Buffer>) : (counted() as AsyncIterable<Buffer>);
   return { file, format, decompressor: tool, totalBytes, bytesRead: () => read, firstSeq: 0, text: decodeText(bytes) };
 }

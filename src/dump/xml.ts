@@ -18,7 +18,9 @@ export interface DumpPage {
   line: number; // line of the <page> tag in the decompressed XML
 }
 
-export class DumpSyntaxError extends Error {}
+export class DumpSyntaxError extends Error {
+  override name = 'DumpSyntaxError';
+}
 
 const SITE_FIELDS = new Set(['sitename', 'dbname', 'base', 'generator', 'case']);
 
@@ -58,7 +60,9 @@ export class PageReader {
     return this.siteDone ? this.site : null;
   }
 
+  /** Throws at the first damage; pages completed before it can still be taken. */
   write(chunk: string): void {
+    if (this.error) throw this.error;
     this.parser.write(chunk);
     if (this.error) throw this.error;
   }
@@ -77,6 +81,7 @@ export class PageReader {
   }
 
   private open(t: SaxesTagPlain): void {
+    if (this.error) return; // nothing after the damage counts
     const name = t.name;
     const parent = this.stack[this.stack.length - 1];
     this.stack.push(name);
@@ -105,6 +110,7 @@ export class PageReader {
   }
 
   private close(name: string): void {
+    if (this.error) return;
     this.stack.pop();
     const parent = this.stack[this.stack.length - 1];
     const value = this.buf?.join('') ?? '';

@@ -28,6 +28,8 @@ export interface IngestOptions {
   /** replace what the DB holds even if it came from another dump */
   force?: boolean;
   batchPages?: number;
+  /** log each committed batch */
+  verbose?: boolean;
   onProgress?: (p: IngestProgress) => void;
   log?: (line: string) => void;
 }
@@ -61,6 +63,8 @@ export interface IngestSummary {
   resumed_at: number | null;
   already_done: boolean;
   wikitext_mb: number;
+  /** peak resident memory of this process, worker threads included */
+  peak_rss_mb: number;
   seconds: number;
 }
 
@@ -145,6 +149,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       workers,
       resumed_at: nextSeq > 0 ? nextSeq : null,
       wikitext_mb: run.wikitextBytes / 1e6,
+      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: secs(t0),
     });
     await db.conn.run(`UPDATE runs SET status = $status, error = $error, summary = $summary, siteinfo = $site, finished_at = now()::TIMESTAMP WHERE stage = 'ingest'`, {
@@ -184,18 +189,21 @@ class IngestRun {
     private readonly workers: number,
     private readonly opts: IngestOptions,
   ) {
-    this.writer = new BatchWriter(db, resumeAt, opts.batchPages);
-    this.maxBuffered = workers * 16;
+    this.writer = new BatchWriter(db, resumeAt, opts.batchPages, opts.verbose ? (n) => opts.log?.(`committed pages below ${n}`) : undefined);
+    this.maxBuffered = workers * 96; // > what the pool keeps in flight (workers × depth)
   }
 
   async read(): Promise<void> {
     const reader = new PageReader(this.source.file, this.source.firstSeq);
-    for await (const chunk of this.source.text) {
-      reader.write(chunk);
-      await this.handle(reader);
+    try {
+      for await (const chunk of this.source.text) {
+        reader.write(chunk);
+        await this.handle(reader);
+      }
+      reader.end();
+    } finally {
+      await this.handle(reader); // the pages completed before any damage
     }
-    reader.end();
-    await this.handle(reader);
   }
 
   private async handle(reader: PageReader): Promise<void> {
@@ -292,7 +300,7 @@ class IngestRun {
   }
 }
 
-async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'seconds'>): Promise<IngestSummary> {
+async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds'>): Promise<IngestSummary> {
   const q = <T>(sql: string) => rows<T>(db.conn, sql);
   const nsRows = await q<{ ns: string; n: number }>(`SELECT coalesce(ns::VARCHAR, 'unknown') AS ns, count(*)::INTEGER AS n FROM (SELECT ns FROM pages UNION ALL SELECT ns FROM skipped) GROUP BY 1 ORDER BY min(coalesce(ns, 1e9))`);
   const [c] = await q<Record<string, number>>(`SELECT

@@ -38,7 +38,13 @@ export class BatchWriter {
   private bytes = 0;
   committedSeq: number;
 
-  constructor(private readonly db: Db, nextSeq: number, private readonly maxPages = 5000, private readonly maxBytes = 64 << 20) {
+  constructor(
+    private readonly db: Db,
+    nextSeq: number,
+    private readonly maxPages = 5000,
+    private readonly onCommit?: (nextSeq: number) => void,
+    private readonly maxBytes = 16 << 20,
+  ) {
     this.committedSeq = nextSeq;
   }
 
@@ -128,5 +134,6 @@ export class BatchWriter {
       throw e;
     }
     this.committedSeq = nextSeq;
+    this.onCommit?.(nextSeq);
   }
 }

@@ -8,7 +8,7 @@
  */
 import wtf from 'wtf_wikipedia';
 import type { Titles } from './title.js';
-import { MARKER, scanLinks, type LinkOrigin } from './wikilinks.js';
+import { MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilinks.js';
 
 export interface CleanLink {
   idx: number; // order of the link in the wikitext
@@ -92,8 +92,8 @@ class TextBuilder {
   }
 }
 
-export function cleanArticle(title: string, wikitext: string, titles: Titles): CleanArticle {
-  const scan = scanLinks(wikitext, titles);
+export function cleanArticle(title: string, wikitext: string, titles: Titles, opts: ScanOptions = {}): CleanArticle {
+  const scan = scanLinks(wikitext, titles, opts);
   const doc = wtf(scan.rewritten, { title });
   const b = new TextBuilder();
   for (const section of doc.sections()) {

@@ -1,6 +1,7 @@
 /**
- * A fixed set of worker threads cleaning articles. p-queue bounds the work in flight to one
- * article per worker; callers keep their own backlog bounded (see ingest's ordered buffer).
+ * A fixed set of worker threads cleaning articles. p-queue bounds the articles in flight; each
+ * worker is sent several at once (`depth`), so it keeps parsing while the main thread is busy
+ * committing a batch or parsing XML, instead of idling until its one answer has been picked up.
  */
 import PQueue from 'p-queue';
 import type { Worker } from 'node:worker_threads';
@@ -11,63 +12,58 @@ import type { CleanArticle } from './clean.js';
 export interface CleanRequest { id: number; title: string; text: string }
 export type CleanResponse = { id: number; article: CleanArticle; error?: undefined } | { id: number; error: string; article?: undefined };
 
+interface Slot {
+  worker: Worker;
+  load: number;
+}
+
 export class CleanPool {
-  private readonly idle: Worker[] = [];
-  private readonly all: Worker[] = [];
-  private readonly waiting = new Map<number, (r: CleanResponse) => void>();
+  private readonly slots: Slot[] = [];
+  private readonly waiting = new Map<number, { resolve: (r: CleanResponse) => void; reject: (e: Error) => void }>();
   private readonly queue: PQueue;
   private nextId = 0;
   private failure: Error | null = null;
 
-  constructor(site: SiteInfo, readonly size: number) {
-    this.queue = new PQueue({ concurrency: size });
+  constructor(site: SiteInfo, readonly size: number, readonly depth = 32) {
+    this.queue = new PQueue({ concurrency: size * depth });
     for (let i = 0; i < size; i++) {
-      const w = projectWorker(new URL('./worker.ts', import.meta.url), { workerData: { site } });
-      w.on('message', (r: CleanResponse) => {
-        this.waiting.get(r.id)?.(r);
+      const worker = projectWorker(new URL('./worker.ts', import.meta.url), { workerData: { site } });
+      const slot = { worker, load: 0 };
+      worker.on('message', (r: CleanResponse) => {
+        slot.load--;
+        this.waiting.get(r.id)?.resolve(r);
         this.waiting.delete(r.id);
       });
-      w.on('error', (e) => this.fail(e));
-      w.on('exit', (code) => {
+      worker.on('error', (e) => this.fail(e));
+      worker.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`article worker exited with code ${code}`));
       });
-      this.all.push(w);
-      this.idle.push(w);
+      this.slots.push(slot);
     }
   }
 
-  /** Queued + running articles. */
-  get pending(): number {
-    return this.queue.size + this.queue.pending;
-  }
-
   clean(title: string, text: string): Promise<CleanResponse> {
-    return this.queue.add(async () => {
+    return this.queue.add(() => {
       if (this.failure) throw this.failure;
-      const w = this.idle.pop()!;
+      let slot = this.slots[0]!;
+      for (const s of this.slots) if (s.load < slot.load) slot = s;
+      slot.load++;
       const id = this.nextId++;
-      try {
-        return await new Promise<CleanResponse>((resolve, reject) => {
-          this.waiting.set(id, resolve);
-          this.rejecters.set(id, reject);
-          w.postMessage({ id, title, text } satisfies CleanRequest);
-        });
-      } finally {
-        this.rejecters.delete(id);
-        this.idle.push(w);
-      }
+      return new Promise<CleanResponse>((resolve, reject) => {
+        this.waiting.set(id, { resolve, reject });
+        slot.worker.postMessage({ id, title, text } satisfies CleanRequest);
+      });
     }) as Promise<CleanResponse>;
   }
 
-  private readonly rejecters = new Map<number, (e: Error) => void>();
-
   private fail(e: Error): void {
     this.failure ??= e;
-    for (const r of this.rejecters.values()) r(e);
+    for (const w of this.waiting.values()) w.reject(e);
+    this.waiting.clear();
   }
 
   async close(): Promise<void> {
     this.queue.clear();
-    await Promise.all(this.all.map((w) => w.terminate()));
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
   }
 }

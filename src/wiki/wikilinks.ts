@@ -41,28 +41,81 @@ function atLineStart(s: string, i: number): boolean {
   return true;
 }
 
-export function scanLinks(wikitext: string, titles: Titles): LinkScan {
+export interface ScanOptions {
+  /**
+   * Leave out of the rewritten text what never becomes prose (refs, tables, galleries, infoboxes,
+   * files, categories, comments), once its links are recorded: wtf then parses only what it must,
+   * and its clean text is the same (test/clean.test.ts checks this on real articles).
+   */
+  strip?: boolean;
+}
+
+// Contexts whose text never reaches wtf's sentences.
+const DROPPED: ReadonlySet<LinkOrigin> = new Set(['ref', 'gallery', 'table', 'infobox', 'caption']);
+
+export function scanLinks(wikitext: string, titles: Titles, opts: ScanOptions = {}): LinkScan {
   const links: WikiLink[] = [];
-  const rewritten = rewrite(wikitext, titles, links, []);
+  const rewritten = rewrite(wikitext, titles, links, [], opts.strip ?? true);
   return { rewritten, links };
 }
 
-function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin[]): string {
+/** The innermost context that is not a plain template; a template only when that is all there is. */
+function originOf(stack: LinkOrigin[]): LinkOrigin {
+  for (let k = stack.length - 1; k >= 0; k--) if (stack[k] !== 'template') return stack[k]!;
+  return stack.length ? 'template' : 'text';
+}
+
+function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin[], strip: boolean): string {
   const out: string[] = [];
   const re = new RegExp(SPECIAL.source, 'g');
-  let copied = 0;
+  const lower = s.toLowerCase();
+  let copied = 0; // s[copied, i) is still to be copied
+  let dropLevel = -1; // stack depth where the region being left out began; -1: none
+  let dropFrom = 0;
+  const base = stack.length;
+  // Where a region is left out: refs become a space, as wtf renders them; a region that filled
+  // its line takes the line break with it, so paragraphs join as they would around it.
+  const resume = (to: number, origin: LinkOrigin | 'other', from: number): number => {
+    if (origin === 'ref') out.push(' ');
+    else if (s[to] === '\n' && (from === 0 || s[from - 1] === '\n')) return to + 1;
+    return to;
+  };
+  const cut = (from: number, to: number, origin: LinkOrigin | 'other') => {
+    // leave s[from, to) out of the output
+    if (!strip || dropLevel >= 0) return;
+    out.push(s.slice(copied, from));
+    copied = resume(to, origin, from);
+  };
+  const push = (o: LinkOrigin, at: number) => {
+    if (strip && dropLevel < 0 && DROPPED.has(o)) {
+      out.push(s.slice(copied, at));
+      dropLevel = stack.length;
+      dropFrom = at;
+    }
+    stack.push(o);
+  };
+  const pop = (end: number) => {
+    if (stack.length <= base) return;
+    const o = stack.pop()!;
+    if (dropLevel >= 0 && stack.length <= dropLevel) {
+      dropLevel = -1;
+      copied = resume(end, o, dropFrom);
+    }
+  };
   let i = 0;
-  const top = (): LinkOrigin => stack[stack.length - 1] ?? 'text';
   while (i < s.length) {
     re.lastIndex = i;
     const m = re.exec(s);
     if (!m) break;
     i = m.index;
     const tok = m[0];
+    const top = stack.length > base ? stack[stack.length - 1] : undefined;
     if (tok === '<') {
       if (s.startsWith('<!--', i)) {
         const end = s.indexOf('-->', i + 4);
-        i = end < 0 ? s.length : end + 3;
+        const to = end < 0 ? s.length : end + 3;
+        cut(i, to, 'other');
+        i = to;
         continue;
       }
       const t = TAG.exec(s.slice(i, i + 200));
@@ -72,44 +125,61 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
       }
       const [whole, closing, rawName, selfClosing] = t;
       const name = rawName!.toLowerCase();
+      const after = i + whole.length;
       if (!closing && !selfClosing && OPAQUE.has(name)) {
-        const end = s.toLowerCase().indexOf(`</${name}`, i + whole.length);
+        const end = lower.indexOf(`</${name}`, after);
         i = end < 0 ? s.length : end;
         continue;
       }
-      if ((name === 'ref' || name === 'gallery') && !selfClosing) {
-        if (!closing) stack.push(name === 'ref' ? 'ref' : 'gallery');
-        else if (top() === name) stack.pop();
+      if (name === 'ref' || name === 'gallery') {
+        const origin: LinkOrigin = name;
+        if (closing) {
+          if (top === origin) pop(after);
+        } else if (selfClosing || lower.indexOf(`</${name}`, after) < 0) {
+          if (name === 'ref') cut(i, after, 'ref'); // <ref name="x"/>, or a ref never closed
+        } else push(origin, i);
       }
-      i += whole.length;
+      i = after;
     } else if (tok === '{{') {
+      if (s.indexOf('}}', i + 2) < 0) {
+        i += 2;
+        continue;
+      }
       const name = /^\{\{\s*([^|}]*)/.exec(s.slice(i, i + 100))?.[1] ?? '';
-      stack.push(top() === 'infobox' || /^infobox/i.test(name) ? 'infobox' : 'template');
+      push(top === 'infobox' || /^infobox/i.test(name) ? 'infobox' : 'template', i);
       i += 2;
     } else if (tok === '}}') {
-      const t = top();
-      if (t === 'template' || t === 'infobox') stack.pop();
+      if (top === 'template' || top === 'infobox') pop(i + 2);
       i += 2;
     } else if (tok === '{|') {
-      if (atLineStart(s, i)) stack.push('table');
-      i += 2;
+      if (atLineStart(s, i) && s.indexOf('|}', i + 2) >= 0) {
+        push('table', i);
+        i += 2;
+      } else i++; // as in `{{{|…`: the brace may open a template
     } else if (tok === '|}') {
-      if (atLineStart(s, i) && top() === 'table') stack.pop();
-      i += 2;
+      if (top === 'table' && atLineStart(s, i)) {
+        pop(i + 2);
+        i += 2;
+      } else i++; // as in `{{hlist |}}`: the brace may close a template
     } else {
-      const r = link(s, i, titles, links, stack);
-      if (r) {
+      const r = link(s, i, titles, links, stack, strip);
+      if (!r) {
+        i += 2;
+        continue;
+      }
+      if (dropLevel < 0) {
         out.push(s.slice(copied, i), r.text);
-        i = copied = r.end;
-      } else i += 2;
+        copied = r.text || !strip ? r.end : resume(r.end, 'other', i);
+      }
+      i = r.end;
     }
   }
-  out.push(s.slice(copied));
+  if (dropLevel < 0) out.push(s.slice(copied));
   return out.join('');
 }
 
 /** A `[[…]]` at i: its rewritten text and where it ends, or null when it is no link. */
-function link(s: string, i: number, titles: Titles, links: WikiLink[], stack: LinkOrigin[]): { text: string; end: number } | null {
+function link(s: string, i: number, titles: Titles, links: WikiLink[], stack: LinkOrigin[], strip: boolean): { text: string; end: number } | null {
   const bar = s.indexOf('|', i + 2);
   const close = s.indexOf(']]', i + 2);
   if (close < 0) return null;
@@ -126,11 +196,11 @@ function link(s: string, i: number, titles: Titles, links: WikiLink[], stack: Li
     const end = matchingClose(s, i);
     if (end < 0) return null;
     stack.push('caption');
-    const inner = rewrite(s.slice(i + 2, end), titles, links, stack);
+    const inner = rewrite(s.slice(i + 2, end), titles, links, stack, strip);
     stack.pop();
-    return { text: `[[${inner}]]`, end: end + 2 };
+    return { text: strip ? '' : `[[${inner}]]`, end: end + 2 };
   }
-  if (ns && ns.key === 14 && !colonLead) return null; // category membership, not a link
+  if (ns && ns.key === 14 && !colonLead) return strip ? { text: '', end: close + 2 } : null; // category membership, not a link
   if (!ns && prefix && INTERWIKI.test(prefix)) return null;
   const inner = s.slice(i + 2, close);
   if (inner.includes('[[')) return null;
@@ -139,7 +209,7 @@ function link(s: string, i: number, titles: Titles, links: WikiLink[], stack: Li
   if (bar >= 0 && bar < close && !anchor.trim()) anchor = pipeTrick(body);
   const trail = TRAIL.exec(s.slice(close + 2, close + 40))?.[0] ?? '';
   const n = links.length;
-  links.push({ target, anchor: anchor + trail, origin: stack[stack.length - 1] ?? 'text' });
+  links.push({ target, anchor: anchor + trail, origin: originOf(stack) });
   return { text: `[[Lk${n}|${anchor}]]`, end: close + 2 };
 }
 

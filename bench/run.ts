@@ -1,0 +1,95 @@
+/**
+ * `npm run bench`: ingest of a realistic 6000-page dump (../shared/tools/make-bench-dump) beside a
+ * baseline measured in the same run: the bare wtf_wikipedia parse of the same articles with the same
+ * worker count. The target is ingest ≤ 1.0× the baseline's time, peak RSS < 1 GB.
+ *
+ * Flags: --pages N (default 6000), --workers N (default: cores).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { PageReader, type DumpPage } from '../src/dump/xml.ts';
+import { redirectTarget } from '../src/wiki/redirect.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({ options: { pages: { type: 'string', default: '6000' }, workers: { type: 'string' } } });
+const pages = Number(values.pages);
+const workers = Number(values.workers ?? availableParallelism());
+const tool = join(ROOT, '../shared/tools/make-bench-dump');
+if (!existsSync(tool)) {
+  console.error(`bench: ${tool} is absent (it lives in ../shared); nothing to measure`);
+  process.exit(1);
+}
+const dataDir = join(ROOT, 'bench/data');
+mkdirSync(dataDir, { recursive: true });
+const dump = join(dataDir, `bench-${pages}.xml.bz2`);
+if (!existsSync(dump)) {
+  console.error(`making ${dump} …`);
+  const r = spawnSync('python3', [tool, '--pages', String(pages), '--out', dump], { stdio: 'inherit' });
+  if (r.status !== 0) process.exit(1);
+}
+
+/** Articles of the dump (ns 0, not redirects), as ingest sends them to its workers. */
+function articles(): DumpPage[] {
+  const xml = spawnSync('bzip2', ['-dc', dump], { maxBuffer: 2 ** 31 }).stdout.toString('utf8');
+  const reader = new PageReader(dump);
+  reader.write(xml);
+  reader.end();
+  return reader.take().filter((p) => p.ns === 0 && p.redirect === null && p.text !== null && redirectTarget(p.text) === null);
+}
+
+/** Baseline: wtf_wikipedia alone (sentences + links, as a user of it would), `workers` threads. */
+async function bareWtf(pages: DumpPage[]): Promise<number> {
+  const code = `
+    const { parentPort } = require('node:worker_threads');
+    const m = require(${JSON.stringify(join(ROOT, 'node_modules/wtf_wikipedia'))});
+    const wtf = m.default ?? m;
+    parentPort.on('message', (texts) => {
+      let n = 0;
+      for (const t of texts) { const d = wtf(t); n += d.sentences().length + d.links().length; }
+      parentPort.postMessage(n);
+    });`;
+  const texts = pages.map((p) => p.text!);
+  const t0 = performance.now();
+  await Promise.all(
+    Array.from({ length: workers }, (_, w) => {
+      const worker = new Worker(code, { eval: true });
+      return new Promise<void>((resolve) => {
+        worker.once('message', () => worker.terminate().then(() => resolve()));
+        worker.postMessage(texts.filter((_, i) => i % workers === w));
+      });
+    }),
+  );
+  return (performance.now() - t0) / 1000;
+}
+
+const arts = articles();
+const mb = arts.reduce((s, p) => s + Buffer.byteLength(p.text!), 0) / 1e6;
+const base = await bareWtf(arts);
+arts.length = 0;
+
+// Ingest runs as a user runs it: its own process, so its peak RSS is its own.
+const db = join(dataDir, 'bench.duckdb');
+const t0 = performance.now();
+const r = spawnSync(process.execPath, [join(ROOT, 'bin/linkbert.js'), 'ingest', '--dump', dump, '--db', db, '--workers', String(workers), '--force', '--json'], { encoding: 'utf8' });
+const wall = (performance.now() - t0) / 1000;
+if (r.status !== 0) {
+  console.error(r.stderr);
+  process.exit(1);
+}
+const s = JSON.parse(r.stdout);
+
+const rows: string[][] = [
+  ['measure', 'seconds', 'MB/s wikitext', 'ratio to bare wtf', 'peak RSS'],
+  [`bare wtf_wikipedia (${workers} workers)`, base.toFixed(2), (mb / base).toFixed(1), '1.00×', '-'],
+  [`linkbert ingest (${workers} workers, ${s.decompressor})`, wall.toFixed(2), (mb / wall).toFixed(1), `${(wall / base).toFixed(2)}×`, `${s.peak_rss_mb} MB`],
+];
+const w = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
+console.log(`\nbench: ${pages} pages, ${s.articles} articles, ${mb.toFixed(1)} MB of article wikitext, ${s.links} links\n`);
+for (const row of rows) console.log(row.map((c, i) => c.padEnd(w[i]!)).join('  '));
+console.log(`\ntarget: ingest ≤ 1.00× bare wtf (pipeline overhead hidden behind the parser), peak RSS < 1000 MB`);
+console.log(`result: time ${wall <= base ? 'met' : 'not met'} (${(wall / base).toFixed(2)}×), memory ${s.peak_rss_mb < 1000 ? 'met' : 'not met'} (${s.peak_rss_mb} MB)`);

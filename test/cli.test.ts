@@ -1,0 +1,44 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { cli, SAMPLE, tmp } from './helpers.ts';
+
+test('linkbert --help lists the stages; each stage has --help', async () => {
+  const r = await cli(['--help']);
+  assert.equal(r.code, 0);
+  for (const s of ['ingest', 'run']) assert.match(r.stdout, new RegExp(`^  ${s} `, 'm'));
+  const h = await cli(['ingest', '--help']);
+  assert.equal(h.code, 0);
+  for (const f of ['--dump', '--db', '--workers', '--json', '--index']) assert.ok(h.stdout.includes(f), f);
+});
+
+test('usage errors exit 2 with the stage help; a missing dump names the file', async () => {
+  const r = await cli(['ingest', '--bogus']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /Unknown option '--bogus'/);
+  const m = await cli(['ingest', '--dump', '/nonexistent/x.xml', '--db', join(tmp(), 'x.duckdb')]);
+  assert.equal(m.code, 1);
+  assert.match(m.stderr, /\/nonexistent\/x\.xml/);
+  assert.doesNotMatch(m.stderr, /at .*\.ts:\d+/); // no stack trace
+});
+
+test('ingest --json prints exactly one JSON object with the summary keys on stdout', async () => {
+  const r = await cli(['ingest', '--dump', SAMPLE, '--db', join(tmp(), 'j.duckdb'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  for (const k of ['stage', 'pages', 'namespaces', 'articles', 'redirects', 'disambiguations', 'links', 'skipped', 'seconds']) assert.ok(k in s, k);
+  assert.equal(s.stage, 'ingest');
+  assert.deepEqual(s.namespaces, { '0': 50, '1': 1, '4': 1, '6': 1, '10': 2, '14': 2 });
+});
+
+test('linkbert run on the embedded sample prints the summary and where the outputs are', async () => {
+  const out = tmp();
+  const r = await cli(['run', '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /pages read\s+57/);
+  assert.ok(r.stdout.includes(join(out, 'linkbert.duckdb')));
+  const j = await cli(['run', '--out', out, '--json']);
+  const s = JSON.parse(j.stdout);
+  assert.equal(s.ingest.already_done, true); // complete for the same input: not redone
+  assert.equal(s.ingest.articles, 42);
+});

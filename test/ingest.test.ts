@@ -1,0 +1,197 @@
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ingest } from '../src/ingest/ingest.ts';
+import { bzip2, cli, makeMultistream, namespaceCounts, query, replicateSample, ROOT, SAMPLE, sorted, tableDigests, tmp } from './helpers.ts';
+
+const sampleXml = readFileSync(SAMPLE, 'utf8');
+
+test('the sample: every page counted by namespace, articles, redirects, links', async () => {
+  const db = join(tmp(), 's.duckdb');
+  const s = await ingest({ dump: SAMPLE, db, workers: 2 });
+  assert.equal(s.pages, 57);
+  assert.deepEqual(sorted(s.namespaces), sorted(namespaceCounts(sampleXml)));
+  assert.equal(s.articles, 42);
+  assert.equal(s.redirects, 8);
+  assert.equal(s.disambiguations, 1);
+  assert.equal(s.skipped, 0);
+  const [c] = await query<Record<string, number>>(db, `SELECT (SELECT count(*) FROM pages)::INT p, (SELECT count(*) FROM links)::INT l, (SELECT count(*) FROM articles WHERE disambiguation)::INT d`);
+  assert.deepEqual(c, { p: 57, l: s.links, d: 1 });
+  const kinds = await query<{ title: string; kind: string }>(db, `SELECT title, kind FROM pages WHERE title IN ('Kestrel Isles', 'Wikipedia:About', 'Port Wren')`);
+  assert.deepEqual(Object.fromEntries(kinds.map((k) => [k.title, k.kind])), { 'Kestrel Isles': 'redirect', 'Wikipedia:About': 'other', 'Port Wren': 'article' });
+});
+
+test('every link with an offset has its anchor there in the stored text (checked in SQL)', async () => {
+  const db = join(tmp(), 's.duckdb');
+  await ingest({ dump: SAMPLE, db });
+  const [r] = await query<Record<string, number>>(
+    db,
+    `SELECT count(*)::INT total, count("offset")::INT placed,
+            count(*) FILTER ("offset" IS NOT NULL AND substr(a.text, "offset" + 1, length(anchor)) <> anchor)::INT wrong
+     FROM links l JOIN articles a ON a.seq = l.src`,
+  );
+  assert.equal(r!.wrong, 0);
+  assert.ok(r!.placed! / r!.total! > 0.9, `${r!.placed}/${r!.total} placed`);
+  // text-origin links that found no place: only those in left-out sections ("See also" etc.)
+  const lost = await query(db, `SELECT * FROM links WHERE origin = 'text' AND "offset" IS NULL`);
+  assert.deepEqual(lost, []);
+});
+
+test('links are normalised and resolved to what the wikitext says, quirks included', async () => {
+  const db = join(tmp(), 's.duckdb');
+  await ingest({ dump: SAMPLE, db });
+  const rows = await query<{ src: string; target: string; fragment: string | null; anchor: string; origin: string }>(
+    db,
+    `SELECT a.title AS src, target, fragment, anchor, origin FROM links l JOIN articles a ON a.seq = l.src
+     WHERE (a.title, l.anchor) IN (('Greyhaven', 'Q line'), ('Kestrel Sea', 'port Wren'), ('Port Wren', 'history'),
+       ('Storm of 1887', 'harbour wall of Port Wren'), ('Port Wren Museum', 'towns'), ('Kestrel Islands', 'Port Wren'))
+     ORDER BY src, anchor, origin`,
+  );
+  assert.deepEqual(rows, [
+    { src: 'Greyhaven', target: 'Q', fragment: null, anchor: 'Q line', origin: 'text' },
+    { src: 'Kestrel Islands', target: 'Port Wren', fragment: null, anchor: 'Port Wren', origin: 'infobox' },
+    { src: 'Kestrel Islands', target: 'Port Wren', fragment: null, anchor: 'Port Wren', origin: 'text' },
+    { src: 'Kestrel Islands', target: 'Port Wren', fragment: null, anchor: 'Port Wren', origin: 'text' },
+    { src: 'Kestrel Islands', target: 'Port Wren', fragment: null, anchor: 'Port Wren', origin: 'text' },
+    { src: 'Kestrel Sea', target: 'Port Wren', fragment: null, anchor: 'port Wren', origin: 'text' },
+    { src: 'Port Wren', target: 'Port Wren', fragment: 'History', anchor: 'history', origin: 'text' },
+    { src: 'Port Wren Museum', target: 'Category:Towns of the Kestrel Islands', fragment: null, anchor: 'towns', origin: 'text' },
+    { src: 'Storm of 1887', target: 'Port Wren', fragment: 'History', anchor: 'harbour wall of Port Wren', origin: 'text' },
+  ]);
+  const redirects = await query(db, `SELECT title, target, source FROM redirects WHERE title IN ('Old Port', 'Kestrel Isles') ORDER BY title`);
+  assert.deepEqual(redirects, [
+    { title: 'Kestrel Isles', target: 'Kestrel Islands', source: 'text' },
+    { title: 'Old Port', target: 'Wren Harbour', source: 'element' },
+  ]);
+});
+
+test('sentences are recoverable from the stored offsets (the sentences view)', async () => {
+  const db = join(tmp(), 's.duckdb');
+  await ingest({ dump: SAMPLE, db });
+  const rows = await query<{ idx: number; paragraph: number; text: string }>(db, `SELECT idx, paragraph, s.text FROM sentences s JOIN articles a ON a.seq = s.article WHERE a.title = 'Oatcake' ORDER BY idx`);
+  assert.deepEqual(rows.map((r) => r.paragraph), [0, 0, 1, 1]);
+  assert.equal(rows[0]!.text, 'An oatcake is a flat biscuit made of oatmeal, water, salt and a little fat.');
+  assert.equal(rows[2]!.text, 'They keep for weeks, and fishermen carried them to sea.');
+});
+
+test('same rows whatever the worker count; a rerun is idempotent', async () => {
+  const d = tmp();
+  const a = await ingest({ dump: SAMPLE, db: join(d, 'a.duckdb'), workers: 1 });
+  const b = await ingest({ dump: SAMPLE, db: join(d, 'b.duckdb'), workers: 3 });
+  assert.deepEqual(await tableDigests(join(d, 'a.duckdb')), await tableDigests(join(d, 'b.duckdb')));
+  const again = await ingest({ dump: SAMPLE, db: join(d, 'b.duckdb'), workers: 2 });
+  assert.equal(again.already_done, true);
+  assert.equal(again.links, b.links);
+  const forced = await ingest({ dump: SAMPLE, db: join(d, 'b.duckdb'), force: true });
+  assert.equal(forced.already_done, false);
+  assert.deepEqual(await tableDigests(join(d, 'a.duckdb')), await tableDigests(join(d, 'b.duckdb')));
+  assert.equal(a.links, forced.links);
+});
+
+test('a DB holding another dump is not overwritten without --force', async () => {
+  const d = tmp();
+  const other = join(d, 'other.xml');
+  writeFileSync(other, sampleXml.replace('Sample Wiki', 'Other Wiki'));
+  const db = join(d, 'x.duckdb');
+  await ingest({ dump: SAMPLE, db });
+  await assert.rejects(ingest({ dump: other, db }), /already holds .*samplewiki\.xml.*--force/);
+  const s = await ingest({ dump: other, db, force: true });
+  assert.equal(s.pages, 57);
+});
+
+test('a multistream dump read through its index gives the same rows as read whole', async () => {
+  const d = tmp();
+  makeMultistream(sampleXml, 4, join(d, 'w-multistream.xml.bz2'), join(d, 'w-multistream-index.txt.bz2'));
+  const viaIndex = await ingest({ dump: join(d, 'w-multistream.xml.bz2'), db: join(d, 'i.duckdb') });
+  assert.match(viaIndex.multistream_index ?? '', /w-multistream-index\.txt\.bz2$/);
+  const whole = await ingest({ dump: join(d, 'w-multistream.xml.bz2'), db: join(d, 'w.duckdb'), index: null });
+  assert.equal(whole.multistream_index, null);
+  const plain = await ingest({ dump: SAMPLE, db: join(d, 'p.duckdb') });
+  assert.deepEqual(await tableDigests(join(d, 'i.duckdb')), await tableDigests(join(d, 'w.duckdb')));
+  assert.deepEqual(await tableDigests(join(d, 'i.duckdb')), await tableDigests(join(d, 'p.duckdb')));
+  assert.equal(viaIndex.links, plain.links);
+});
+
+/** Runs ingest in a child, SIGKILLs it after `commits` committed batches, then finishes the run. */
+async function killAndResume(dump: string, db: string, commits: number, extra: string[] = []) {
+  const child = spawn(process.execPath, [join(ROOT, 'bin/linkbert.js'), 'ingest', '--dump', dump, '--db', db, '--batch-pages', '40', '--verbose', ...extra]);
+  let seen = 0;
+  let stderr = '';
+  const killed = await new Promise<boolean>((resolve) => {
+    child.stderr.on('data', (b: Buffer) => {
+      stderr += b;
+      seen = (stderr.match(/committed pages below/g) ?? []).length;
+      if (seen >= commits && child.exitCode === null) {
+        child.kill('SIGKILL');
+        resolve(true);
+      }
+    });
+    child.on('close', () => resolve(false));
+  });
+  await new Promise((r) => child.on('close', r));
+  assert.ok(killed, `the run ended before ${commits} commits:\n${stderr}`);
+  return cli(['ingest', '--dump', dump, '--db', db, '--json', ...extra]);
+}
+
+test('a run killed half way and started again ends with exactly the rows of an uninterrupted run', async () => {
+  const d = tmp();
+  const dump = join(d, 'big.xml');
+  writeFileSync(dump, replicateSample(12)); // 684 pages
+  const resumed = await killAndResume(dump, join(d, 'k.duckdb'), 3);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  const s = JSON.parse(resumed.stdout);
+  assert.ok(s.resumed_at >= 120, `resumed at ${s.resumed_at}`);
+  assert.equal(s.pages, 684);
+  await ingest({ dump, db: join(d, 'u.duckdb') });
+  assert.deepEqual(await tableDigests(join(d, 'k.duckdb')), await tableDigests(join(d, 'u.duckdb')));
+});
+
+test('a killed multistream run resumes through the index at the stream holding its next page', async () => {
+  const d = tmp();
+  makeMultistream(replicateSample(12), 25, join(d, 'r-multistream.xml.bz2'), join(d, 'r-multistream-index.txt.bz2'));
+  const resumed = await killAndResume(join(d, 'r-multistream.xml.bz2'), join(d, 'k.duckdb'), 3);
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.ok(JSON.parse(resumed.stdout).resumed_at >= 120);
+  await ingest({ dump: join(d, 'r-multistream.xml.bz2'), db: join(d, 'u.duckdb'), index: null });
+  assert.deepEqual(await tableDigests(join(d, 'k.duckdb')), await tableDigests(join(d, 'u.duckdb')));
+});
+
+test('damaged dumps: pages without text or title are skipped and counted; broken XML and truncated bz2 keep what came before', async () => {
+  const d = tmp();
+  const damaged = sampleXml
+    .replace(/(<title>Lake Orla<\/title>[\s\S]*?)<text bytes="\d+" xml:space="preserve">[\s\S]*?<\/text>/, '$1')
+    .replace('<title>Oatcake</title>', '');
+  writeFileSync(join(d, 'd.xml'), damaged);
+  const s = await ingest({ dump: join(d, 'd.xml'), db: join(d, 'd.duckdb') });
+  assert.equal(s.pages, 57);
+  assert.deepEqual(s.skipped_reasons, { 'no text': 1, 'no title': 1 });
+  assert.equal(s.articles, 40);
+  const skipped = await query(join(d, 'd.duckdb'), `SELECT title, reason, line > 0 AS has_line FROM skipped ORDER BY seq`);
+  assert.deepEqual(skipped, [
+    { title: 'Lake Orla', reason: 'no text', has_line: true },
+    { title: null, reason: 'no title', has_line: true },
+  ]);
+
+  const broken = sampleXml.replace('<title>Saltmarsh</title>', '<title>Saltmarsh</tilte>');
+  writeFileSync(join(d, 'b.xml'), broken);
+  const r = await cli(['ingest', '--dump', join(d, 'b.xml'), '--db', join(d, 'b.duckdb'), '--json']);
+  assert.equal(r.code, 1);
+  const line = broken.slice(0, broken.indexOf('</tilte>')).split('\n').length;
+  assert.match(r.stderr, new RegExp(`b\\.xml: malformed XML at line ${line}, column \\d+`));
+  const before = broken.slice(0, broken.indexOf('<title>Saltmarsh')).split('<page>').length - 2;
+  const kept = await query<{ n: number }>(join(d, 'b.duckdb'), 'SELECT count(*)::INT n FROM pages');
+  assert.equal(kept[0]!.n, before, 'every page before the damage is kept');
+  assert.equal(JSON.parse(r.stdout).error.includes('malformed XML'), true);
+
+  // bzip2 works in 900 kB blocks: a dump of several blocks, cut inside the last one
+  const bz = bzip2(replicateSample(40));
+  writeFileSync(join(d, 't.xml.bz2'), bz.subarray(0, Math.floor(bz.length * 0.8)));
+  const t = await cli(['ingest', '--dump', join(d, 't.xml.bz2'), '--db', join(d, 't.duckdb')]);
+  assert.equal(t.code, 1);
+  assert.match(t.stderr, /t\.xml\.bz2: bz2 data damaged after \d+ decompressed bytes/);
+  const tk = await query<{ n: number; status: string }>(join(d, 't.duckdb'), `SELECT (SELECT count(*) FROM pages)::INT n, (SELECT status FROM runs WHERE stage = 'ingest') status`);
+  assert.ok(tk[0]!.n > 1000, `pages before the truncation kept (${tk[0]!.n})`);
+  assert.equal(tk[0]!.status, 'failed');
+});

@@ -1,0 +1,81 @@
+/** The real dumps in ../shared/fixtures (skipped, with a message, when that folder is absent). */
+import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ingest } from '../src/ingest/ingest.ts';
+import { dumpXml, HAVE_SHARED, namespaceCounts, NO_SHARED, query, SHARED, sorted, tableDigests, tmp } from './helpers.ts';
+
+const dumps = HAVE_SHARED ? readdirSync(join(SHARED, 'dumps')).filter((f) => !f.includes('-index.')) : [];
+
+test('every shared dump: page counts per namespace equal the dump, the DB holds them, anchors sit at their offsets', { skip: NO_SHARED }, async (t) => {
+  for (const name of dumps) {
+    await t.test(name, async () => {
+      const file = join(SHARED, 'dumps', name);
+      const db = join(tmp(), 'd.duckdb');
+      const expected = namespaceCounts(dumpXml(file));
+      const s = await ingest({ dump: file, db, index: null });
+      assert.deepEqual(sorted(s.namespaces), sorted(expected));
+      assert.equal(s.pages, Object.values(expected).reduce((a, b) => a + b, 0));
+      assert.equal(s.skipped, 0);
+      const held = await query<{ ns: string; n: number }>(db, `SELECT ns::VARCHAR ns, count(*)::INT n FROM pages GROUP BY ns`);
+      assert.deepEqual(sorted(Object.fromEntries(held.map((r) => [r.ns, r.n]))), sorted(expected));
+      const [c] = await query<Record<string, number>>(
+        db,
+        `SELECT count(*) FILTER ("offset" IS NOT NULL AND substr(a.text, "offset" + 1, length(anchor)) <> anchor)::INT wrong,
+                (SELECT count(*) FROM articles)::INT articles, (SELECT count(*) FROM redirects)::INT redirects
+         FROM links l JOIN articles a ON a.seq = l.src`,
+      );
+      assert.equal(c!.wrong, 0);
+      assert.equal(c!.articles, s.articles);
+      assert.equal(c!.redirects, s.redirects);
+    });
+  }
+});
+
+test('known facts of the shared dumps', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const en = await ingest({ dump: join(SHARED, 'dumps/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'), db: join(d, 'en.duckdb') });
+  assert.equal(en.redirects, 100);
+  assert.equal(en.dbname, 'enwiki');
+  const r = await query(join(d, 'en.duckdb'), `SELECT target FROM redirects WHERE title = 'AccessibleComputing'`);
+  assert.deepEqual(r, [{ target: 'Computer accessibility' }]);
+  const links = await query<{ n: number }>(join(d, 'en.duckdb'), `SELECT count(*)::INT n FROM links l JOIN articles a ON a.seq = l.src WHERE a.title = 'Anarchism' AND l.target = 'Pierre-Joseph Proudhon' AND l."offset" IS NOT NULL`);
+  assert.ok(links[0]!.n >= 1);
+  // tinywiki: a redirect only in the text, and a disambiguation page
+  const tiny = await ingest({ dump: join(SHARED, 'dumps/tinywiki-latest-pages-articles.xml'), db: join(d, 't.duckdb') });
+  assert.equal(tiny.redirects, 1);
+  assert.equal(tiny.disambiguations, 1);
+  const tr = await query(join(d, 't.duckdb'), `SELECT source FROM redirects`);
+  assert.deepEqual(tr, [{ source: 'text' }]);
+  // bgwiki is UTF-16LE inside the bz2
+  await ingest({ dump: join(SHARED, 'dumps/bgwiki-latest-pages-articles-shortened.xml.bz2'), db: join(d, 'bg.duckdb') });
+  const bg = await query<{ title: string }>(join(d, 'bg.duckdb'), `SELECT title FROM pages WHERE ns = 0`);
+  assert.match(bg[0]!.title, /^[\u0400-\u04ff]/);
+});
+
+test('akwiki multistream: through its index, the same rows as read whole', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const dump = join(SHARED, 'dumps/akwiki-20230301-pages-articles-multistream.xml.bz2');
+  const a = await ingest({ dump, db: join(d, 'i.duckdb') });
+  assert.match(a.multistream_index ?? '', /akwiki-20230301-pages-articles-multistream-index\.txt\.bz2$/);
+  const b = await ingest({ dump, db: join(d, 'w.duckdb'), index: null });
+  assert.equal(a.pages, 1201);
+  assert.deepEqual(a.namespaces, b.namespaces);
+  assert.deepEqual(await tableDigests(join(d, 'i.duckdb')), await tableDigests(join(d, 'w.duckdb')));
+});
+
+test('damaged zhwiki pages: no <title> is skipped and counted, no <ns> is taken from the title; intact pages kept', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const one = await ingest({ dump: join(SHARED, 'bad/zhwiki-broken-1.xml'), db: join(d, '1.duckdb') });
+  assert.equal(one.pages, 3);
+  assert.deepEqual(one.skipped_reasons, { 'no title': 1 });
+  assert.deepEqual(await query(join(d, '1.duckdb'), 'SELECT page_id::INT id, ns FROM pages ORDER BY seq'), [
+    { id: 1, ns: 4 },
+    { id: 2, ns: 4 },
+  ]);
+  const two = await ingest({ dump: join(SHARED, 'bad/zhwiki-broken-2.xml'), db: join(d, '2.duckdb') });
+  assert.equal(two.pages, 3);
+  assert.equal(two.skipped, 0);
+  assert.deepEqual(await query(join(d, '2.duckdb'), `SELECT ns, kind FROM pages WHERE title = '数学'`), [{ ns: 0, kind: 'article' }]);
+});

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultSiteInfo, type SiteInfo } from '../src/dump/siteinfo.ts';
+import { decodeEntities, Titles } from '../src/wiki/title.ts';
+
+const en = new Titles(defaultSiteInfo());
+
+test('first-letter wikis: first letter upper-cased, underscores and runs of spaces folded', () => {
+  assert.equal(en.title('port_Wren'), 'Port Wren');
+  assert.equal(en.title('  amber   river '), 'Amber river');
+  assert.equal(en.title('\u00e9cole\u00a0normale'), '\u00c9cole normale');
+  assert.equal(en.title('iPod'), 'IPod');
+});
+
+test('leading colon and #fragment are removed; the fragment is kept apart', () => {
+  assert.deepEqual(en.normalize(':Port Wren#History'), { title: 'Port Wren', ns: 0, fragment: 'History' });
+  assert.deepEqual(en.normalize('#Early_life'), { title: '', ns: 0, fragment: 'Early life' });
+});
+
+test('HTML entities are decoded', () => {
+  assert.equal(en.title('AT&amp;T'), 'AT&T');
+  assert.equal(en.title('Caf&#233;&#x20;Royal'), 'Café Royal');
+  assert.equal(decodeEntities('a&nbsp;b &unknown;'), 'a\u00a0b &unknown;');
+});
+
+test('namespace prefixes are canonicalised, aliases included, and the rest first-lettered', () => {
+  assert.deepEqual(en.normalize('category:towns_of X'), { title: 'Category:Towns of X', ns: 14, fragment: null });
+  assert.deepEqual(en.normalize('Image:harbour.jpg'), { title: 'File:Harbour.jpg', ns: 6, fragment: null });
+  assert.equal(en.namespaceOf('Wikipedia:About'), 4);
+  assert.equal(en.namespaceOf('Star Wars: A New Hope'), 0);
+  assert.equal(en.title('Star Wars: a New Hope'), 'Star Wars: a New Hope');
+});
+
+test('case-sensitive wikis keep the first letter; localised namespace names are known', () => {
+  const site: SiteInfo = {
+    ...defaultSiteInfo(),
+    case: 'case-sensitive',
+    namespaces: [
+      { key: 0, name: '', case: 'case-sensitive' },
+      { key: 14, name: 'Kategorie', case: 'first-letter' },
+    ],
+  };
+  const t = new Titles(site);
+  assert.equal(t.title('iPhone_case'), 'iPhone case');
+  assert.equal(t.title('kategorie:foo'), 'Kategorie:Foo');
+  assert.equal(t.title('Category:foo'), 'Kategorie:Foo'); // the English name works on every wiki
+});
+
+test('astral first letters are upper-cased whole', () => {
+  assert.equal(en.title('\u{10428}x'), '\u{10400}x'); // Deseret small → capital
+});
