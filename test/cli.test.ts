@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cli, SAMPLE, tmp } from './helpers.ts';
+import { cli, ROOT, SAMPLE, tmp } from './helpers.ts';
 
 test('linkbert --help lists the stages; each stage has --help', async () => {
   const r = await cli(['--help']);
@@ -31,9 +32,11 @@ test('ingest --json prints exactly one JSON object with the summary keys on stdo
   assert.deepEqual(s.namespaces, { '0': 50, '1': 1, '4': 1, '6': 1, '10': 2, '14': 2 });
 });
 
-test('linkbert run on the embedded sample prints the summary and where the outputs are', async () => {
+test('npm start (linkbert run on the embedded sample) prints the summary and where the outputs are', async () => {
   const out = tmp();
-  const r = await cli(['run', '--out', out]);
+  const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
+  const args = start.replace(/^node bin\/linkbert\.js /, '').split(' ');
+  const r = await cli([...args, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pages read\s+57/);
   assert.ok(r.stdout.includes(join(out, 'linkbert.duckdb')));
