@@ -4,6 +4,8 @@ import { DbLockedError } from '../src/db/duckdb.js';
 
 const STAGES: Record<string, () => Promise<{ command: Command }>> = {
   ingest: () => import('./ingest.js'),
+  graph: () => import('./graph.js'),
+  sql: () => import('./sql.js'),
   run: () => import('./run.js'),
 };
 

@@ -2,14 +2,16 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JSON_FLAG, type Command } from '../src/cli/args.js';
 import { log, progressBar } from '../src/cli/report.js';
+import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
+import { printGraph } from './graph.js';
 import { printIngest } from './ingest.js';
 
 export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml', import.meta.url));
 
 export const command: Command = {
   name: 'run',
-  summary: 'run every stage in order (now: ingest); the embedded sample when no --dump is given',
+  summary: 'run every stage in order (now: ingest, graph); the embedded sample when no --dump is given',
   usage: 'linkbert run [--dump FILE] [--out DIR] [--workers N] [--force] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki)' },
@@ -33,11 +35,16 @@ export const command: Command = {
       log,
     });
     bar.end();
+    if (!flags.json) printIngest(s);
+    // A re-ingested dump invalidates the graph: graph() sees the new fingerprint and rebuilds.
+    const g = await graph({ db, force: Boolean(flags.force) });
     if (flags.json) {
-      console.log(JSON.stringify({ stage: 'run', outputs: { db }, ingest: s }));
+      console.log(JSON.stringify({ stage: 'run', outputs: { db }, ingest: s, graph: g }));
     } else {
-      printIngest(s);
-      console.log(`\noutputs:\n  database  ${db}   (inspect: npx linkbert sql --db ${db} "SELECT * FROM pages LIMIT 5")`);
+      console.log('');
+      printGraph(g);
+      console.log(`\noutputs:\n  database  ${db}`);
+      console.log(`  inspect   npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);
     }
     return 0;
   },

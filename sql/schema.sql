@@ -1,12 +1,15 @@
 -- linkbert-pipeline database. One DuckDB file holds one dump and everything derived from it.
 -- Offsets and lengths into article text count Unicode code points (as substr() does).
 
+CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
+
 -- Every <page> of the dump that could be read, all namespaces.
 CREATE TABLE IF NOT EXISTS pages (
   seq        INTEGER PRIMARY KEY,  -- position of the <page> in the dump, 0-based
   page_id    BIGINT,
   ns         INTEGER NOT NULL,
   title      VARCHAR NOT NULL,     -- as in the dump
+  norm_title VARCHAR NOT NULL,     -- normalised (src/wiki/title.ts), the key links resolve against
   rev_id     BIGINT,
   timestamp  TIMESTAMP,
   kind       VARCHAR NOT NULL,     -- 'article' (ns 0), 'redirect', 'other' (counted, not parsed)
@@ -29,6 +32,7 @@ CREATE TABLE IF NOT EXISTS redirects (
   ns       INTEGER NOT NULL,
   title    VARCHAR NOT NULL,     -- the redirect page, as in the dump
   target   VARCHAR NOT NULL,     -- normalised target title
+  target_ns INTEGER NOT NULL,    -- its namespace
   fragment VARCHAR,
   source   VARCHAR NOT NULL      -- 'element' (<redirect title>) or 'text' (#REDIRECT [[…]] only)
 );
@@ -39,6 +43,7 @@ CREATE TABLE IF NOT EXISTS links (
   src      INTEGER NOT NULL,  -- articles.seq
   idx      INTEGER NOT NULL,  -- order of the link in the article's wikitext
   target   VARCHAR NOT NULL,  -- normalised title
+  target_ns INTEGER NOT NULL, -- its namespace (0: an article, if it exists)
   fragment VARCHAR,
   anchor   VARCHAR NOT NULL,  -- the text a reader sees
   "offset" INTEGER,           -- where anchor stands in articles.text; NULL when it has no place there

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { rows } from '../src/db/duckdb.ts';
 
 export const ROOT = fileURLToPath(new URL('..', import.meta.url));
 export const SAMPLE = join(ROOT, 'data/sample/samplewiki.xml');
@@ -38,11 +39,12 @@ export function cli(args: string[], env: Record<string, string> = {}): Promise<C
   });
 }
 
+/** Rows of a query on a DB opened read-only (64-bit integers as numbers). */
 export async function query<T = Record<string, unknown>>(db: string, sql: string): Promise<T[]> {
   const inst = await DuckDBInstance.create(db, { access_mode: 'READ_ONLY' });
   const conn = await inst.connect();
   try {
-    return (await conn.runAndReadAll(sql)).getRowObjectsJson() as T[];
+    return await rows<T>(conn, sql);
   } finally {
     conn.closeSync();
     inst.closeSync();

@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { graph } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
 import { dumpXml, HAVE_SHARED, namespaceCounts, NO_SHARED, query, SHARED, sorted, tableDigests, tmp } from './helpers.ts';
 
@@ -78,4 +79,60 @@ test('damaged zhwiki pages: no <title> is skipped and counted, no <ns> is taken 
   assert.equal(two.pages, 3);
   assert.equal(two.skipped, 0);
   assert.deepEqual(await query(join(d, '2.duckdb'), `SELECT ns, kind FROM pages WHERE title = '数学'`), [{ ns: 0, kind: 'article' }]);
+});
+
+test('graph on every shared dump: the reconciliation identity holds and edges join articles', { skip: NO_SHARED }, async (t) => {
+  for (const name of dumps) {
+    await t.test(name, async () => {
+      const db = join(tmp(), 'g.duckdb');
+      await ingest({ dump: join(SHARED, 'dumps', name), db, index: null });
+      const g = await graph({ db });
+      assert.equal(g.links, g.direct + g.via_redirect + g.dangling + g.self + g.non_article);
+      const [c] = await query<Record<string, number>>(
+        db,
+        `SELECT (SELECT count(*) FROM links) AS links,
+                (SELECT count(*) FROM edges e LEFT JOIN articles a ON a.seq = e.src LEFT JOIN articles b ON b.seq = e.dst WHERE a.seq IS NULL OR b.seq IS NULL) AS not_articles,
+                (SELECT coalesce(sum(n), 0) FROM edges) AS edge_links`,
+      );
+      assert.equal(c!.links, g.links);
+      assert.equal(c!.not_articles, 0);
+      assert.equal(c!.edge_links, g.direct + g.via_redirect);
+    });
+  }
+});
+
+test('links to redirect pages resolve to the redirect’s target (akwiki, gensim enwiki)', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const ak = join(d, 'ak.duckdb');
+  await ingest({ dump: join(SHARED, 'dumps/akwiki-20230301-pages-articles-multistream.xml.bz2'), db: ak });
+  const g = await graph({ db: ak });
+  assert.ok(g.via_redirect > 0);
+  // every link that names a redirect ends at the article its redirect names (chains are one hop here)
+  const via = await query<{ target: string; redirect_to: string; reached: string }>(
+    ak,
+    `SELECT r.target, rd.target AS redirect_to, a.title AS reached
+     FROM link_resolution r JOIN redirects rd ON rd.title = r.target JOIN articles a ON a.seq = r.dst
+     WHERE r.resolution = 'via_redirect'`,
+  );
+  assert.equal(via.length, g.via_redirect);
+  for (const v of via) assert.equal(v.reached, v.redirect_to, v.target);
+  // gensim's excerpt: its one link to a redirect names a redirect whose target is not in the excerpt
+  const en = join(d, 'en.duckdb');
+  await ingest({ dump: join(SHARED, 'dumps/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2'), db: en });
+  await graph({ db: en });
+  const toRedirect = await query<{ resolution: string; final: string; redirect_to: string; exists: boolean }>(
+    en,
+    `SELECT r.resolution, c.final, rd.target AS redirect_to, EXISTS (SELECT 1 FROM pages p WHERE p.norm_title = c.final) AS exists
+     FROM link_resolution r JOIN redirects rd ON rd.title = r.target JOIN redirect_chains c ON c.title = r.target`,
+  );
+  assert.ok(toRedirect.length >= 1);
+  for (const x of toRedirect) {
+    assert.equal(x.final, x.redirect_to);
+    assert.equal(x.resolution, x.exists ? 'via_redirect' : 'dangling');
+  }
+  // its redirect pages resolve to their targets: e.g. AccessibleComputing → Computer accessibility
+  const [ac] = await query(en, `SELECT final, status FROM redirect_chains WHERE title = 'AccessibleComputing'`);
+  assert.deepEqual(ac, { final: 'Computer accessibility', status: 'dangling' });
+  const [ab] = await query(en, `SELECT c.final, c.status, a.title FROM redirect_chains c JOIN articles a ON a.seq = c.article WHERE c.title = 'AbacuS'`);
+  assert.deepEqual(ab, { final: 'Abacus', status: 'article', title: 'Abacus' });
 });

@@ -41,12 +41,52 @@ export async function sqlFile(name: string): Promise<string> {
   return readFile(new URL(name, SQL_DIR), 'utf8');
 }
 
-export async function applySchema(db: Db): Promise<void> {
+/** Bumped whenever sql/schema.sql changes incompatibly. */
+export const SCHEMA_VERSION = 2;
+
+/**
+ * Creates the tables (sql/schema.sql) if needed. A DB made with another schema version is an error,
+ * unless `recreate`: then everything in it is dropped first.
+ */
+export async function applySchema(db: Db, opts: { recreate?: boolean } = {}): Promise<void> {
+  const existing = await rows<{ name: string; type: string }>(db.conn, `SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = 'main'`);
+  if (existing.length) {
+    const [v] = existing.some((t) => t.name === 'schema_version') ? await rows<{ version: number }>(db.conn, 'SELECT max(version) AS version FROM schema_version') : [];
+    if (v?.version !== SCHEMA_VERSION) {
+      if (!opts.recreate) throw new Error(`${db.path} was made by another version of linkbert (schema ${v?.version ?? 'unknown'}, this one is ${SCHEMA_VERSION}): ingest again with --force, or use another --db`);
+      for (const t of existing) await db.conn.run(`DROP ${t.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS "${t.name}" CASCADE`);
+    }
+  }
   await db.conn.run(await sqlFile('schema.sql'));
+  await db.conn.run(`DELETE FROM schema_version; INSERT INTO schema_version VALUES (${SCHEMA_VERSION})`);
+}
+
+export interface Table {
+  columns: string[];
+  types: string[];
+  rows: Record<string, Json>[];
+}
+export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
+
+const WIDE_INT = /^(BIGINT|HUGEINT|UBIGINT|UHUGEINT)$/;
+
+/** A query's result as JSON-ready rows; 64-bit integers become numbers when they fit exactly. */
+export async function table(conn: DuckDBConnection, sql: string, params?: Record<string, string | number | boolean | null>): Promise<Table> {
+  const r = await conn.runAndReadAll(sql, params as never);
+  const columns = r.columnNames();
+  const types = r.columnTypes().map((t) => t.toString());
+  const rows = r.getRowObjectsJson() as Record<string, Json>[];
+  columns.forEach((c, i) => {
+    if (!WIDE_INT.test(types[i]!)) return;
+    for (const row of rows) {
+      const v = row[c];
+      if (typeof v === 'string' && Number.isSafeInteger(Number(v))) row[c] = Number(v);
+    }
+  });
+  return { columns, types, rows };
 }
 
 /** Rows of a query as plain objects (BIGINT → number where safe). */
 export async function rows<T = Record<string, unknown>>(conn: DuckDBConnection, sql: string, params?: Record<string, string | number | boolean | null>): Promise<T[]> {
-  const r = await conn.runAndReadAll(sql, params as never);
-  return r.getRowObjectsJson() as T[];
+  return (await table(conn, sql, params)).rows as T[];
 }

@@ -104,7 +104,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
   const db = await openDb(opts.db);
   try {
-    await applySchema(db);
+    await applySchema(db, { recreate: opts.force });
     const [prev] = await rows<RunRow>(db.conn, `SELECT fingerprint, status, next_seq, source, summary::VARCHAR AS summary FROM runs WHERE stage = 'ingest'`);
     let nextSeq = 0;
     if (prev && prev.fingerprint !== fp && !opts.force) {
@@ -252,18 +252,19 @@ class IngestRun {
     const skip = (reason: string): Promise<PageRows> =>
       Promise.resolve({ seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } });
     if (!p.title?.trim()) return skip('no title');
-    const ns = p.ns ?? titles.namespaceOf(titles.title(p.title));
-    const page = { seq: p.seq, page_id: p.id, ns, title: p.title, rev_id: p.revId, timestamp: p.timestamp, text_bytes: p.text === null ? null : bytes };
+    const norm = titles.normalize(p.title);
+    const ns = p.ns ?? norm.ns;
+    const page = { seq: p.seq, page_id: p.id, ns, title: p.title, norm_title: norm.title, rev_id: p.revId, timestamp: p.timestamp, text_bytes: p.text === null ? null : bytes };
     const textTarget = p.redirect === null || !p.redirect.trim() ? redirectTarget(p.text) : null;
     const target = p.redirect?.trim() ? p.redirect : textTarget;
     if (target !== null) {
-      const norm = titles.normalize(target);
-      if (!norm.title) return skip('redirect without target');
+      const to = titles.normalize(target);
+      if (!to.title) return skip('redirect without target');
       return Promise.resolve({
         seq: p.seq,
         wikitextBytes: bytes,
         page: { ...page, kind: 'redirect' },
-        redirect: { seq: p.seq, ns, title: p.title, target: norm.title, fragment: norm.fragment, source: textTarget !== null ? 'text' : 'element' },
+        redirect: { seq: p.seq, ns, title: p.title, target: to.title, target_ns: to.ns, fragment: to.fragment, source: textTarget !== null ? 'text' : 'element' },
       });
     }
     if (p.text === null) return skip('no text');
@@ -276,7 +277,7 @@ class IngestRun {
         wikitextBytes: bytes,
         page: { ...page, kind: 'article' },
         article: { seq: p.seq, title: p.title!, disambiguation: a.disambiguation, text: a.text, sent_start: a.sentStart, sent_len: a.sentLen, para_first: a.paraFirst },
-        links: a.links.map((l) => ({ src: p.seq, ...l })),
+        links: a.links.map(({ targetNs, ...l }) => ({ src: p.seq, ...l, target_ns: targetNs })),
       };
     });
   }

@@ -9,10 +9,10 @@ import type { LinkOrigin } from '../wiki/wikilinks.js';
 
 export type PageKind = 'article' | 'redirect' | 'other';
 
-export interface PageRow { seq: number; page_id: number | null; ns: number; title: string; rev_id: number | null; timestamp: string | null; kind: PageKind; text_bytes: number | null }
+export interface PageRow { seq: number; page_id: number | null; ns: number; title: string; norm_title: string; rev_id: number | null; timestamp: string | null; kind: PageKind; text_bytes: number | null }
 export interface ArticleRow { seq: number; title: string; disambiguation: boolean; text: string; sent_start: number[]; sent_len: number[]; para_first: number[] }
-export interface RedirectRow { seq: number; ns: number; title: string; target: string; fragment: string | null; source: 'element' | 'text' }
-export interface LinkRow { src: number; idx: number; target: string; fragment: string | null; anchor: string; offset: number | null; origin: LinkOrigin }
+export interface RedirectRow { seq: number; ns: number; title: string; target: string; target_ns: number; fragment: string | null; source: 'element' | 'text' }
+export interface LinkRow { src: number; idx: number; target: string; target_ns: number; fragment: string | null; anchor: string; offset: number | null; origin: LinkOrigin }
 export interface SkippedRow { seq: number; page_id: number | null; ns: number | null; title: string | null; reason: string; line: number }
 
 /** Everything ingest writes for one page. */
@@ -76,6 +76,7 @@ export class BatchWriter {
           big(pages, p.page_id);
           pages.appendInteger(p.ns);
           pages.appendVarchar(p.title);
+          pages.appendVarchar(p.norm_title);
           big(pages, p.rev_id);
           const ms = p.timestamp ? Date.parse(p.timestamp) : NaN;
           if (Number.isNaN(ms)) pages.appendNull();
@@ -101,6 +102,7 @@ export class BatchWriter {
           redirects.appendInteger(d.ns);
           redirects.appendVarchar(d.title);
           redirects.appendVarchar(d.target);
+          redirects.appendInteger(d.target_ns);
           str(redirects, d.fragment);
           redirects.appendVarchar(d.source);
           redirects.endRow();
@@ -109,6 +111,7 @@ export class BatchWriter {
           links.appendInteger(l.src);
           links.appendInteger(l.idx);
           links.appendVarchar(l.target);
+          links.appendInteger(l.target_ns);
           str(links, l.fragment);
           links.appendVarchar(l.anchor);
           int(links, l.offset);

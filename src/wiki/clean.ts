@@ -13,6 +13,7 @@ import { MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilink
 export interface CleanLink {
   idx: number; // order of the link in the wikitext
   target: string; // normalised title
+  targetNs: number;
   fragment: string | null;
   anchor: string;
   offset: number | null; // code points into the clean text; null when the link is not in it
@@ -107,12 +108,14 @@ export function cleanArticle(title: string, wikitext: string, titles: Titles, op
   scan.links.forEach((l, idx) => {
     const norm = titles.normalize(l.target);
     // `[[#Section]]` points into the page itself.
-    const target = norm.title || (norm.fragment ? titles.title(title) : '');
+    const self = norm.title ? null : norm.fragment ? titles.normalize(title) : null;
+    const target = norm.title || self?.title || '';
     if (!target) return;
     const placed = b.placed.get(idx);
     links.push({
       idx,
       target,
+      targetNs: self ? self.ns : norm.ns,
       fragment: norm.fragment,
       anchor: placed?.anchor ?? l.anchor.replace(/\s+/g, ' ').trim(),
       offset: placed?.offset ?? null,

@@ -1,0 +1,96 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { graph } from '../src/graph/graph.ts';
+import { ingest } from '../src/ingest/ingest.ts';
+import { namedQueries } from '../src/sql/named.ts';
+import { cli, SAMPLE, tmp } from './helpers.ts';
+
+const db = join(tmp(), 'q.duckdb');
+before(async () => {
+  await ingest({ dump: SAMPLE, db });
+  await graph({ db });
+});
+
+async function named(name: string, ...params: string[]): Promise<Record<string, unknown>[]> {
+  const r = await cli(['sql', '--db', db, '--query', name, ...params.flatMap((p) => ['--param', p]), '--format', 'json']);
+  assert.equal(r.code, 0, r.stderr);
+  return JSON.parse(r.stdout);
+}
+
+test('--list names every query file with its description and parameters', async () => {
+  const r = await cli(['sql', '--list']);
+  assert.equal(r.code, 0);
+  const names = namedQueries().map((q) => q.name);
+  for (const n of ['top-in-degree', 'top-out-degree', 'orphans', 'dead-ends', 'wanted', 'reciprocal', 'degree-histogram', 'links-of', 'backlinks']) assert.ok(names.includes(n), n);
+  assert.equal(r.stdout.trim().split('\n').length, names.length);
+  assert.match(r.stdout, /^backlinks\s+The articles that link to one article.*params: title=…$/m);
+});
+
+test('degree queries', async () => {
+  const top = await named('top-in-degree', 'limit=2');
+  assert.deepEqual(top, [
+    { title: 'Kestrel Islands', in_degree: 35, out_degree: 17 },
+    { title: 'Port Wren', in_degree: 28, out_degree: 10 },
+  ]);
+  assert.deepEqual((await named('top-out-degree', 'limit=1'))[0], { title: 'Kestrel Islands', out_degree: 17, in_degree: 35 });
+  assert.deepEqual((await named('orphans')).map((r) => r.title), ['Kestrel Islands (film)', 'Kestrel pony', 'Wren (disambiguation)']);
+  assert.deepEqual(await named('dead-ends'), [{ title: 'Tidal mill', in_degree: 1, text_chars: 286 }]);
+  const hist = await named('degree-histogram');
+  assert.equal(hist.reduce((s, r) => s + (r.articles_with_in_degree as number), 0), 42);
+  assert.equal(hist.reduce((s, r) => s + (r.articles_with_out_degree as number), 0), 42);
+  assert.deepEqual(hist.find((r) => r.degree === 35), { degree: 35, articles_with_in_degree: 1, articles_with_out_degree: 0 });
+});
+
+test('wanted, reciprocal, links-of, backlinks, redirects-to', async () => {
+  assert.deepEqual(await named('wanted'), [
+    { target: 'Gull', links: 1, articles: 1 },
+    { target: 'Loop A', links: 1, articles: 1 },
+    { target: 'Northern Lighthouse Board', links: 1, articles: 1 },
+  ]);
+  const rec = await named('reciprocal');
+  assert.ok(rec.some((r) => r.article_a === 'Amber River' && r.article_b === 'Lake Orla'));
+  assert.ok(rec.every((r) => (r.article_a as string) !== (r.article_b as string)));
+  // a redirect's title leads to its article; titles are normalised as the wiki does
+  const links = await named('links-of', 'title=old_Port');
+  assert.equal(links.length, 14);
+  assert.deepEqual(links.find((l) => l.anchor === 'history'), { idx: 4, target: 'Port Wren', anchor: 'history', offset: 178, origin: 'text', resolution: 'self', resolves_to: 'Port Wren' });
+  const back = await named('backlinks', 'title=Wren Harbour');
+  assert.equal(back.length, 28);
+  assert.ok(back.some((b) => b.title === 'Tomas Reed') && back.some((b) => b.title === 'Elinor Vance'));
+  assert.deepEqual(await named('redirects-to', 'title=Port Wren'), [
+    { redirect: 'Wren Harbour', hops: 1 },
+    { redirect: 'Old Port', hops: 2 },
+  ]);
+});
+
+test('own SQL: csv and table output; a bad query shows DuckDB’s error and exits non-zero', async () => {
+  const csv = await cli(['sql', '--db', db, '--format', 'csv', "SELECT title, 'a,b' AS x FROM articles WHERE title = 'Oatcake'"]);
+  assert.equal(csv.stdout, 'title,x\nOatcake,"a,b"\n');
+  const t = await cli(['sql', '--db', db, '--format', 'table', 'SELECT 7 AS n, NULL::VARCHAR AS v']);
+  assert.equal(t.stdout, 'n  v\n─  ────\n7  NULL\n(1 row)\n');
+  const bad = await cli(['sql', '--db', db, 'SELECT * FROM no_such_table']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /Catalog Error: Table with name no_such_table does not exist/);
+  const missing = await cli(['sql', '--db', db, '--query', 'backlinks']);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /needs --param title=VALUE/);
+});
+
+test('inspection is read-only, and a DB held by a writer gets a clear message', async () => {
+  const w = await cli(['sql', '--db', db, 'DELETE FROM pages']);
+  assert.equal(w.code, 1);
+  assert.match(w.stderr, /read-only/i);
+  const held = await DuckDBInstance.create(db); // this process now holds the write lock
+  try {
+    const r = await cli(['sql', '--db', db, 'SELECT 1']);
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /q\.duckdb is in use by another process/);
+    assert.doesNotMatch(r.stderr, /\n\s+at /);
+  } finally {
+    held.closeSync();
+  }
+  const ok = await cli(['sql', '--db', db, '--format', 'json', 'SELECT count(*) AS n FROM pages']);
+  assert.deepEqual(JSON.parse(ok.stdout), [{ n: 57 }]);
+});
