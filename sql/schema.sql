@@ -1,11 +1,13 @@
 -- linkbert-pipeline database. One DuckDB file holds one dump and everything derived from it.
 -- Offsets and lengths into article text count Unicode code points (as substr() does).
+-- `seq` is unique in each ingest table (ingest commits each page once); there are no PRIMARY KEY
+-- indexes, which would have to stay in memory while a dump of tens of millions of pages goes in.
 
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
 
 -- Every <page> of the dump that could be read, all namespaces.
 CREATE TABLE IF NOT EXISTS pages (
-  seq        INTEGER PRIMARY KEY,  -- position of the <page> in the dump, 0-based
+  seq        INTEGER NOT NULL,  -- position of the <page> in the dump, 0-based
   page_id    BIGINT,
   ns         INTEGER NOT NULL,
   title      VARCHAR NOT NULL,     -- as in the dump
@@ -18,7 +20,7 @@ CREATE TABLE IF NOT EXISTS pages (
 
 -- Clean text of every article (ns 0, not a redirect).
 CREATE TABLE IF NOT EXISTS articles (
-  seq            INTEGER PRIMARY KEY,  -- pages.seq
+  seq            INTEGER NOT NULL,  -- pages.seq
   title          VARCHAR NOT NULL,
   disambiguation BOOLEAN NOT NULL,
   text           VARCHAR NOT NULL,     -- paragraphs joined by '\n\n'
@@ -28,7 +30,7 @@ CREATE TABLE IF NOT EXISTS articles (
 );
 
 CREATE TABLE IF NOT EXISTS redirects (
-  seq      INTEGER PRIMARY KEY,  -- pages.seq
+  seq      INTEGER NOT NULL,  -- pages.seq
   ns       INTEGER NOT NULL,
   title    VARCHAR NOT NULL,     -- the redirect page, as in the dump
   target   VARCHAR NOT NULL,     -- normalised target title
@@ -52,7 +54,7 @@ CREATE TABLE IF NOT EXISTS links (
 
 -- Pages that could not be used, with the reason.
 CREATE TABLE IF NOT EXISTS skipped (
-  seq     INTEGER PRIMARY KEY,
+  seq     INTEGER NOT NULL,
   page_id BIGINT,
   ns      INTEGER,
   title   VARCHAR,

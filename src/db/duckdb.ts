@@ -1,5 +1,5 @@
 /** Opening the project's DuckDB file, and the schema every stage shares. */
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -37,12 +37,18 @@ export async function openDb(path: string, opts: { readOnly?: boolean } = {}): P
   };
 }
 
+/** Deletes a database file and its write-ahead log. */
+export function removeDb(path: string): void {
+  rmSync(path, { force: true });
+  rmSync(`${path}.wal`, { force: true });
+}
+
 export async function sqlFile(name: string): Promise<string> {
   return readFile(new URL(name, SQL_DIR), 'utf8');
 }
 
 /** Bumped whenever sql/schema.sql changes incompatibly. */
-export const SCHEMA_VERSION = 2;
+export const SCHEMA_VERSION = 3;
 
 /**
  * Creates the tables (sql/schema.sql) if needed. A DB made with another schema version is an error,

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { applySchema, openDb, rows, type Db } from '../db/duckdb.js';
+import { applySchema, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { openDump, type DumpSource } from '../dump/source.js';
 import { indexBeside, readIndex, type StreamIndex } from '../dump/multistream.js';
 import { PageReader, type DumpPage } from '../dump/xml.js';
@@ -96,36 +96,43 @@ const INGEST_TABLES = ['pages', 'articles', 'redirects', 'links', 'skipped'];
 
 interface RunRow { fingerprint: string; status: string; next_seq: number; source: string; summary: string | null }
 
+async function hasRuns(db: Db): Promise<boolean> {
+  const t = await rows(db.conn, `SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'runs'`);
+  return t.length > 0;
+}
+
 export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const workers = Math.max(1, opts.workers ?? availableParallelism());
   const fp = await fingerprint(opts.dump);
   const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
-  const db = await openDb(opts.db);
+  let db = await openDb(opts.db);
   try {
-    await applySchema(db, { recreate: opts.force });
-    const [prev] = await rows<RunRow>(db.conn, `SELECT fingerprint, status, next_seq, source, summary::VARCHAR AS summary FROM runs WHERE stage = 'ingest'`);
-    let nextSeq = 0;
+    // What the DB holds now: this dump (complete or to resume), another dump, or nothing.
+    const [prev] = (await hasRuns(db)) ? await rows<RunRow>(db.conn, `SELECT fingerprint, status, next_seq, source, summary::VARCHAR AS summary FROM runs WHERE stage = 'ingest'`) : [];
     if (prev && prev.fingerprint !== fp && !opts.force) {
       throw new Error(`${db.path} already holds ${prev.source} (another dump); pass --force to replace it, or choose another --db`);
     }
-    if (prev && prev.fingerprint === fp && !opts.force) {
-      if (prev.status === 'done' && prev.summary) {
-        log(`${opts.dump} is already ingested into ${db.path}; nothing to do (--force re-ingests)`);
-        return { ...(JSON.parse(prev.summary) as IngestSummary), already_done: true, seconds: secs(t0) };
-      }
-      nextSeq = prev.next_seq ?? 0;
+    const same = prev && prev.fingerprint === fp && !opts.force;
+    if (same && prev.status === 'done' && prev.summary) {
+      log(`${opts.dump} is already ingested into ${db.path}; nothing to do (--force re-ingests)`);
+      return { ...(JSON.parse(prev.summary) as IngestSummary), already_done: true, seconds: secs(t0) };
     }
-    if (!prev || prev.fingerprint !== fp || opts.force) {
-      // A new dump: everything derived from the old one goes too.
-      for (const t of INGEST_TABLES) await db.conn.run(`DELETE FROM ${t}`);
-      await db.conn.run('DELETE FROM runs');
-      nextSeq = 0;
-    } else {
+    let nextSeq = 0;
+    if (same) {
+      await applySchema(db);
+      nextSeq = prev.next_seq ?? 0;
       // Uncommitted rows cannot exist (batches are transactions), but make the resume point exact.
       for (const t of INGEST_TABLES) await db.conn.run(`DELETE FROM ${t} WHERE ${t === 'links' ? 'src' : 'seq'} >= ${nextSeq}`);
       if (nextSeq > 0) log(`resuming ${basename(opts.dump)} at page ${nextSeq}`);
+    } else {
+      // A new dump, or --force: start from an empty file (deleted rows would keep its size), and
+      // everything derived from the old dump goes with it.
+      db.close();
+      removeDb(opts.db);
+      db = await openDb(opts.db);
+      await applySchema(db);
     }
     await db.conn.run(
       `INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, next_seq, started_at)

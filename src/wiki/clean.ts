@@ -36,7 +36,10 @@ interface WtfLink { page(): string; text(): string }
 interface WtfSentence { text(): string; links(): WtfLink[] }
 interface WtfParagraph { sentences(): WtfSentence[]; lists(): { lines(): WtfSentence[] }[] }
 
+const SURROGATE = /[\ud800-\udbff]/;
+
 function cpLength(s: string): number {
+  if (!SURROGATE.test(s)) return s.length;
   let n = s.length;
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
@@ -57,7 +60,8 @@ class TextBuilder {
   paragraph(sentences: WtfSentence[], sep: string): void {
     this.inPara = false;
     for (const s of sentences) {
-      const text = s.text().replace(/\s+/g, ' ').trim();
+      let text = s.text();
+      if (/\s\s|[\t\n\r\f\v\u00a0]|^\s|\s$/.test(text)) text = text.replace(/\s+/g, ' ').trim();
       if (!text) continue;
       if (this.sentStart.length) this.push(this.inPara ? sep : '\n\n');
       if (!this.inPara) this.paraFirst.push(this.sentStart.length);

@@ -52,6 +52,8 @@ export interface ScanOptions {
 
 // Contexts whose text never reaches wtf's sentences.
 const DROPPED: ReadonlySet<LinkOrigin> = new Set(['ref', 'gallery', 'table', 'infobox', 'caption']);
+// Templates that never render as prose (citations, maintenance tags, navigation).
+const SILENT_TEMPLATE = /^(?:cite\b|citation\b|reflist|refbegin|refend|sfn|harvnb|efn|notelist|authority control|portal|commons|use (?:dmy|mdy) dates|use (?:british|american|australian|canadian|indian) english|short description|defaultsort|pp-|dead link|citation needed|clarify|good article|featured article|navbox|coord missing)/i;
 
 export function scanLinks(wikitext: string, titles: Titles, opts: ScanOptions = {}): LinkScan {
   const links: WikiLink[] = [];
@@ -73,11 +75,12 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
   let dropLevel = -1; // stack depth where the region being left out began; -1: none
   let dropFrom = 0;
   const base = stack.length;
-  // Where a region is left out: refs become a space, as wtf renders them; a region that filled
-  // its line takes the line break with it, so paragraphs join as they would around it.
+  // Where a region is left out: refs become a space, as wtf renders them; a file, table, gallery
+  // or infobox that filled its line takes the line break with it, so paragraphs join as they would
+  // around it (a template's empty line stays: wtf breaks the paragraph there).
   const resume = (to: number, origin: LinkOrigin | 'other', from: number): number => {
     if (origin === 'ref') out.push(' ');
-    else if (s[to] === '\n' && (from === 0 || s[from - 1] === '\n')) return to + 1;
+    else if (origin !== 'template' && s[to] === '\n' && (from === 0 || s[from - 1] === '\n')) return to + 1;
     return to;
   };
   const cut = (from: number, to: number, origin: LinkOrigin | 'other') => {
@@ -86,8 +89,8 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
     out.push(s.slice(copied, from));
     copied = resume(to, origin, from);
   };
-  const push = (o: LinkOrigin, at: number) => {
-    if (strip && dropLevel < 0 && DROPPED.has(o)) {
+  const push = (o: LinkOrigin, at: number, silent = false) => {
+    if (strip && dropLevel < 0 && (silent || DROPPED.has(o))) {
       out.push(s.slice(copied, at));
       dropLevel = stack.length;
       dropFrom = at;
@@ -146,7 +149,7 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
         continue;
       }
       const name = /^\{\{\s*([^|}]*)/.exec(s.slice(i, i + 100))?.[1] ?? '';
-      push(top === 'infobox' || /^infobox/i.test(name) ? 'infobox' : 'template', i);
+      push(top === 'infobox' || /^infobox/i.test(name) ? 'infobox' : 'template', i, SILENT_TEMPLATE.test(name));
       i += 2;
     } else if (tok === '}}') {
       if (top === 'template' || top === 'infobox') pop(i + 2);
