@@ -106,6 +106,29 @@ t1 = performance.now();
 const g = cliJson(['graph', '--db', db, '--force', '--json']);
 const graphWall = (performance.now() - t1) / 1000;
 
+// segment, beside raw encodeBatch over the same sentences (taking the ids out, as any use must), both in this run
+const vocab = join(ROOT, '../shared/fixtures/tokenizer/bert-base-cased-vocab.txt');
+const { loadTokenizer } = await import('../src/tokenize/tokenizer.ts');
+const { openDb } = await import('../src/db/duckdb.ts');
+const tok = await loadTokenizer(vocab);
+const conn = await openDb(db, { readOnly: true });
+const sentenceTexts = (await conn.conn.runAndReadAll('SELECT text FROM sentences ORDER BY article, idx')).getColumnsJS()[0] as string[];
+conn.close();
+t1 = performance.now();
+let rawTokens = 0;
+for (let i = 0; i < sentenceTexts.length; i += 8192) {
+  for (const e of await tok.tokenizer.encodeBatch(sentenceTexts.slice(i, i + 8192), { addSpecialTokens: false })) rawTokens += e.getIds().length;
+}
+const rawSeconds = (performance.now() - t1) / 1000;
+t1 = performance.now();
+const seg = cliJson(['segment', '--db', db, '--tokenizer', vocab, '--force', '--json']);
+const segWall = (performance.now() - t1) / 1000;
+const segRows: string[][] = [
+  ['measure', 'seconds', 'tokens/s', 'ratio to raw'],
+  [`raw encodeBatch (${sentenceTexts.length} sentences, bert-base-cased)`, rawSeconds.toFixed(2), Math.round(rawTokens / rawSeconds).toLocaleString('en'), '1.00×'],
+  [`linkbert segment (command, ${seg.segments} segments)`, segWall.toFixed(2), Math.round(seg.tokens / segWall).toLocaleString('en'), `${(rawSeconds / segWall).toFixed(2)}×`],
+];
+
 const graphRows: string[][] = [
   ['measure', 'seconds', 'ratio to the join'],
   ['links ⋈ pages by title (linkbert sql, one query)', joinFloor.toFixed(2), '1.00×'],
@@ -119,4 +142,7 @@ for (const v of verdicts) console.log(`result, ${v}`);
 console.log('');
 const gw = graphRows[0]!.map((_, i) => Math.max(...graphRows.map((row) => row[i]!.length)));
 for (const row of graphRows) console.log(row.map((c, i) => c.padEnd(gw[i]!)).join('  '));
-console.log('(both as commands, process start included)');
+console.log('(both as commands, process start included)\n');
+const sw = segRows[0]!.map((_, i) => Math.max(...segRows.map((row) => row[i]!.length)));
+for (const row of segRows) console.log(row.map((c, i) => c.padEnd(sw[i]!)).join('  '));
+console.log(`target: segment ≥ 0.70× raw encodeBatch tokens/s: ${rawSeconds / segWall >= 0.7 ? 'met' : 'not met'}`);

@@ -5,6 +5,9 @@ import { DbLockedError } from '../src/db/duckdb.js';
 const STAGES: Record<string, () => Promise<{ command: Command }>> = {
   ingest: () => import('./ingest.js'),
   graph: () => import('./graph.js'),
+  tokenize: () => import('./tokenize.js'),
+  segment: () => import('./segment.js'),
+  vocab: () => import('./vocab.js'),
   sql: () => import('./sql.js'),
   run: () => import('./run.js'),
 };

@@ -4,18 +4,26 @@ import { JSON_FLAG, type Command } from '../src/cli/args.js';
 import { log, progressBar } from '../src/cli/report.js';
 import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
+import { segment } from '../src/segment/segment.js';
 import { printGraph } from './graph.js';
 import { printIngest } from './ingest.js';
+import { printSegment } from './segment.js';
+import { TOKENIZER_FLAGS } from './tokenize.js';
+import { writeDemoTokenizer } from './vocab.js';
 
 export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml', import.meta.url));
 
 export const command: Command = {
   name: 'run',
-  summary: 'run every stage in order (now: ingest, graph); the embedded sample when no --dump is given',
-  usage: 'linkbert run [--dump FILE] [--out DIR] [--workers N] [--force] [--json]',
+  summary: 'run every stage in order (now: ingest, graph, segment), skipping complete ones; the embedded sample when no --dump is given',
+  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--out DIR] [--max-seq-len N] [--seed S] [--workers N] [--force] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki)' },
+    ...TOKENIZER_FLAGS.map((f) => (f.name === 'tokenizer' ? { ...f, help: `${f.help}; default: a demo vocabulary made from the dump (not a real model's)` } : f)),
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out', help: 'output folder (the DuckDB file goes there)' },
+    { name: 'max-seq-len', type: 'number', default: 512, help: 'model input length' },
+    { name: 'short-seq-prob', type: 'number', default: 0.1, help: 'chance that a segment aims at a shorter, random length' },
+    { name: 'seed', type: 'number', default: 12345, help: 'random seed' },
     { name: 'workers', type: 'number', help: 'worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'redo stages even when their output is complete' },
     JSON_FLAG,
@@ -24,27 +32,57 @@ export const command: Command = {
     const dump = (flags.dump as string | undefined) ?? SAMPLE_DUMP;
     const out = flags.out as string;
     const db = join(out, 'linkbert.duckdb');
+    const force = Boolean(flags.force);
+    const say = (print: () => void) => {
+      if (!flags.json) {
+        print();
+        console.log('');
+      }
+    };
     if (!flags.dump) log(`no --dump given: using the embedded sample ${SAMPLE_DUMP}`);
+
     const bar = progressBar('ingest');
-    const s = await ingest({
+    const i = await ingest({
       dump,
       db,
       workers: flags.workers as number | undefined,
-      force: Boolean(flags.force),
+      force,
       onProgress: (p) => bar.update({ done: p.pages, unit: 'pages', seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
       log,
     });
     bar.end();
-    if (!flags.json) printIngest(s);
-    // A re-ingested dump invalidates the graph: graph() sees the new fingerprint and rebuilds.
-    const g = await graph({ db, force: Boolean(flags.force) });
+    say(() => printIngest(i));
+
+    // A re-ingested dump has a new fingerprint: the later stages see it and rebuild.
+    const g = await graph({ db, force });
+    say(() => printGraph(g));
+
+    let tokenizer = flags.tokenizer as string | undefined;
+    if (!tokenizer) {
+      tokenizer = join(out, 'demo-tokenizer');
+      const v = await writeDemoTokenizer(db, tokenizer, 4000);
+      log(`no --tokenizer given: made a demo vocabulary of ${v.size} tokens from the articles → ${tokenizer} (pass the model's tokenizer for real data)`);
+    }
+    const sbar = progressBar('segment');
+    const s = await segment({
+      db,
+      tokenizer,
+      lowercase: flags.lowercase as boolean | undefined,
+      revision: flags.revision as string | undefined,
+      maxSeqLen: flags['max-seq-len'] as number,
+      shortSeqProb: flags['short-seq-prob'] as number,
+      seed: flags.seed as number,
+      force,
+      onProgress: (p) => sbar.update({ done: p.articles, unit: 'articles', seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total }),
+    });
+    sbar.end();
+    say(() => printSegment(s));
+
     if (flags.json) {
-      console.log(JSON.stringify({ stage: 'run', outputs: { db }, ingest: s, graph: g }));
+      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer }, ingest: i, graph: g, segment: s }));
     } else {
-      console.log('');
-      printGraph(g);
-      console.log(`\noutputs:\n  database  ${db}`);
-      console.log(`  inspect   npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);
+      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}`);
+      console.log(`  inspect    npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);
     }
     return 0;
   },

@@ -7,7 +7,7 @@ import { cli, ROOT, SAMPLE, tmp } from './helpers.ts';
 test('linkbert --help lists the stages; each stage has --help', async () => {
   const r = await cli(['--help']);
   assert.equal(r.code, 0);
-  for (const s of ['ingest', 'graph', 'sql', 'run']) assert.match(r.stdout, new RegExp(`^  ${s} `, 'm'));
+  for (const s of ['ingest', 'graph', 'sql', 'tokenize', 'segment', 'vocab', 'run']) assert.match(r.stdout, new RegExp(`^  ${s} `, 'm'));
   const h = await cli(['ingest', '--help']);
   assert.equal(h.code, 0);
   for (const f of ['--dump', '--db', '--workers', '--json', '--index']) assert.ok(h.stdout.includes(f), f);

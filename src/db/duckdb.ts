@@ -50,18 +50,38 @@ export async function sqlFile(name: string): Promise<string> {
 /** Bumped whenever sql/schema.sql changes incompatibly. */
 export const SCHEMA_VERSION = 3;
 
+async function tablesOf(db: Db): Promise<{ name: string; type: string }[]> {
+  return rows(db.conn, `SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = 'main'`);
+}
+
+/** The schema version a DB was made with: null for an empty DB, 0 when it has none. */
+async function schemaVersionOf(db: Db, tables: { name: string }[]): Promise<number | null> {
+  if (!tables.length) return null;
+  if (!tables.some((t) => t.name === 'schema_version')) return 0;
+  const [v] = await rows<{ version: number | null }>(db.conn, 'SELECT max(version) AS version FROM schema_version');
+  return v?.version ?? 0;
+}
+
+function versionError(db: Db, v: number | null): Error {
+  return new Error(`${db.path} was made by another version of linkbert (schema ${v || 'unknown'}, this one is ${SCHEMA_VERSION}): ingest again with --force, or use another --db`);
+}
+
+/** An error unless the DB was made with this schema version (read-only check). */
+export async function checkSchema(db: Db): Promise<void> {
+  const v = await schemaVersionOf(db, await tablesOf(db));
+  if (v !== null && v !== SCHEMA_VERSION) throw versionError(db, v);
+}
+
 /**
  * Creates the tables (sql/schema.sql) if needed. A DB made with another schema version is an error,
  * unless `recreate`: then everything in it is dropped first.
  */
 export async function applySchema(db: Db, opts: { recreate?: boolean } = {}): Promise<void> {
-  const existing = await rows<{ name: string; type: string }>(db.conn, `SELECT table_name AS name, table_type AS type FROM information_schema.tables WHERE table_schema = 'main'`);
-  if (existing.length) {
-    const [v] = existing.some((t) => t.name === 'schema_version') ? await rows<{ version: number }>(db.conn, 'SELECT max(version) AS version FROM schema_version') : [];
-    if (v?.version !== SCHEMA_VERSION) {
-      if (!opts.recreate) throw new Error(`${db.path} was made by another version of linkbert (schema ${v?.version ?? 'unknown'}, this one is ${SCHEMA_VERSION}): ingest again with --force, or use another --db`);
-      for (const t of existing) await db.conn.run(`DROP ${t.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS "${t.name}" CASCADE`);
-    }
+  const tables = await tablesOf(db);
+  const v = await schemaVersionOf(db, tables);
+  if (v !== null && v !== SCHEMA_VERSION) {
+    if (!opts.recreate) throw versionError(db, v);
+    for (const t of tables) await db.conn.run(`DROP ${t.type === 'VIEW' ? 'VIEW' : 'TABLE'} IF EXISTS "${t.name}" CASCADE`);
   }
   await db.conn.run(await sqlFile('schema.sql'));
   await db.conn.run(`DELETE FROM schema_version; INSERT INTO schema_version VALUES (${SCHEMA_VERSION})`);

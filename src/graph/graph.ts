@@ -3,7 +3,7 @@
  * chains), and build the edge and degree tables (sql/graph.sql). The reconciliation accounts for
  * every link: links = direct + via_redirect + dangling + self + non_article.
  */
-import { applySchema, openDb, rows, sqlFile, type Db } from '../db/duckdb.js';
+import { checkSchema, openDb, rows, sqlFile, type Db } from '../db/duckdb.js';
 
 export interface GraphSummary {
   stage: 'graph';
@@ -38,8 +38,9 @@ export interface IngestState {
 
 /** The ingest run a derived stage builds on; an error when there is none or it did not finish. */
 export async function completedIngest(db: Db): Promise<IngestState> {
-  await applySchema(db);
-  const [run] = await rows<IngestState>(db.conn, `SELECT source, fingerprint, status FROM runs WHERE stage = 'ingest'`);
+  await checkSchema(db);
+  const hasRuns = (await rows(db.conn, `SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'runs'`)).length > 0;
+  const [run] = hasRuns ? await rows<IngestState>(db.conn, `SELECT source, fingerprint, status FROM runs WHERE stage = 'ingest'`) : [];
   if (!run) throw new Error(`${db.path} holds no ingested dump: run \`linkbert ingest --dump FILE --db ${db.path}\` first`);
   if (run.status !== 'done') throw new Error(`the ingest of ${run.source} into ${db.path} is ${run.status === 'failed' ? 'failed' : 'unfinished'}: rerun \`linkbert ingest\` to complete it`);
   return run;

@@ -1,0 +1,57 @@
+import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { counts, progressBar, table } from '../src/cli/report.js';
+import { segment, type SegmentSummary } from '../src/segment/segment.js';
+import { DEFAULT_DB } from './ingest.js';
+import { TOKENIZER_FLAGS } from './tokenize.js';
+
+export function printSegment(s: SegmentSummary): void {
+  console.log(`segment: ${s.db}${s.already_done ? ' (already complete for these settings; --force redoes it)' : ''}`);
+  console.log(
+    table([
+      ['tokenizer', `${s.tokenizer.source} (${s.tokenizer.kind}, ${s.tokenizer.vocab_size} ids, ${s.tokenizer.lowercase ? 'uncased' : 'cased'}, sha256 ${s.tokenizer.sha256.slice(0, 12)}…)`],
+      ['articles read', s.articles],
+      ['  without text', s.articles_without_segments],
+      ['segments written', `${s.segments.toLocaleString('en')} (≤ ${s.settings.max_segment_tokens} tokens each, max_seq_len ${s.settings.max_seq_len})`],
+      ['tokens', s.tokens],
+      ['[UNK] rate', `${(s.unk_rate * 100).toFixed(3)}%`],
+      [`lengths (by ${s.bucket_size})`, counts(s.length_histogram)],
+      ['time', `${s.seconds}s, ${s.tokens_per_s.toLocaleString('en')} tokens/s`],
+    ]),
+  );
+}
+
+export const command: Command = {
+  name: 'segment',
+  summary: 'tokenize every article once and pack its sentences into segments',
+  usage: 'linkbert segment [--db FILE] --tokenizer X [--max-seq-len 512] [--short-seq-prob 0.1] [--seed S] [--workers N] [--force] [--json]',
+  flags: [
+    { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
+    ...TOKENIZER_FLAGS,
+    { name: 'max-seq-len', type: 'number', default: 512, help: 'model input length; segments get at most (N - 3) / 2 tokens' },
+    { name: 'short-seq-prob', type: 'number', default: 0.1, help: 'chance that a segment aims at a shorter, random length' },
+    { name: 'seed', type: 'number', default: 12345, help: 'random seed' },
+    { name: 'workers', type: 'number', default: 2, help: 'tokenizer batches in flight' },
+    { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
+    JSON_FLAG,
+  ],
+  async run({ flags }) {
+    if (!flags.tokenizer) throw new Error('--tokenizer X is required');
+    const bar = progressBar('segment');
+    const s = await segment({
+      db: flags.db as string,
+      tokenizer: flags.tokenizer as string,
+      lowercase: flags.lowercase as boolean | undefined,
+      revision: flags.revision as string | undefined,
+      maxSeqLen: flags['max-seq-len'] as number,
+      shortSeqProb: flags['short-seq-prob'] as number,
+      seed: flags.seed as number,
+      workers: flags.workers as number,
+      force: Boolean(flags.force),
+      onProgress: (p) => bar.update({ done: p.articles, unit: 'articles', seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total, extra: `${p.tokens.toLocaleString('en')} tokens` }),
+    });
+    bar.end();
+    if (flags.json) console.log(JSON.stringify(s));
+    else printSegment(s);
+    return 0;
+  },
+};

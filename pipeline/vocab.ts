@@ -1,0 +1,44 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { type Command } from '../src/cli/args.js';
+import { log } from '../src/cli/report.js';
+import { openDb } from '../src/db/duckdb.js';
+import { completedIngest } from '../src/graph/graph.js';
+import { buildDemoVocab } from '../src/tokenize/demo-vocab.js';
+import { DEFAULT_DB } from './ingest.js';
+
+/** Writes DIR/vocab.txt + DIR/tokenizer_config.json (cased) from the articles of the DB. */
+export async function writeDemoTokenizer(dbPath: string, dir: string, size: number): Promise<{ dir: string; size: number }> {
+  const db = await openDb(dbPath, { readOnly: true });
+  let vocab: string[];
+  try {
+    await completedIngest(db);
+    const texts: string[] = [];
+    const result = await db.conn.stream('SELECT text FROM articles ORDER BY seq');
+    for await (const chunk of result.yieldRowObjectJs()) for (const r of chunk) texts.push(r.text as string);
+    vocab = buildDemoVocab(texts, size);
+  } finally {
+    db.close();
+  }
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'vocab.txt'), vocab.join('\n') + '\n');
+  writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: false, strip_accents: null, tokenize_chinese_chars: true, note: 'demo vocabulary made by linkbert vocab from the articles of a DB; not a real model\'s' }, null, 2) + '\n');
+  return { dir, size: vocab.length };
+}
+
+export const command: Command = {
+  name: 'vocab',
+  summary: 'make a small demo WordPiece vocabulary from the ingested articles (for the sample and tests)',
+  usage: 'linkbert vocab [--db FILE] --out DIR [--size N]',
+  flags: [
+    { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
+    { name: 'out', type: 'string', placeholder: 'DIR', help: 'folder for vocab.txt and tokenizer_config.json' },
+    { name: 'size', type: 'number', default: 4000, help: 'largest vocabulary size' },
+  ],
+  async run({ flags }) {
+    if (!flags.out) throw new Error('--out DIR is required');
+    const r = await writeDemoTokenizer(flags.db as string, flags.out as string, flags.size as number);
+    log(`vocab: ${r.size} tokens → ${join(r.dir, 'vocab.txt')} (use it with --tokenizer ${r.dir})`);
+    return 0;
+  },
+};

@@ -1,0 +1,201 @@
+/**
+ * The segment stage: every article's sentences tokenized once with the model's tokenizer and packed
+ * into segments (pack.ts), written to the segments table. Articles are read from DuckDB in order,
+ * tokenized in batches with encodeBatch (parallel inside the tokenizers library, several batches in
+ * flight), and written in order; each article's packing draws from its own seeded generator, so the
+ * rows are the same whatever the batch concurrency.
+ */
+import { openDb, rows, sqlFile } from '../db/duckdb.js';
+import { completedIngest } from '../graph/graph.js';
+import { loadTokenizer, type TokenizerIdentity, type TokenizerOptions } from '../tokenize/tokenizer.js';
+import { rng } from '../util/rng.js';
+import { maxSegmentTokens, packSegments, type Segment, type TokenizedSentence } from './pack.js';
+
+export interface SegmentOptions extends TokenizerOptions {
+  db: string;
+  tokenizer: string;
+  maxSeqLen?: number;
+  shortSeqProb?: number;
+  seed?: number;
+  /** tokenizer batches in flight */
+  workers?: number;
+  force?: boolean;
+  onProgress?: (p: { articles: number; total: number; tokens: number; seconds: number }) => void;
+}
+
+export interface SegmentSettings {
+  max_seq_len: number;
+  max_segment_tokens: number;
+  short_seq_prob: number;
+  seed: number;
+}
+
+export interface SegmentSummary {
+  stage: 'segment';
+  db: string;
+  articles: number;
+  articles_without_segments: number;
+  segments: number;
+  tokens: number;
+  unk_rate: number;
+  /** segment lengths in buckets of bucket_size tokens: key = bucket start */
+  length_histogram: Record<string, number>;
+  bucket_size: number;
+  settings: SegmentSettings;
+  tokenizer: TokenizerIdentity;
+  already_done: boolean;
+  tokens_per_s: number;
+  seconds: number;
+}
+
+interface ArticleIn {
+  seq: number;
+  text: string;
+  sent_start: number[];
+  sent_len: number[];
+}
+
+/** UTF-16 index of each code-point offset of s (identity when s has no surrogate pairs). */
+function utf16Index(s: string): ((cp: number) => number) {
+  if (!/[\ud800-\udbff]/.test(s)) return (cp) => cp;
+  const map: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    map.push(i);
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdbff) i++;
+  }
+  map.push(s.length);
+  return (cp) => map[cp]!;
+}
+
+const BATCH_ARTICLES = 128;
+
+export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
+  const t0 = performance.now();
+  const settings: SegmentSettings = {
+    max_seq_len: opts.maxSeqLen ?? 512,
+    max_segment_tokens: maxSegmentTokens(opts.maxSeqLen ?? 512),
+    short_seq_prob: opts.shortSeqProb ?? 0.1,
+    seed: opts.seed ?? 12345,
+  };
+  if (settings.max_segment_tokens < 2) throw new Error(`--max-seq-len ${settings.max_seq_len} leaves no room for two segments`);
+  if (!(settings.short_seq_prob >= 0 && settings.short_seq_prob <= 1)) throw new Error('--short-seq-prob must be between 0 and 1');
+  const tok = await loadTokenizer(opts.tokenizer, opts);
+  const db = await openDb(opts.db);
+  try {
+    const ingest = await completedIngest(db);
+    const key = JSON.stringify({ settings, tokenizer: tok.identity.sha256, lowercase: tok.identity.lowercase });
+    const [prev] = await rows<{ fingerprint: string; status: string; settings: string; summary: string }>(db.conn, `SELECT fingerprint, status, settings::VARCHAR AS settings, summary::VARCHAR AS summary FROM runs WHERE stage = 'segment'`);
+    if (!opts.force && prev?.status === 'done' && prev.fingerprint === ingest.fingerprint && prev.settings === key) {
+      return { ...(JSON.parse(prev.summary) as SegmentSummary), already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
+    }
+    await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, started_at) VALUES ('segment', $s, $f, $k, 'running', now()::TIMESTAMP)`, { s: ingest.source, f: ingest.fingerprint, k: key });
+    await db.conn.run(await sqlFile('segments.sql'));
+
+    const [{ total }] = (await rows<{ total: number }>(db.conn, 'SELECT count(*) AS total FROM articles')) as [{ total: number }];
+    const reader = await db.instance.connect();
+    const result = await reader.stream('SELECT seq, text, sent_start, sent_len FROM articles ORDER BY seq');
+    // Rows go in with the ids as text ('[1,2,3]') and DuckDB casts them: one value per segment
+    // through the Appender instead of one per token.
+    await db.conn.run(`CREATE OR REPLACE TABLE segments_load AS SELECT * REPLACE (ids::VARCHAR AS ids) FROM segments LIMIT 0`);
+    const appender = await db.conn.createAppender('segments_load');
+    const bucket = settings.max_segment_tokens <= 64 ? 8 : 32;
+    const hist = new Map<number, number>();
+    let articles = 0;
+    let empty = 0;
+    let segments = 0;
+    let tokens = 0;
+    let unk = 0;
+
+    const tokenize = async (batch: ArticleIn[]): Promise<[ArticleIn, Segment[]][]> => {
+      const texts: string[] = [];
+      const owners: number[] = [];
+      batch.forEach((a, ai) => {
+        const at = utf16Index(a.text);
+        a.sent_start.forEach((s, i) => {
+          texts.push(a.text.slice(at(s), at(s + a.sent_len[i]!)));
+          owners.push(ai);
+        });
+      });
+      const enc = texts.length ? await tok.tokenizer.encodeBatch(texts, { addSpecialTokens: false }) : [];
+      const perArticle: TokenizedSentence[][] = batch.map(() => []);
+      enc.forEach((e, k) => {
+        const a = batch[owners[k]!]!;
+        const i = perArticle[owners[k]!]!.length;
+        const base = a.sent_start[i]!;
+        perArticle[owners[k]!]!.push({
+          ids: e.getIds(),
+          start: base,
+          end: base + a.sent_len[i]!,
+          tokenSpans: () => e.getOffsets().map(([s, t]) => [base + s!, base + t!] as [number, number]),
+        });
+      });
+      return batch.map((a, ai) => [a, packSegments(perArticle[ai]!, settings.max_segment_tokens, settings.short_seq_prob, rng(settings.seed, 'segment', a.seq))]);
+    };
+
+    const inflight: Promise<[ArticleIn, Segment[]][]>[] = [];
+    const concurrency = Math.max(1, opts.workers ?? 2);
+    const write = async () => {
+      for (const [a, segs] of await inflight.shift()!) {
+        articles++;
+        if (!segs.length) empty++;
+        for (const s of segs) {
+          appender.appendInteger(a.seq);
+          appender.appendInteger(s.idx);
+          appender.appendInteger(s.ids.length);
+          appender.appendVarchar(`[${s.ids.join(',')}]`);
+          appender.appendInteger(s.charStart);
+          appender.appendInteger(s.charEnd);
+          appender.appendInteger(s.firstSentence);
+          appender.appendInteger(s.sentences);
+          appender.endRow();
+          segments++;
+          tokens += s.ids.length;
+          for (const id of s.ids) if (id === tok.special.unk) unk++;
+          const b = Math.floor((s.ids.length - 1) / bucket) * bucket;
+          hist.set(b, (hist.get(b) ?? 0) + 1);
+        }
+      }
+      opts.onProgress?.({ articles, total, tokens, seconds: (performance.now() - t0) / 1000 });
+    };
+    let batch: ArticleIn[] = [];
+    for await (const chunk of result.yieldRowObjectJs()) {
+      for (const r of chunk) {
+        batch.push(r as unknown as ArticleIn);
+        if (batch.length === BATCH_ARTICLES) {
+          inflight.push(tokenize(batch));
+          batch = [];
+          while (inflight.length >= concurrency) await write();
+        }
+      }
+    }
+    if (batch.length) inflight.push(tokenize(batch));
+    while (inflight.length) await write();
+    appender.closeSync();
+    reader.closeSync();
+    // (insertion order is kept: DuckDB preserves it, and rows were appended in order)
+    await db.conn.run(`INSERT INTO segments SELECT * REPLACE (ids::INTEGER[] AS ids) FROM segments_load; DROP TABLE segments_load`);
+
+    const seconds = Math.round(performance.now() - t0) / 1000;
+    const summary: SegmentSummary = {
+      stage: 'segment',
+      db: db.path,
+      articles,
+      articles_without_segments: empty,
+      segments,
+      tokens,
+      unk_rate: tokens ? unk / tokens : 0,
+      length_histogram: Object.fromEntries([...hist.entries()].sort((x, y) => x[0] - y[0]).map(([k, v]) => [String(k + 1), v])),
+      bucket_size: bucket,
+      settings,
+      tokenizer: tok.identity,
+      already_done: false,
+      tokens_per_s: Math.round(tokens / Math.max(seconds, 1e-3)),
+      seconds,
+    };
+    await db.conn.run(`UPDATE runs SET status = 'done', summary = $s, finished_at = now()::TIMESTAMP WHERE stage = 'segment'`, { s: JSON.stringify(summary) });
+    return summary;
+  } finally {
+    db.close();
+  }
+}
