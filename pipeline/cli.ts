@@ -7,6 +7,8 @@ const STAGES: Record<string, () => Promise<{ command: Command }>> = {
   graph: () => import('./graph.js'),
   tokenize: () => import('./tokenize.js'),
   segment: () => import('./segment.js'),
+  pairs: () => import('./pairs.js'),
+  shards: () => import('./shards.js'),
   vocab: () => import('./vocab.js'),
   sql: () => import('./sql.js'),
   run: () => import('./run.js'),

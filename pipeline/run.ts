@@ -4,9 +4,13 @@ import { JSON_FLAG, type Command } from '../src/cli/args.js';
 import { log, progressBar } from '../src/cli/report.js';
 import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
+import { pairs } from '../src/pairs/pairs.js';
 import { segment } from '../src/segment/segment.js';
+import { shards, type Masking } from '../src/shards/shards.js';
 import { printGraph } from './graph.js';
 import { printIngest } from './ingest.js';
+import { printPairs } from './pairs.js';
+import { printShards } from './shards.js';
 import { printSegment } from './segment.js';
 import { TOKENIZER_FLAGS } from './tokenize.js';
 import { writeDemoTokenizer } from './vocab.js';
@@ -15,15 +19,19 @@ export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml'
 
 export const command: Command = {
   name: 'run',
-  summary: 'run every stage in order (now: ingest, graph, segment), skipping complete ones; the embedded sample when no --dump is given',
-  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--out DIR] [--max-seq-len N] [--seed S] [--workers N] [--force] [--json]',
+  summary: 'run ingest → graph → segment → pairs → shards, skipping complete stages; the embedded sample when no --dump is given',
+  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--out DIR] [--max-seq-len N] [--seed S] [--masking static|dynamic] [--workers N] [--force] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki)' },
     ...TOKENIZER_FLAGS.map((f) => (f.name === 'tokenizer' ? { ...f, help: `${f.help}; default: a demo vocabulary made from the dump (not a real model's)` } : f)),
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out', help: 'output folder (the DuckDB file goes there)' },
-    { name: 'max-seq-len', type: 'number', default: 512, help: 'model input length' },
+    { name: 'max-seq-len', type: 'number', help: 'model input length (default: 512; 128 for the embedded sample, whose articles are short)' },
     { name: 'short-seq-prob', type: 'number', default: 0.1, help: 'chance that a segment aims at a shorter, random length' },
     { name: 'seed', type: 'number', default: 12345, help: 'random seed' },
+    { name: 'instances-per-segment', type: 'number', default: 1, help: 'instances drawn per anchor segment' },
+    { name: 'masking', type: 'string', placeholder: 'MODE', default: 'static', help: 'static or dynamic masking' },
+    { name: 'dupe-factor', type: 'number', default: 1, help: 'copies of each pair with different masks' },
+    { name: 'shard-rows', type: 'number', default: 100000, help: 'rows per shard at most' },
     { name: 'workers', type: 'number', help: 'worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'redo stages even when their output is complete' },
     JSON_FLAG,
@@ -40,6 +48,7 @@ export const command: Command = {
       }
     };
     if (!flags.dump) log(`no --dump given: using the embedded sample ${SAMPLE_DUMP}`);
+    const maxSeqLen = (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128);
 
     const bar = progressBar('ingest');
     const i = await ingest({
@@ -69,7 +78,7 @@ export const command: Command = {
       tokenizer,
       lowercase: flags.lowercase as boolean | undefined,
       revision: flags.revision as string | undefined,
-      maxSeqLen: flags['max-seq-len'] as number,
+      maxSeqLen,
       shortSeqProb: flags['short-seq-prob'] as number,
       seed: flags.seed as number,
       force,
@@ -78,10 +87,27 @@ export const command: Command = {
     sbar.end();
     say(() => printSegment(s));
 
+    const p = await pairs({ db, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force });
+    say(() => printPairs(p));
+    const shardDir = join(out, 'shards');
+    const hbar = progressBar('shards');
+    const h = await shards({
+      db,
+      out: shardDir,
+      masking: flags.masking as Masking,
+      dupeFactor: flags['dupe-factor'] as number,
+      shardRows: flags['shard-rows'] as number,
+      seed: flags.seed as number,
+      force,
+      onProgress: (q) => hbar.update({ done: q.rows, unit: 'rows', seconds: q.seconds, bytesRead: q.rows, totalBytes: q.total }),
+    });
+    hbar.end();
+    say(() => printShards(h));
+
     if (flags.json) {
-      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer }, ingest: i, graph: g, segment: s }));
+      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir }, ingest: i, graph: g, segment: s, pairs: p, shards: h }));
     } else {
-      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}`);
+      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows in ${h.shards} Parquet file(s) + manifest.json)`);
       console.log(`  inspect    npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);
     }
     return 0;

@@ -7,7 +7,7 @@ import { cli, ROOT, SAMPLE, tmp } from './helpers.ts';
 test('linkbert --help lists the stages; each stage has --help', async () => {
   const r = await cli(['--help']);
   assert.equal(r.code, 0);
-  for (const s of ['ingest', 'graph', 'sql', 'tokenize', 'segment', 'vocab', 'run']) assert.match(r.stdout, new RegExp(`^  ${s} `, 'm'));
+  for (const s of ['ingest', 'graph', 'sql', 'tokenize', 'segment', 'pairs', 'shards', 'vocab', 'run']) assert.match(r.stdout, new RegExp(`^  ${s} `, 'm'));
   const h = await cli(['ingest', '--help']);
   assert.equal(h.code, 0);
   for (const f of ['--dump', '--db', '--workers', '--json', '--index']) assert.ok(h.stdout.includes(f), f);
@@ -32,16 +32,21 @@ test('ingest --json prints exactly one JSON object with the summary keys on stdo
   assert.deepEqual(s.namespaces, { '0': 50, '1': 1, '4': 1, '6': 1, '10': 2, '14': 2 });
 });
 
-test('npm start (linkbert run on the embedded sample) prints the summary and where the outputs are', async () => {
+test('npm start (linkbert run on the embedded sample) runs every stage and says where the outputs are', async () => {
   const out = tmp();
   const start = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).scripts.start as string;
   const args = start.replace(/^node bin\/linkbert\.js /, '').split(' ');
   const r = await cli([...args, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pages read\s+57/);
+  for (const stage of ['ingest:', 'graph:', 'segment:', 'pairs:', 'shards:']) assert.ok(r.stdout.includes(stage), stage);
   assert.ok(r.stdout.includes(join(out, 'linkbert.duckdb')));
-  const j = await cli(['run', '--out', out, '--json']);
+  assert.ok(r.stdout.includes(join(out, 'shards')));
+  const j = await cli([...args, '--out', out, '--json']);
   const s = JSON.parse(j.stdout);
-  assert.equal(s.ingest.already_done, true); // complete for the same input: not redone
+  // complete for the same input and settings: not redone
+  for (const stage of ['ingest', 'graph', 'segment', 'pairs', 'shards']) assert.equal(s[stage].already_done, true, stage);
   assert.equal(s.ingest.articles, 42);
+  assert.equal(s.segment.settings.max_seq_len, 128);
+  assert.ok(s.shards.rows > 0);
 });

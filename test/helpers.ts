@@ -112,6 +112,9 @@ export function replicateSample(copies: number): string {
     out.push(
       body
         .replace(/<title>([^<:]*)<\/title>/g, (_, t) => `<title>${t} ${k}</title>`)
+        .replace(/<redirect title="([^":]*)"/g, (_, t) => `<redirect title="${t} ${k}"`)
+        // article link targets (not other namespaces, not section links) follow their copy
+        .replace(/\[\[(:?)([^\[\]|#:]+)([#|\]])/g, (_, colon, t, end) => `[[${colon}${t} ${k}${end}`)
         .replace(/<id>(\d+)<\/id>/g, (_, id) => `<id>${Number(id) + k * 100000}</id>`),
     );
   }
@@ -131,4 +134,18 @@ export async function tableDigests(db: string): Promise<Record<string, string>> 
       (SELECT count(*) || ':' || md5(coalesce(string_agg(t::VARCHAR, chr(10) ORDER BY seq), '')) FROM skipped t) AS skipped`,
   );
   return r!;
+}
+
+/** ingest → graph → demo tokenizer → segments (max_seq_len 128) into a fresh DB in `dir`. */
+export async function prepare(dump: string, dir: string): Promise<string> {
+  const { ingest } = await import('../src/ingest/ingest.ts');
+  const { graph } = await import('../src/graph/graph.ts');
+  const { segment } = await import('../src/segment/segment.ts');
+  const { writeDemoTokenizer } = await import('../pipeline/vocab.ts');
+  const db = join(dir, 'p.duckdb');
+  await ingest({ dump, db });
+  await graph({ db });
+  await writeDemoTokenizer(db, join(dir, 'tok'), 4000);
+  await segment({ db, tokenizer: join(dir, 'tok'), maxSeqLen: 128 });
+  return db;
 }

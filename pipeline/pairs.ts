@@ -1,0 +1,38 @@
+import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { counts, table } from '../src/cli/report.js';
+import { pairs, type PairsSummary } from '../src/pairs/pairs.js';
+import { DEFAULT_DB } from './ingest.js';
+
+export function printPairs(s: PairsSummary): void {
+  console.log(`pairs: ${s.db}${s.already_done ? ' (already complete for these settings; --force redoes it)' : ''}`);
+  console.log(
+    table([
+      ['segments read', s.segments],
+      ['anchors', `${s.anchors.toLocaleString('en')} × ${s.instances_per_segment} instance(s) each`],
+      ['  not anchors', `last segment of an article: ${s.not_anchors.last_segment}, article of one segment: ${s.not_anchors.single_segment_article}, no linked article with a segment to draw: ${s.not_anchors.no_linked_candidate}`],
+      ['pairs written', s.pairs],
+      ['  labels', `${counts({ contiguous: s.labels['0'], random: s.labels['1'], linked: s.labels['2'] })}`],
+      ['  fallbacks', `${s.fallbacks} (every anchor allows all three relations)`],
+      ['time', `${s.seconds}s, seed ${s.seed}`],
+    ]),
+  );
+}
+
+export const command: Command = {
+  name: 'pairs',
+  summary: 'sample LinkBERT instances: A with a contiguous, random or linked B (1/3 each)',
+  usage: 'linkbert pairs [--db FILE] [--seed S] [--instances-per-segment K] [--force] [--json]',
+  flags: [
+    { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with graph and segments' },
+    { name: 'seed', type: 'number', default: 12345, help: 'random seed' },
+    { name: 'instances-per-segment', type: 'number', default: 1, help: 'instances drawn per anchor segment' },
+    { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
+    JSON_FLAG,
+  ],
+  async run({ flags }) {
+    const s = await pairs({ db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force: Boolean(flags.force) });
+    if (flags.json) console.log(JSON.stringify(s));
+    else printPairs(s);
+    return 0;
+  },
+};

@@ -1,0 +1,57 @@
+import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { counts, progressBar, table } from '../src/cli/report.js';
+import { shards, type Masking, type ShardsSummary } from '../src/shards/shards.js';
+import { DEFAULT_DB } from './ingest.js';
+
+export function printShards(s: ShardsSummary): void {
+  console.log(`shards: ${s.out}${s.already_done ? ' (already complete for these settings; --force redoes it)' : ''}`);
+  console.log(
+    table([
+      ['rows written', `${s.rows.toLocaleString('en')} in ${s.shards} shard(s) + manifest.json`],
+      ['  labels', counts({ contiguous: s.labels['0'], random: s.labels['1'], linked: s.labels['2'] })],
+      ['tokens', s.tokens],
+      ['masked tokens', s.masked],
+      ['truncated pairs', s.truncated],
+      ['time', `${s.seconds}s`],
+    ]),
+  );
+}
+
+export const command: Command = {
+  name: 'shards',
+  summary: 'mask and write the pairs as shuffled Parquet shards (+ manifest.json) for Hugging Face datasets',
+  usage: 'linkbert shards [--db FILE] --out DIR [--masking static|dynamic] [--dupe-factor N] [--shard-rows N] [--seed S] [--json]',
+  flags: [
+    { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with pairs' },
+    { name: 'out', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'folder for the shards and manifest.json' },
+    { name: 'masking', type: 'string', placeholder: 'MODE', default: 'static', help: 'static (masks in the shards, as BERT) or dynamic (unmasked; the collator masks)' },
+    { name: 'dupe-factor', type: 'number', default: 1, help: 'copies of each pair with different masks (static masking)' },
+    { name: 'shard-rows', type: 'number', default: 100000, help: 'rows per shard at most (shards get equal counts ±1)' },
+    { name: 'seed', type: 'number', default: 12345, help: 'random seed (shuffle, truncation, masks)' },
+    { name: 'masked-lm-prob', type: 'number', default: 0.15, help: 'share of tokens to predict' },
+    { name: 'max-predictions', type: 'number', help: 'most predictions per row (default: 15% of max_seq_len)' },
+    { name: 'whole-word', type: 'boolean', help: 'mask whole words (a token with its ## continuations)' },
+    { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
+    JSON_FLAG,
+  ],
+  async run({ flags }) {
+    const bar = progressBar('shards');
+    const s = await shards({
+      db: flags.db as string,
+      out: flags.out as string,
+      masking: flags.masking as Masking,
+      dupeFactor: flags['dupe-factor'] as number,
+      shardRows: flags['shard-rows'] as number,
+      seed: flags.seed as number,
+      maskedLmProb: flags['masked-lm-prob'] as number,
+      maxPredictions: flags['max-predictions'] as number | undefined,
+      wholeWord: Boolean(flags['whole-word']),
+      force: Boolean(flags.force),
+      onProgress: (p) => bar.update({ done: p.rows, unit: 'rows', seconds: p.seconds, bytesRead: p.rows, totalBytes: p.total }),
+    });
+    bar.end();
+    if (flags.json) console.log(JSON.stringify(s));
+    else printShards(s);
+    return 0;
+  },
+};

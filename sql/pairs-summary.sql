@@ -1,0 +1,13 @@
+-- What `linkbert pairs` made, and which segments could not be anchors and why.
+SELECT
+  (SELECT count(*) FROM pairs) AS pairs,
+  (SELECT count(*) FROM pairs WHERE label = 0) AS contiguous,
+  (SELECT count(*) FROM pairs WHERE label = 1) AS random,
+  (SELECT count(*) FROM pairs WHERE label = 2) AS linked,
+  (SELECT count(*) FROM segments) AS segments,
+  (SELECT count(DISTINCT (a_article, a_idx)) FROM pairs) AS anchors,
+  (SELECT count(*) FROM segments s JOIN seg_n n USING (article) WHERE n.n = 1) AS single_segment_articles,
+  (SELECT count(*) FROM segments s JOIN seg_n n USING (article) WHERE n.n > 1 AND s.idx = n.n - 1) AS last_segments,
+  (SELECT count(*) FROM segments s JOIN seg_n n USING (article)
+     WHERE s.idx < n.n - 1 AND s.article NOT IN (SELECT DISTINCT src FROM link_cdf)) AS segments_without_linked_candidate,
+  (SELECT count(*) FROM b_articles) AS b_articles;

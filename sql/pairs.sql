@@ -1,0 +1,80 @@
+-- LinkBERT instances: anchor segment A of article i and segment B, with the document relation
+--   0 contiguous  B is the next segment of i
+--   1 random      B is a segment of an article drawn uniformly from the whole corpus (not i)
+--   2 linked      B is a segment of an article j that i links to, j drawn ∝ 1 / in-degree(j)
+-- Run by `linkbert pairs` after SET VARIABLE seed / instances. Every draw is a hash of the seed and
+-- what it is for, so the table is the same however DuckDB schedules the work.
+
+-- u(x…): a uniform draw in [0, 1) from the seed and x…
+CREATE OR REPLACE TEMP MACRO u(what, a, b, c) AS (hash(getvariable('seed'), what, a, b, c) >> 11)::DOUBLE / 9007199254740992;
+
+CREATE OR REPLACE TEMP TABLE seg_n AS
+SELECT article, count(*)::INTEGER AS n FROM segments GROUP BY article;
+
+-- B is never an article's first segment, whatever the label: a contiguous B cannot be one, so a
+-- random or linked B must not be either, or a lead sentence ("X is a …") would give the label away.
+-- So B comes from articles with two segments or more, and is uniform over their segments 1…n-1.
+CREATE OR REPLACE TEMP TABLE b_articles AS
+SELECT article, n, (row_number() OVER (ORDER BY article) - 1)::INTEGER AS pos
+FROM seg_n WHERE n >= 2;
+
+-- Linked candidates of each article: its out-neighbours that can give a B, weighted 1 / in-degree
+-- (the LinkBERT paper's rule, so hub articles do not dominate), as a cumulative distribution.
+CREATE OR REPLACE TEMP TABLE link_cdf AS
+WITH w AS (
+  SELECT e.src, e.dst, 1.0 / d.in_degree AS w
+  FROM edges e JOIN b_articles b ON b.article = e.dst JOIN degrees d ON d.article = e.dst
+)
+SELECT src, dst,
+       sum(w) OVER (PARTITION BY src ORDER BY dst ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+         / sum(w) OVER (PARTITION BY src) AS hi
+FROM w;
+
+-- Anchors: every segment that has a next one, in an article with a linked candidate, so that all
+-- three relations are possible for every anchor and the label is drawn independently of it.
+CREATE OR REPLACE TEMP TABLE anchors AS
+SELECT s.article, s.idx, k.range::INTEGER AS k
+FROM segments s
+JOIN seg_n n ON n.article = s.article
+CROSS JOIN range(getvariable('instances')) k
+WHERE s.idx < n.n - 1 AND s.article IN (SELECT DISTINCT src FROM link_cdf);
+
+-- Labels 0, 1, 2 in turn along a seeded shuffle of the anchors: exactly balanced (counts differ by ≤ 1).
+CREATE OR REPLACE TEMP TABLE labelled AS
+SELECT article, idx, k,
+       ((row_number() OVER (ORDER BY u('label', article, idx, k), article, idx, k) - 1) % 3)::TINYINT AS label,
+       u('article', article, idx, k) AS u_article,
+       u('segment', article, idx, k) AS u_segment
+FROM anchors;
+
+CREATE OR REPLACE TABLE pairs AS
+WITH
+  n_b AS (SELECT count(*)::INTEGER AS n FROM b_articles),
+  random_j AS (   -- uniform over the B articles other than i
+    SELECT l.article, l.idx, l.k, bj.article AS b_article
+    FROM labelled l
+    JOIN b_articles bi ON bi.article = l.article
+    CROSS JOIN n_b
+    JOIN b_articles bj ON bj.pos = (floor(l.u_article * (n_b.n - 1)) + (floor(l.u_article * (n_b.n - 1)) >= bi.pos)::INTEGER)
+    WHERE l.label = 1
+  ),
+  linked_j AS (   -- the first candidate whose cumulative weight passes the draw
+    SELECT l.article, l.idx, l.k, coalesce(arg_min(c.dst, c.hi) FILTER (WHERE c.hi > l.u_article), arg_max(c.dst, c.hi)) AS b_article
+    FROM labelled l JOIN link_cdf c ON c.src = l.article
+    WHERE l.label = 2
+    GROUP BY l.article, l.idx, l.k
+  ),
+  chosen AS (
+    SELECT l.article, l.idx, l.k, l.label, l.u_segment,
+           CASE l.label WHEN 0 THEN l.article WHEN 1 THEN r.b_article ELSE j.b_article END AS b_article
+    FROM labelled l
+    LEFT JOIN random_j r ON l.label = 1 AND r.article = l.article AND r.idx = l.idx AND r.k = l.k
+    LEFT JOIN linked_j j ON l.label = 2 AND j.article = l.article AND j.idx = l.idx AND j.k = l.k
+  )
+SELECT (row_number() OVER (ORDER BY c.article, c.idx, c.k) - 1)::BIGINT AS id,
+       c.article AS a_article, c.idx AS a_idx,
+       c.b_article,
+       CASE WHEN c.label = 0 THEN c.idx + 1 ELSE 1 + floor(c.u_segment * (b.n - 1))::INTEGER END AS b_idx,
+       c.label, c.k
+FROM chosen c JOIN seg_n b ON b.article = c.b_article
+ORDER BY id;

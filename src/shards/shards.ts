@@ -1,0 +1,255 @@
+/**
+ * The shards stage: every pair (× dupe factor) becomes a training row, in one seeded shuffle of the
+ * whole dataset, written as Parquet shards of equal row counts (±1) that Hugging Face `datasets`
+ * loads, plus manifest.json. DuckDB does the join of pairs to segment ids and the shuffle (it spills
+ * to disk, so memory stays bounded); rows are built and masked here, one at a time, each from its
+ * own seeded generator; DuckDB writes the Parquet files.
+ */
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { openDb, rows } from '../db/duckdb.js';
+import { completedIngest } from '../graph/graph.js';
+import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
+import { requireStage } from '../pairs/pairs.js';
+import type { SegmentSummary } from '../segment/segment.js';
+import { loadTokenizer, type TokenizerIdentity } from '../tokenize/tokenizer.js';
+import { rng } from '../util/rng.js';
+
+export type Masking = 'static' | 'dynamic';
+
+export interface ShardOptions {
+  db: string;
+  out: string;
+  masking?: Masking;
+  dupeFactor?: number;
+  shardRows?: number;
+  seed?: number;
+  maskedLmProb?: number;
+  maxPredictions?: number;
+  wholeWord?: boolean;
+  force?: boolean;
+  onProgress?: (p: { rows: number; total: number; seconds: number }) => void;
+}
+
+export interface ShardFile {
+  file: string;
+  rows: number;
+  labels: { '0': number; '1': number; '2': number };
+  sha256: string;
+}
+
+export interface Manifest {
+  format: 'linkbert-shards/1';
+  settings: { seed: number; max_seq_len: number; masking: Masking; dupe_factor: number; masked_lm_prob: number; max_predictions_per_seq: number; whole_word_masking: boolean; shard_rows: number };
+  tokenizer: TokenizerIdentity & { special_ids: Record<string, number> };
+  source: { dump: string; fingerprint: string; dbname: string | null; db: string };
+  pairs: { seed: number; instances_per_segment: number };
+  rows: number;
+  tokens: number;
+  labels: { '0': number; '1': number; '2': number };
+  label_names: { '0': 'contiguous'; '1': 'random'; '2': 'linked' };
+  shards: ShardFile[];
+  columns: Record<string, string>;
+}
+
+export interface ShardsSummary {
+  stage: 'shards';
+  out: string;
+  rows: number;
+  shards: number;
+  files: string[];
+  labels: { '0': number; '1': number; '2': number };
+  tokens: number;
+  masked: number;
+  truncated: number;
+  already_done: boolean;
+  seconds: number;
+}
+
+const COLUMN_DOCS: Record<string, string> = {
+  input_ids: '[CLS] A [SEP] B [SEP] token ids, masked when masking is static; no padding',
+  token_type_ids: '0 for [CLS] A [SEP], 1 for B [SEP]',
+  attention_mask: 'all ones (no padding is stored; collators pad)',
+  length: 'number of tokens',
+  masked_lm_positions: 'positions of the masked tokens, ascending (static masking only)',
+  masked_lm_ids: 'original ids at those positions (static masking only)',
+  next_sentence_label: 'document relation: 0 contiguous, 1 random, 2 linked',
+  pair_id: 'pairs.id in the DuckDB file (to trace a row back to its articles)',
+};
+
+export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
+  const t0 = performance.now();
+  const masking = opts.masking ?? 'static';
+  const dupe = opts.dupeFactor ?? 1;
+  const seed = opts.seed ?? 12345;
+  const shardRows = opts.shardRows ?? 100_000;
+  const maskedLmProb = opts.maskedLmProb ?? 0.15;
+  if (masking !== 'static' && masking !== 'dynamic') throw new Error(`--masking must be static or dynamic, not '${masking}'`);
+  if (!Number.isInteger(dupe) || dupe < 1) throw new Error('--dupe-factor must be a whole number ≥ 1');
+  if (masking === 'dynamic' && dupe > 1) throw new Error('--dupe-factor needs static masking (with dynamic masking the collator draws new masks each epoch)');
+  if (!Number.isInteger(shardRows) || shardRows < 1) throw new Error('--shard-rows must be a whole number ≥ 1');
+  const db = await openDb(opts.db);
+  try {
+    const ingest = await completedIngest(db);
+    const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
+    const pr = await requireStage(db, 'pairs', ingest.fingerprint, 'linkbert pairs');
+    const segSummary = JSON.parse(seg.summary) as SegmentSummary;
+    const pairSettings = JSON.parse(pr.settings) as { seed: number; instances_per_segment: number };
+    const maxSeqLen = segSummary.settings.max_seq_len;
+    const maxPredictions = opts.maxPredictions ?? Math.max(1, Math.round(maxSeqLen * maskedLmProb));
+    const wholeWord = Boolean(opts.wholeWord);
+
+    const tok = await loadTokenizer(segSummary.tokenizer.file);
+    if (tok.identity.sha256 !== segSummary.tokenizer.sha256) throw new Error(`${segSummary.tokenizer.file} changed since the segment stage used it (sha256 differs): rerun \`linkbert segment\``);
+    const vocab = tok.tokenizer.getVocab(true);
+    const specials = new Set([tok.special.cls, tok.special.sep, tok.special.mask, tok.special.pad, tok.special.unk].filter((i) => i >= 0));
+    const continuation = new Set(Object.entries(vocab).filter(([t]) => t.startsWith('##')).map(([, i]) => i));
+    const replacement = Int32Array.from(Object.values(vocab).filter((i) => !specials.has(i) && !/^\[unused\d+\]$/.test(tok.tokenizer.idToToken(i) ?? '')).sort((a, b) => a - b));
+    if (masking === 'static' && tok.special.mask < 0) throw new Error(`${segSummary.tokenizer.file} has no [MASK] token: static masking needs one`);
+    const idType = tok.identity.vocab_size <= 32767 ? 'SMALLINT' : 'INTEGER';
+
+    const settings = { seed, max_seq_len: maxSeqLen, masking, dupe_factor: dupe, masked_lm_prob: maskedLmProb, max_predictions_per_seq: maxPredictions, whole_word_masking: wholeWord, shard_rows: shardRows };
+    const key = JSON.stringify({ settings, out: opts.out, pairs: pr.settings, segments: seg.settings });
+    const [prev] = await rows<{ status: string; fingerprint: string; settings: string; summary: string }>(db.conn, `SELECT status, fingerprint, settings::VARCHAR AS settings, summary::VARCHAR AS summary FROM runs WHERE stage = 'shards'`);
+    if (!opts.force && prev?.status === 'done' && prev.fingerprint === ingest.fingerprint && prev.settings === key && shardsIntact(opts.out)) {
+      return { ...(JSON.parse(prev.summary) as ShardsSummary), already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
+    }
+    await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, started_at) VALUES ('shards', $s, $f, $k, 'running', now()::TIMESTAMP)`, { s: ingest.source, f: ingest.fingerprint, k: key });
+
+    // 1. rows in their final order: one seeded shuffle of every (pair, copy) of the whole dataset
+    const [{ total }] = (await rows<{ total: number }>(db.conn, `SELECT count(*) * ${dupe} AS total FROM pairs`)) as [{ total: number }];
+    await db.conn.run(`SET VARIABLE seed = ${seed}`);
+    await db.conn.run(`CREATE OR REPLACE TABLE shard_load (row BIGINT, pair_id BIGINT, label TINYINT, a_len SMALLINT, b_len SMALLINT, input_ids VARCHAR, masked_lm_positions VARCHAR, masked_lm_ids VARCHAR)`);
+    const reader = await db.instance.connect();
+    const stream = await reader.stream(`
+      SELECT p.id, d.range::INTEGER AS copy, p.label, sa.ids AS a, sb.ids AS b
+      FROM pairs p
+      JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx
+      JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx
+      CROSS JOIN range(${dupe}) d
+      ORDER BY hash(getvariable('seed'), 'order', p.id, d.range), p.id, d.range`);
+    const appender = await db.conn.createAppender('shard_load');
+    const maskOpts: MaskingOptions = { maskedLmProb, maxPredictions, wholeWord, isContinuation: (id) => continuation.has(id), maskId: tok.special.mask, replacementIds: replacement };
+    const labels = { '0': 0, '1': 0, '2': 0 };
+    let n = 0;
+    let tokens = 0;
+    let masked = 0;
+    let truncated = 0;
+    const maxTokens = maxSeqLen - 3;
+    // 2. each row built and masked from its own generator: (seed, pair, copy)
+    for await (const chunk of stream.yieldRowObjectJs()) {
+      for (const r of chunk as unknown as { id: bigint; copy: number; label: number; a: number[]; b: number[] }[]) {
+        const id = Number(r.id);
+        const random = rng(seed, 'row', id, r.copy);
+        const [a, b] = truncatePair(r.a, r.b, maxTokens, random);
+        if (a.length !== r.a.length || b.length !== r.b.length) truncated++;
+        const { input_ids } = layout(a, b, tok.special.cls, tok.special.sep);
+        let positions: number[] = [];
+        let lm: number[] = [];
+        if (masking === 'static') {
+          const sepAt = a.length + 1;
+          ({ positions, labels: lm } = maskTokens(input_ids, (p) => p === 0 || p === sepAt || p === input_ids.length - 1, maskOpts, random));
+        }
+        appender.appendBigInt(BigInt(n));
+        appender.appendBigInt(BigInt(id));
+        appender.appendTinyInt(r.label);
+        appender.appendSmallInt(a.length);
+        appender.appendSmallInt(b.length);
+        appender.appendVarchar(`[${input_ids.join(',')}]`);
+        appender.appendVarchar(`[${positions.join(',')}]`);
+        appender.appendVarchar(`[${lm.join(',')}]`);
+        appender.endRow();
+        n++;
+        tokens += input_ids.length;
+        masked += positions.length;
+        labels[String(r.label) as '0' | '1' | '2']++;
+      }
+      opts.onProgress?.({ rows: n, total, seconds: (performance.now() - t0) / 1000 });
+    }
+    appender.closeSync();
+    reader.closeSync();
+
+    // 3. typed, compact columns (ids as 16-bit integers when the vocabulary allows); token types and
+    //    the attention mask follow from the lengths of A and B (layout() in src/mlm/instance.ts)
+    const lmCols = masking === 'static' ? `, masked_lm_positions::SMALLINT[] AS masked_lm_positions, masked_lm_ids::${idType}[] AS masked_lm_ids` : '';
+    await db.conn.run(`CREATE OR REPLACE TABLE shard_rows AS
+      SELECT row, input_ids::${idType}[] AS input_ids,
+             list_concat(list_resize([]::TINYINT[], a_len + 2, 0), list_resize([]::TINYINT[], b_len + 1, 1)) AS token_type_ids,
+             list_resize([]::TINYINT[], a_len + b_len + 3, 1) AS attention_mask,
+             (a_len + b_len + 3)::SMALLINT AS length${lmCols},
+             label AS next_sentence_label, pair_id
+      FROM shard_load ORDER BY row;
+      DROP TABLE shard_load`);
+
+    // 4. Parquet shards of equal size (±1), one thread so the bytes are the same run after run
+    mkdirSync(opts.out, { recursive: true });
+    for (const f of readdirSync(opts.out)) if (/^train-\d{5}-of-\d{5}\.parquet$/.test(f) || f === 'manifest.json') rmSync(join(opts.out, f));
+    const count = Math.max(1, Math.ceil(n / shardRows));
+    const files: ShardFile[] = [];
+    const threads = (await rows<{ t: number }>(db.conn, `SELECT current_setting('threads') AS t`))[0]!.t;
+    await db.conn.run('SET threads = 1');
+    try {
+      for (let s = 0; s < count; s++) {
+        const from = Math.floor((s * n) / count);
+        const to = Math.floor(((s + 1) * n) / count);
+        const file = join(opts.out, `train-${String(s).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`);
+        await db.conn.run(`COPY (SELECT * EXCLUDE (row) FROM shard_rows WHERE row >= ${from} AND row < ${to} ORDER BY row) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000)`);
+        const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (next_sentence_label = 0) AS "0", count(*) FILTER (next_sentence_label = 1) AS "1", count(*) FILTER (next_sentence_label = 2) AS "2" FROM shard_rows WHERE row >= ${from} AND row < ${to}`);
+        files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') });
+      }
+    } finally {
+      await db.conn.run(`SET threads = ${threads}`);
+    }
+    await db.conn.run('DROP TABLE shard_rows');
+
+    const [site] = await rows<{ dbname: string | null }>(db.conn, `SELECT json_extract_string(siteinfo, '$.dbname') AS dbname FROM runs WHERE stage = 'ingest'`);
+    const columns = { ...COLUMN_DOCS };
+    if (masking === 'dynamic') {
+      delete columns.masked_lm_positions;
+      delete columns.masked_lm_ids;
+      columns.input_ids = '[CLS] A [SEP] B [SEP] token ids, unmasked (the collator masks); no padding';
+    }
+    const manifest: Manifest = {
+      format: 'linkbert-shards/1',
+      settings,
+      tokenizer: { ...segSummary.tokenizer, special_ids: { ...tok.special } },
+      source: { dump: ingest.source, fingerprint: ingest.fingerprint, dbname: site?.dbname ?? null, db: db.path },
+      pairs: { seed: pairSettings.seed, instances_per_segment: pairSettings.instances_per_segment },
+      rows: n,
+      tokens,
+      labels,
+      label_names: { '0': 'contiguous', '1': 'random', '2': 'linked' },
+      shards: files,
+      columns,
+    };
+    writeFileSync(join(opts.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+    const summary: ShardsSummary = {
+      stage: 'shards',
+      out: opts.out,
+      rows: n,
+      shards: files.length,
+      files: files.map((f) => join(opts.out, f.file)),
+      labels,
+      tokens,
+      masked,
+      truncated,
+      already_done: false,
+      seconds: Math.round(performance.now() - t0) / 1000,
+    };
+    await db.conn.run(`UPDATE runs SET status = 'done', summary = $s, finished_at = now()::TIMESTAMP WHERE stage = 'shards'`, { s: JSON.stringify(summary) });
+    return summary;
+  } finally {
+    db.close();
+  }
+}
+
+/** The shards of a manifest are all there, with the bytes it recorded. */
+function shardsIntact(out: string): boolean {
+  try {
+    const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
+    return m.shards.every((s) => createHash('sha256').update(readFileSync(join(out, s.file))).digest('hex') === s.sha256);
+  } catch {
+    return false;
+  }
+}

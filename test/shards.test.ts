@@ -1,0 +1,175 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
+import { compressors } from 'hyparquet-compressors';
+import { layout, maskTokens, truncatePair } from '../src/mlm/instance.ts';
+import { pairs } from '../src/pairs/pairs.ts';
+import { shards } from '../src/shards/shards.ts';
+import { loadTokenizer } from '../src/tokenize/tokenizer.ts';
+import { rng } from '../src/util/rng.ts';
+import { cli, prepare, query, SAMPLE, tmp } from './helpers.ts';
+
+type Row = { input_ids: number[]; token_type_ids: number[]; attention_mask: number[]; length: number; masked_lm_positions?: number[]; masked_lm_ids?: number[]; next_sentence_label: number; pair_id: bigint };
+
+/** Every row of every shard in a folder, read with hyparquet (an independent Parquet reader). */
+async function readShards(out: string): Promise<{ files: string[]; rows: Row[][] }> {
+  const files = readdirSync(out).filter((f) => f.endsWith('.parquet')).sort();
+  const rows: Row[][] = [];
+  for (const f of files) rows.push((await parquetReadObjects({ file: await asyncBufferFromFile(join(out, f)), compressors })) as Row[]);
+  return { files, rows };
+}
+
+const dir = tmp();
+let db: string;
+const special = { cls: 2, sep: 3, mask: 4 };
+before(async () => {
+  db = await prepare(SAMPLE, dir);
+  await pairs({ db, seed: 3, instancesPerSegment: 10 });
+});
+
+test('truncation follows BERT: the longer side loses a token at a random end until the pair fits', () => {
+  const a = Array.from({ length: 10 }, (_, i) => i);
+  const b = Array.from({ length: 4 }, (_, i) => 100 + i);
+  const [x, y] = truncatePair(a, b, 9, rng(1));
+  assert.deepEqual(y, b);
+  assert.equal(x.length, 5);
+  assert.ok(a.join(',').includes(x.join(',')), 'a contiguous run of A is kept');
+  const ends = new Set<string>();
+  for (let s = 0; s < 40; s++) {
+    const [t] = truncatePair(a, [], 8, rng(s));
+    ends.add(`${t[0]}-${t[t.length - 1]}`);
+  }
+  assert.ok(ends.size > 1, 'tokens go from both ends');
+  const [p, q] = truncatePair([1, 2, 3], [4, 5, 6], 4, rng(2));
+  assert.equal(p.length + q.length, 4);
+  assert.deepEqual(layout([7, 8], [9], 2, 3), { input_ids: [2, 7, 8, 3, 9, 3], token_type_ids: [0, 0, 0, 0, 1, 1] });
+});
+
+test('masking: 15% of non-special tokens, 80% [MASK] / 10% random / 10% kept, whole words when asked', () => {
+  const ids = Array.from({ length: 120 }, (_, i) => 10 + (i % 50));
+  let masked = 0;
+  let asMask = 0;
+  let kept = 0;
+  let replaced = 0;
+  for (let s = 0; s < 400; s++) {
+    const x = [special.cls, ...ids, special.sep];
+    const { positions, labels } = maskTokens(x, (p) => p === 0 || p === x.length - 1, { maskedLmProb: 0.15, maxPredictions: 100, wholeWord: false, isContinuation: () => false, maskId: 4, replacementIds: Int32Array.from({ length: 90 }, (_, i) => 1000 + i) }, rng(s));
+    assert.equal(positions.length, 18); // round(120 × 0.15)
+    assert.ok(!positions.includes(0) && !positions.includes(x.length - 1));
+    positions.forEach((p, k) => {
+      assert.equal(labels[k], ids[p - 1]);
+      if (x[p] === 4) asMask++;
+      else if (x[p] === labels[k]) kept++;
+      else replaced++;
+    });
+    masked += positions.length;
+  }
+  assert.ok(Math.abs(asMask / masked - 0.8) < 0.02, `${asMask / masked}`);
+  assert.ok(Math.abs(kept / masked - 0.1) < 0.015, `${kept / masked}`);
+  assert.ok(Math.abs(replaced / masked - 0.1) < 0.015, `${replaced / masked}`);
+  // max_predictions caps; whole words: a word's pieces are masked together
+  const capped = [2, ...ids, 3];
+  assert.equal(maskTokens(capped, (p) => p === 0 || p === capped.length - 1, { maskedLmProb: 0.15, maxPredictions: 5, wholeWord: false, isContinuation: () => false, maskId: 4, replacementIds: Int32Array.of(1000) }, rng(1)).positions.length, 5);
+  for (let s = 0; s < 50; s++) {
+    const w = [2, 10, 900, 901, 11, 902, 12, 13, 903, 904, 905, 14, 15, 16, 17, 18, 19, 20, 21, 22, 3]; // 9xx continue a word
+    const orig = w.slice();
+    const { positions } = maskTokens(w, (p) => p === 0 || p === w.length - 1, { maskedLmProb: 0.3, maxPredictions: 20, wholeWord: true, isContinuation: (id) => id >= 900, maskId: 4, replacementIds: Int32Array.of(1000) }, rng(s));
+    const set = new Set(positions);
+    for (let p = 1; p < orig.length - 1; p++) {
+      if (orig[p]! >= 900 && set.has(p) !== set.has(p - 1)) assert.fail(`word split at ${p} (seed ${s})`);
+    }
+  }
+});
+
+test('shards: equal sizes, shuffled, columns as trainers expect, rows that match their pairs', async () => {
+  const out = join(dir, 'static');
+  const s = await shards({ db, out, shardRows: 100, seed: 8, dupeFactor: 2 });
+  const pairsRows = await query<{ id: number; label: number; a_ids: number[]; b_ids: number[] }>(db, `SELECT p.id, p.label, sa.ids AS a_ids, sb.ids AS b_ids FROM pairs p JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx`);
+  assert.equal(s.rows, pairsRows.length * 2);
+  const { files, rows } = await readShards(out);
+  assert.deepEqual(files, s.files.map((f) => f.split('/').pop()).sort());
+  assert.equal(files.length, Math.ceil(s.rows / 100));
+  const sizes = rows.map((r) => r.length);
+  assert.ok(Math.max(...sizes) - Math.min(...sizes) <= 1, `${sizes}`);
+  const meta = await parquetMetadataAsync(await asyncBufferFromFile(join(out, files[0]!)));
+  const leaves = meta.schema.filter((c) => c.type).map((c) => c.name);
+  assert.deepEqual(meta.schema.filter((c) => c.converted_type === 'LIST' || (c.type && !['list', 'element'].includes(c.name))).map((c) => c.name), ['input_ids', 'token_type_ids', 'attention_mask', 'length', 'masked_lm_positions', 'masked_lm_ids', 'next_sentence_label', 'pair_id']);
+  assert.ok(leaves.length > 0);
+  const byId = new Map(pairsRows.map((p) => [p.id, p]));
+  const all = rows.flat();
+  const seen = new Map<number, number>();
+  let maskedTotal = 0;
+  let maskTokensSeen = 0;
+  for (const r of all) {
+    const p = byId.get(Number(r.pair_id))!;
+    seen.set(p.id, (seen.get(p.id) ?? 0) + 1);
+    assert.equal(r.next_sentence_label, p.label);
+    const n = p.a_ids.length + p.b_ids.length + 3;
+    assert.equal(r.length, n);
+    assert.equal(r.input_ids.length, n);
+    assert.deepEqual(r.attention_mask, new Array(n).fill(1));
+    assert.equal(r.input_ids[0], special.cls);
+    assert.equal(r.input_ids[p.a_ids.length + 1], special.sep);
+    assert.equal(r.input_ids[n - 1], special.sep);
+    assert.deepEqual(r.token_type_ids, [...new Array(p.a_ids.length + 2).fill(0), ...new Array(p.b_ids.length + 1).fill(1)]);
+    // unmasking the row gives back [CLS] A [SEP] B [SEP]
+    const restored = r.input_ids.slice();
+    r.masked_lm_positions!.forEach((pos, k) => (restored[pos] = r.masked_lm_ids![k]!));
+    assert.deepEqual(restored, [special.cls, ...p.a_ids, special.sep, ...p.b_ids, special.sep]);
+    assert.equal(r.masked_lm_positions!.length, Math.min(19, Math.max(1, Math.round((n - 3) * 0.15))));
+    maskedTotal += r.masked_lm_positions!.length;
+    maskTokensSeen += r.masked_lm_positions!.filter((pos) => r.input_ids[pos] === special.mask).length;
+  }
+  assert.ok([...seen.values()].every((c) => c === 2), 'each pair twice (dupe factor 2)');
+  assert.ok(Math.abs(maskTokensSeen / maskedTotal - 0.8) < 0.03, `${maskTokensSeen / maskedTotal}`);
+  // the two copies of a pair got different masks
+  const copies = all.filter((r) => Number(r.pair_id) === pairsRows[0]!.id);
+  assert.notDeepEqual(copies[0]!.masked_lm_positions, copies[1]!.masked_lm_positions);
+  // shuffled across the whole dataset: not in pair order, labels mixed in every shard
+  assert.notDeepEqual(all.map((r) => Number(r.pair_id)), [...all.map((r) => Number(r.pair_id))].sort((x, y) => x - y));
+  for (const shard of rows) assert.equal(new Set(shard.map((r) => r.next_sentence_label)).size, 3);
+
+  const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  assert.equal(manifest.rows, s.rows);
+  assert.deepEqual(manifest.labels, s.labels);
+  assert.equal(manifest.settings.dupe_factor, 2);
+  assert.equal(manifest.settings.max_seq_len, 128);
+  assert.equal(manifest.tokenizer.kind, 'vocab.txt');
+  assert.equal(manifest.shards.reduce((a: number, f: { rows: number }) => a + f.rows, 0), s.rows);
+  assert.equal(manifest.tokens, all.reduce((a, r) => a + r.length, 0));
+  assert.equal(manifest.source.dbname, 'samplewiki');
+});
+
+test('same DB + seed → byte-identical shard files; dynamic masking stores unmasked ids', async () => {
+  const a = join(dir, 'a');
+  const b = join(dir, 'b');
+  await shards({ db, out: a, shardRows: 150, seed: 4 });
+  await shards({ db, out: b, shardRows: 150, seed: 4, force: true });
+  for (const f of readdirSync(a)) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f);
+  assert.equal((await shards({ db, out: b, shardRows: 150, seed: 4 })).already_done, true);
+
+  const d = join(dir, 'dynamic');
+  const s = await shards({ db, out: d, masking: 'dynamic', shardRows: 1000 });
+  const { rows } = await readShards(d);
+  assert.equal(rows.flat().length, s.rows);
+  for (const r of rows.flat()) {
+    assert.equal(r.masked_lm_positions, undefined);
+    assert.ok(!r.input_ids.includes(special.mask));
+  }
+  const tok = await loadTokenizer(join(dir, 'tok'));
+  const text = await tok.tokenizer.decode(rows[0]![0]!.input_ids, true);
+  assert.ok(text.length > 20);
+  await assert.rejects(shards({ db, out: d, masking: 'dynamic', dupeFactor: 2 }), /dupe-factor needs static masking/);
+});
+
+test('linkbert shards --json and the DuckDB view of the shards', async () => {
+  const out = join(dir, 'cli');
+  const r = await cli(['shards', '--db', db, '--out', out, '--shard-rows', '200', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  for (const k of ['stage', 'rows', 'shards', 'files', 'labels', 'seconds']) assert.ok(k in s, k);
+  const q = await cli(['sql', '--db', db, '--format', 'json', `SELECT next_sentence_label AS label, count(*) AS n FROM read_parquet('${out}/*.parquet') GROUP BY 1 ORDER BY 1`]);
+  assert.deepEqual(JSON.parse(q.stdout).map((x: { n: number }) => x.n), [s.labels['0'], s.labels['1'], s.labels['2']]);
+});
