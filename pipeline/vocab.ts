@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { type Command } from '../src/cli/args.js';
 import { log } from '../src/cli/report.js';
 import { openDb } from '../src/db/duckdb.js';
-import { completedIngest } from '../src/graph/graph.js';
+import { completedIngest } from '../src/db/runs.js';
 import { buildDemoVocab } from '../src/tokenize/demo-vocab.js';
 import { DEFAULT_DB } from './ingest.js';
 

@@ -10,6 +10,7 @@ import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { applySchema, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
+import { finishRun, getRun, startRun } from '../db/runs.js';
 import { openDump, type DumpSource } from '../dump/source.js';
 import { indexBeside, readIndex, type StreamIndex } from '../dump/multistream.js';
 import { PageReader, type DumpPage } from '../dump/xml.js';
@@ -94,13 +95,6 @@ export async function fingerprint(file: string): Promise<string> {
 
 const INGEST_TABLES = ['pages', 'articles', 'redirects', 'links', 'skipped'];
 
-interface RunRow { fingerprint: string; status: string; next_seq: number; source: string; summary: string | null }
-
-async function hasRuns(db: Db): Promise<boolean> {
-  const t = await rows(db.conn, `SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'runs'`);
-  return t.length > 0;
-}
-
 export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
@@ -110,7 +104,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   let db = await openDb(opts.db);
   try {
     // What the DB holds now: this dump (complete or to resume), another dump, or nothing.
-    const [prev] = (await hasRuns(db)) ? await rows<RunRow>(db.conn, `SELECT fingerprint, status, next_seq, source, summary::VARCHAR AS summary FROM runs WHERE stage = 'ingest'`) : [];
+    const prev = await getRun(db, 'ingest');
     if (prev && prev.fingerprint !== fp && !opts.force) {
       throw new Error(`${db.path} already holds ${prev.source} (another dump); pass --force to replace it, or choose another --db`);
     }
@@ -134,11 +128,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       db = await openDb(opts.db);
       await applySchema(db);
     }
-    await db.conn.run(
-      `INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, next_seq, started_at)
-       VALUES ('ingest', $source, $fp, $settings, 'running', $next, now()::TIMESTAMP)`,
-      { source: opts.dump, fp, settings: JSON.stringify({ index: indexFile }), next: nextSeq },
-    );
+    await startRun(db, 'ingest', { source: opts.dump, fingerprint: fp, settings: JSON.stringify({ index: indexFile }), nextSeq });
 
     const index = indexFile ? await readIndex(indexFile) : null;
     const source = await openDump(opts.dump, { index, fromSeq: nextSeq, concurrency: Math.max(2, workers) });
@@ -159,12 +149,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: secs(t0),
     });
-    await db.conn.run(`UPDATE runs SET status = $status, error = $error, summary = $summary, siteinfo = $site, finished_at = now()::TIMESTAMP WHERE stage = 'ingest'`, {
-      status: failure ? 'failed' : 'done',
-      error: failure ? failure.message : null,
-      summary: JSON.stringify(summary),
-      site: JSON.stringify(run.site),
-    });
+    await db.conn.run(`UPDATE runs SET siteinfo = $site WHERE stage = 'ingest'`, { site: JSON.stringify(run.site) });
+    await finishRun(db, 'ingest', summary, failure ? failure.message : null);
     if (failure) throw new IngestError(failure.message, summary);
     return summary;
   } finally {

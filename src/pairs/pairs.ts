@@ -6,8 +6,8 @@
  * anchors (they have a next segment, and their article links to an article with a segment to draw),
  * so no label ever falls back to another; the segments left out are counted by reason.
  */
-import { openDb, rows, sqlFile, type Db } from '../db/duckdb.js';
-import { completedIngest } from '../graph/graph.js';
+import { openDb, rows, sqlFile } from '../db/duckdb.js';
+import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 
 export interface PairsSummary {
   stage: 'pairs';
@@ -25,12 +25,6 @@ export interface PairsSummary {
   seconds: number;
 }
 
-export async function requireStage(db: Db, stage: string, fingerprint: string, hint: string): Promise<{ settings: string; summary: string }> {
-  const [run] = await rows<{ status: string; fingerprint: string; settings: string; summary: string }>(db.conn, `SELECT status, fingerprint, settings::VARCHAR AS settings, summary::VARCHAR AS summary FROM runs WHERE stage = $s`, { s: stage });
-  if (!run || run.status !== 'done' || run.fingerprint !== fingerprint) throw new Error(`${db.path}: the ${stage} stage is not complete for this dump: run \`${hint}\` first`);
-  return run;
-}
-
 export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; force?: boolean }): Promise<PairsSummary> {
   const t0 = performance.now();
   const seed = opts.seed ?? 12345;
@@ -44,11 +38,9 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
     // the pairs depend on the segments they were drawn from, so the segment run is part of the key
     const key = JSON.stringify({ seed, instances_per_segment: k, segments: seg.settings });
-    const [prev] = await rows<{ status: string; fingerprint: string; settings: string; summary: string }>(db.conn, `SELECT status, fingerprint, settings::VARCHAR AS settings, summary::VARCHAR AS summary FROM runs WHERE stage = 'pairs'`);
-    if (!opts.force && prev?.status === 'done' && prev.fingerprint === ingest.fingerprint && prev.settings === key) {
-      return { ...(JSON.parse(prev.summary) as PairsSummary), already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
-    }
-    await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, started_at) VALUES ('pairs', $s, $f, $k, 'running', now()::TIMESTAMP)`, { s: ingest.source, f: ingest.fingerprint, k: key });
+    const done = opts.force ? null : await completedRun<PairsSummary>(db, 'pairs', ingest.fingerprint, key);
+    if (done) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
+    await startRun(db, 'pairs', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
     await db.conn.run(`SET VARIABLE seed = ${seed}; SET VARIABLE instances = ${k}`);
     await db.conn.run(await sqlFile('pairs.sql'));
     const [c] = await rows<Record<string, number>>(db.conn, await sqlFile('pairs-summary.sql'));
@@ -67,7 +59,7 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
       seconds: Math.round(performance.now() - t0) / 1000,
     };
     if (!s.pairs) throw new Error(`${db.path}: no segment can be an anchor (${JSON.stringify(s.not_anchors)}); LinkBERT pairs need articles of two segments or more that link to such articles`);
-    await db.conn.run(`UPDATE runs SET status = 'done', summary = $s, finished_at = now()::TIMESTAMP WHERE stage = 'pairs'`, { s: JSON.stringify(s) });
+    await finishRun(db, 'pairs', s);
     return s;
   } finally {
     db.close();

@@ -6,7 +6,7 @@
  * rows are the same whatever the batch concurrency.
  */
 import { openDb, rows, sqlFile } from '../db/duckdb.js';
-import { completedIngest } from '../graph/graph.js';
+import { completedIngest, completedRun, finishRun, startRun } from '../db/runs.js';
 import { loadTokenizer, type TokenizerIdentity, type TokenizerOptions } from '../tokenize/tokenizer.js';
 import { rng } from '../util/rng.js';
 import { maxSegmentTokens, packSegments, type Segment, type TokenizedSentence } from './pack.js';
@@ -85,11 +85,9 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   try {
     const ingest = await completedIngest(db);
     const key = JSON.stringify({ settings, tokenizer: tok.identity.sha256, lowercase: tok.identity.lowercase });
-    const [prev] = await rows<{ fingerprint: string; status: string; settings: string; summary: string }>(db.conn, `SELECT fingerprint, status, settings::VARCHAR AS settings, summary::VARCHAR AS summary FROM runs WHERE stage = 'segment'`);
-    if (!opts.force && prev?.status === 'done' && prev.fingerprint === ingest.fingerprint && prev.settings === key) {
-      return { ...(JSON.parse(prev.summary) as SegmentSummary), already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
-    }
-    await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, started_at) VALUES ('segment', $s, $f, $k, 'running', now()::TIMESTAMP)`, { s: ingest.source, f: ingest.fingerprint, k: key });
+    const done = opts.force ? null : await completedRun<SegmentSummary>(db, 'segment', ingest.fingerprint, key);
+    if (done) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
+    await startRun(db, 'segment', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
     await db.conn.run(await sqlFile('segments.sql'));
 
     const [{ total }] = (await rows<{ total: number }>(db.conn, 'SELECT count(*) AS total FROM articles')) as [{ total: number }];
@@ -193,7 +191,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
       tokens_per_s: Math.round(tokens / Math.max(seconds, 1e-3)),
       seconds,
     };
-    await db.conn.run(`UPDATE runs SET status = 'done', summary = $s, finished_at = now()::TIMESTAMP WHERE stage = 'segment'`, { s: JSON.stringify(summary) });
+    await finishRun(db, 'segment', summary);
     return summary;
   } finally {
     db.close();

@@ -9,9 +9,8 @@ import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { openDb, rows } from '../db/duckdb.js';
-import { completedIngest } from '../graph/graph.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
-import { requireStage } from '../pairs/pairs.js';
+import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { SegmentSummary } from '../segment/segment.js';
 import { loadTokenizer, type TokenizerIdentity } from '../tokenize/tokenizer.js';
 import { rng } from '../util/rng.js';
@@ -111,11 +110,9 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
 
     const settings = { seed, max_seq_len: maxSeqLen, masking, dupe_factor: dupe, masked_lm_prob: maskedLmProb, max_predictions_per_seq: maxPredictions, whole_word_masking: wholeWord, shard_rows: shardRows };
     const key = JSON.stringify({ settings, out: opts.out, pairs: pr.settings, segments: seg.settings });
-    const [prev] = await rows<{ status: string; fingerprint: string; settings: string; summary: string }>(db.conn, `SELECT status, fingerprint, settings::VARCHAR AS settings, summary::VARCHAR AS summary FROM runs WHERE stage = 'shards'`);
-    if (!opts.force && prev?.status === 'done' && prev.fingerprint === ingest.fingerprint && prev.settings === key && shardsIntact(opts.out)) {
-      return { ...(JSON.parse(prev.summary) as ShardsSummary), already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
-    }
-    await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, started_at) VALUES ('shards', $s, $f, $k, 'running', now()::TIMESTAMP)`, { s: ingest.source, f: ingest.fingerprint, k: key });
+    const done = opts.force ? null : await completedRun<ShardsSummary>(db, 'shards', ingest.fingerprint, key);
+    if (done && shardsIntact(opts.out)) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
+    await startRun(db, 'shards', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
 
     // 1. rows in their final order: one seeded shuffle of every (pair, copy) of the whole dataset
     const [{ total }] = (await rows<{ total: number }>(db.conn, `SELECT count(*) * ${dupe} AS total FROM pairs`)) as [{ total: number }];
@@ -237,7 +234,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       already_done: false,
       seconds: Math.round(performance.now() - t0) / 1000,
     };
-    await db.conn.run(`UPDATE runs SET status = 'done', summary = $s, finished_at = now()::TIMESTAMP WHERE stage = 'shards'`, { s: JSON.stringify(summary) });
+    await finishRun(db, 'shards', summary);
     return summary;
   } finally {
     db.close();

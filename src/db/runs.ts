@@ -1,0 +1,61 @@
+/**
+ * The `runs` table: one row per stage with its input (the ingested dump's fingerprint), settings,
+ * status and summary. A derived stage is skipped when a complete run of it has the same input and
+ * settings; it needs the stages before it complete for the same dump.
+ */
+import { checkSchema, rows, type Db } from './duckdb.js';
+
+export interface RunRecord {
+  stage: string;
+  source: string;
+  fingerprint: string;
+  settings: string | null; // JSON text
+  status: 'running' | 'failed' | 'done';
+  next_seq: number | null;
+  summary: string | null; // JSON text
+}
+
+export async function getRun(db: Db, stage: string): Promise<RunRecord | undefined> {
+  const hasRuns = (await rows(db.conn, `SELECT 1 FROM information_schema.tables WHERE table_schema = 'main' AND table_name = 'runs'`)).length > 0;
+  if (!hasRuns) return undefined;
+  const [run] = await rows<RunRecord>(db.conn, `SELECT stage, source, fingerprint, settings::VARCHAR AS settings, status, next_seq, summary::VARCHAR AS summary FROM runs WHERE stage = $s`, { s: stage });
+  return run;
+}
+
+/** The summary of a complete run of `stage` on the same dump with the same settings, if there is one. */
+export async function completedRun<T>(db: Db, stage: string, fingerprint: string, settings: string): Promise<T | null> {
+  const run = await getRun(db, stage);
+  return run?.status === 'done' && run.fingerprint === fingerprint && run.settings === settings && run.summary ? (JSON.parse(run.summary) as T) : null;
+}
+
+export async function startRun(db: Db, stage: string, input: { source: string; fingerprint: string; settings?: string | null; nextSeq?: number }): Promise<void> {
+  await db.conn.run(
+    `INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, next_seq, started_at) VALUES ($stage, $source, $fp, $settings, 'running', $next, now()::TIMESTAMP)`,
+    { stage, source: input.source, fp: input.fingerprint, settings: input.settings ?? null, next: input.nextSeq ?? null },
+  );
+}
+
+export async function finishRun(db: Db, stage: string, summary: unknown, error: string | null = null): Promise<void> {
+  await db.conn.run(`UPDATE runs SET status = $status, error = $error, summary = $summary, finished_at = now()::TIMESTAMP WHERE stage = $stage`, {
+    stage,
+    status: error ? 'failed' : 'done',
+    error,
+    summary: JSON.stringify(summary),
+  });
+}
+
+/** The ingest run a derived stage builds on; an error when there is none or it did not finish. */
+export async function completedIngest(db: Db): Promise<RunRecord> {
+  await checkSchema(db);
+  const run = await getRun(db, 'ingest');
+  if (!run) throw new Error(`${db.path} holds no ingested dump: run \`linkbert ingest --dump FILE --db ${db.path}\` first`);
+  if (run.status !== 'done') throw new Error(`the ingest of ${run.source} into ${db.path} is ${run.status === 'failed' ? 'failed' : 'unfinished'}: rerun \`linkbert ingest\` to complete it`);
+  return run;
+}
+
+/** A stage before this one, complete for the same dump; else an error saying what to run. */
+export async function requireStage(db: Db, stage: string, fingerprint: string, hint: string): Promise<RunRecord & { settings: string; summary: string }> {
+  const run = await getRun(db, stage);
+  if (!run || run.status !== 'done' || run.fingerprint !== fingerprint || !run.summary) throw new Error(`${db.path}: the ${stage} stage is not complete for this dump: run \`${hint}\` first`);
+  return run as RunRecord & { settings: string; summary: string };
+}
