@@ -9,6 +9,8 @@ const STAGES: Record<string, () => Promise<{ command: Command }>> = {
   segment: () => import('./segment.js'),
   pairs: () => import('./pairs.js'),
   shards: () => import('./shards.js'),
+  verify: () => import('./verify.js'),
+  model: () => import('./model.js'),
   vocab: () => import('./vocab.js'),
   sql: () => import('./sql.js'),
   run: () => import('./run.js'),

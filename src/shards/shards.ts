@@ -12,7 +12,7 @@ import { openDb, rows } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { SegmentSummary } from '../segment/segment.js';
-import { loadTokenizer, type TokenizerIdentity } from '../tokenize/tokenizer.js';
+import { loadTokenizer, type SpecialIds, type TokenizerIdentity } from '../tokenize/tokenizer.js';
 import { rng } from '../util/rng.js';
 
 export type Masking = 'static' | 'dynamic';
@@ -41,7 +41,7 @@ export interface ShardFile {
 export interface Manifest {
   format: 'linkbert-shards/1';
   settings: { seed: number; max_seq_len: number; masking: Masking; dupe_factor: number; masked_lm_prob: number; max_predictions_per_seq: number; whole_word_masking: boolean; shard_rows: number };
-  tokenizer: TokenizerIdentity & { special_ids: Record<string, number> };
+  tokenizer: TokenizerIdentity & { special_ids: SpecialIds };
   source: { dump: string; fingerprint: string; dbname: string | null; db: string };
   pairs: { seed: number; instances_per_segment: number };
   rows: number;

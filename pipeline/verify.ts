@@ -1,0 +1,63 @@
+import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { counts, log, progressBar, table } from '../src/cli/report.js';
+import { verify, type VerifyReport } from '../src/verify/verify.js';
+
+const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
+
+export function printVerify(r: VerifyReport): void {
+  const c = r.conformance;
+  console.log(`verify: ${r.model.file} on ${r.samples} rows of ${r.shards}`);
+  const lines: [string, string | number][] = [
+    ['model', `inputs ${r.model.inputs.join(', ')}; outputs ${r.model.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}`],
+    ['conformance', c.ok ? `ok (${c.rows_checked} rows: [CLS]/[SEP] placement, token types, ids, lengths ≤ ${c.max_length})` : `FAILED: ${counts(c.failures)}`],
+    ['  [UNK] rate', pct(c.unk_rate)],
+  ];
+  if (c.roundtrip) lines.push(['  tokenizer round trip', `${c.roundtrip.matched}/${c.roundtrip.checked} rows re-encode to the same ids`]);
+  if (r.mlm) {
+    const m = r.mlm;
+    lines.push(['masked LM', `top-1 ${pct(m.top1)}, top-5 ${pct(m.top5)}, loss ${m.loss.toFixed(3)} over ${m.masked_tokens} masked tokens (masks ${m.masking})`]);
+    lines.push(['  unigram baseline', `top-1 ${pct(m.unigram_baseline.top1)}, top-5 ${pct(m.unigram_baseline.top5)}, loss ${m.unigram_baseline.loss.toFixed(3)}`]);
+    for (const [l, a] of Object.entries(m.per_label)) lines.push([`  label ${l}`, `top-1 ${pct(a.top1)}, top-5 ${pct(a.top5)}, loss ${a.loss.toFixed(3)} (${a.masked_tokens} tokens)`]);
+  } else lines.push(['masked LM', 'not measured (the model outputs no vocabulary logits)']);
+  if (r.probe) {
+    const p = r.probe;
+    lines.push(['relation probe', `accuracy ${pct(p.accuracy)} (${p.folds}-fold, ${p.samples} rows); majority baseline ${pct(p.majority_baseline)}; shuffled-label control ${pct(p.shuffled_control)}`]);
+    lines.push(['  per label', counts(Object.fromEntries(Object.entries(p.per_label_accuracy).map(([k, v]) => [k, Math.round(v * 1000) / 10])))]);
+    lines.push(['  confusion', p.confusion.map((row) => `[${row.join(' ')}]`).join(' ')]);
+  } else lines.push(['relation probe', 'not run (no per-token hidden states)']);
+  lines.push(['throughput', `${r.seq_per_s.toLocaleString('en')} sequences/s`], ['time', `${r.seconds}s`]);
+  console.log(table(lines));
+  for (const w of r.warnings) log(`warning: ${w}`);
+}
+
+export const command: Command = {
+  name: 'verify',
+  summary: 'run a BERT ONNX model over shard samples: conformance, masked-LM accuracy, a relation probe',
+  usage: 'linkbert verify --model FILE.onnx --shards DIR [--tokenizer X] [--samples N] [--batch B] [--seed S] [--json]',
+  flags: [
+    { name: 'model', type: 'string', placeholder: 'FILE', help: 'ONNX model (inputs input_ids, attention_mask, token_type_ids as the model declares)' },
+    { name: 'shards', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'shard folder (with manifest.json) or one .parquet file' },
+    { name: 'tokenizer', type: 'string', placeholder: 'X', help: 'also check that decoding and re-encoding reproduces the ids' },
+    { name: 'samples', type: 'number', default: 512, help: 'rows to check' },
+    { name: 'batch', type: 'number', default: 16, help: 'rows per inference batch' },
+    { name: 'seed', type: 'number', default: 1, help: 'seed for folds, controls and dynamic masks' },
+    JSON_FLAG,
+  ],
+  async run({ flags }) {
+    if (!flags.model) throw new Error('--model FILE.onnx is required');
+    const bar = progressBar('verify');
+    const r = await verify({
+      model: flags.model as string,
+      shards: flags.shards as string,
+      tokenizer: flags.tokenizer as string | undefined,
+      samples: flags.samples as number,
+      batch: flags.batch as number,
+      seed: flags.seed as number,
+      onProgress: (p) => bar.update({ done: p.done, unit: 'rows', seconds: p.seconds, bytesRead: p.done, totalBytes: p.total }),
+    });
+    bar.end();
+    if (flags.json) console.log(JSON.stringify(r));
+    else printVerify(r);
+    return r.conformance.ok ? 0 : 1;
+  },
+};

@@ -1,0 +1,65 @@
+/**
+ * safetensors files: an 8-byte little-endian header length, a JSON header
+ * ({name: {dtype, shape, data_offsets: [begin, end]}}), then the raw little-endian data.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+
+export interface NamedTensor {
+  shape: number[];
+  data: Float32Array;
+}
+
+const DTYPES: Record<string, { bytes: number; read: (b: Buffer, o: number) => number }> = {
+  F32: { bytes: 4, read: (b, o) => b.readFloatLE(o) },
+  F16: { bytes: 2, read: (b, o) => half(b.readUInt16LE(o)) },
+  BF16: { bytes: 2, read: (b, o) => new Float32Array(new Uint32Array([b.readUInt16LE(o) << 16]).buffer)[0]! },
+  F64: { bytes: 8, read: (b, o) => b.readDoubleLE(o) },
+};
+
+function half(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? NaN : s * Infinity;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
+/** Every floating-point tensor of a safetensors file, as float32. */
+export function readSafetensors(file: string): Map<string, NamedTensor> {
+  const buf = readFileSync(file);
+  if (buf.length < 8) throw new Error(`${file}: not a safetensors file (too short)`);
+  const n = Number(buf.readBigUInt64LE(0));
+  if (n <= 0 || 8 + n > buf.length) throw new Error(`${file}: not a safetensors file (header length ${n})`);
+  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  const base = 8 + n;
+  const out = new Map<string, NamedTensor>();
+  for (const [name, t] of Object.entries(header)) {
+    if (name === '__metadata__') continue;
+    const dt = DTYPES[t.dtype];
+    if (!dt) continue; // integer buffers such as position_ids are not weights
+    const count = t.shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(count);
+    const start = base + t.data_offsets[0];
+    if (t.dtype === 'F32' && start % 4 === 0) data.set(new Float32Array(buf.buffer, buf.byteOffset + start, count));
+    else for (let i = 0; i < count; i++) data[i] = dt.read(buf, start + i * dt.bytes);
+    out.set(name, { shape: t.shape, data });
+  }
+  return out;
+}
+
+export function writeSafetensors(file: string, tensors: Map<string, NamedTensor>, metadata: Record<string, string> = { format: 'pt' }): void {
+  const header: Record<string, unknown> = { __metadata__: metadata };
+  let offset = 0;
+  const names = [...tensors.keys()].sort();
+  for (const name of names) {
+    const t = tensors.get(name)!;
+    header[name] = { dtype: 'F32', shape: t.shape, data_offsets: [offset, offset + t.data.byteLength] };
+    offset += t.data.byteLength;
+  }
+  let json = JSON.stringify(header);
+  json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // align the data to 8 bytes
+  const head = Buffer.alloc(8);
+  head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+  writeFileSync(file, Buffer.concat([head, Buffer.from(json), ...names.map((n) => Buffer.from(tensors.get(n)!.data.buffer, tensors.get(n)!.data.byteOffset, tensors.get(n)!.data.byteLength))]));
+}
