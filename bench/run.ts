@@ -147,6 +147,26 @@ const pairRows: string[][] = [
   ['pairs + shards', (pairsWall + shardsWall).toFixed(2), Math.round(sh.rows / (pairsWall + shardsWall)).toLocaleString('en'), `${((pairsWall + shardsWall) / copyWall).toFixed(2)}×`],
 ];
 
+// verify on a tiny project-built model, beside a bare onnxruntime session on the same batches
+const { OnnxModel } = await import('../src/onnx/session.ts');
+const { verify } = await import('../src/verify/verify.ts');
+const { initTinyModel, buildModel } = await import('../pipeline/model.ts');
+const modelDir = join(dataDir, 'tiny-model');
+await initTinyModel(modelDir, vocab, { head: 'mlm', hidden: 64, layers: 2, heads: 4 });
+await buildModel(modelDir, join(modelDir, 'model.onnx'), 'mlm');
+const samples = 128;
+const vr = await verify({ model: join(modelDir, 'model.onnx'), shards: join(dataDir, 'shards'), samples, batch: 16 });
+const bare = await OnnxModel.load(join(modelDir, 'model.onnx'));
+const sampleRows = (await (await import('@duckdb/node-api')).DuckDBInstance.create(':memory:').then((i) => i.connect()).then((c) => c.runAndReadAll(`SELECT input_ids, token_type_ids FROM read_parquet('${join(dataDir, 'shards')}/*.parquet') LIMIT ${samples}`))).getRowObjectsJS() as unknown as { input_ids: number[]; token_type_ids: number[] }[];
+t1 = performance.now();
+for (let i = 0; i < sampleRows.length; i += 16) await bare.run(sampleRows.slice(i, i + 16), 0, ['logits']);
+const bareSeconds = (performance.now() - t1) / 1000;
+const verifyRows: string[][] = [
+  ['measure', 'sequences/s', 'ratio to bare'],
+  [`bare onnxruntime session (${samples} rows, batches of 16, tiny BERT 64×2 with MLM head)`, Math.round(samples / bareSeconds).toLocaleString('en'), '1.00×'],
+  ['linkbert verify inference (same rows and batches, metrics included)', vr.seq_per_s.toLocaleString('en'), `${(vr.seq_per_s / (samples / bareSeconds)).toFixed(2)}×`],
+];
+
 const graphRows: string[][] = [
   ['measure', 'seconds', 'ratio to the join'],
   ['links ⋈ pages by title (linkbert sql, one query)', joinFloor.toFixed(2), '1.00×'],
@@ -166,4 +186,6 @@ for (const row of segRows) console.log(row.map((c, i) => c.padEnd(sw[i]!)).join(
 console.log(`target: segment ≥ 0.70× raw encodeBatch tokens/s: ${rawSeconds / segWall >= 0.7 ? 'met' : 'not met'}\n`);
 const pw = pairRows[0]!.map((_, i) => Math.max(...pairRows.map((row) => row[i]!.length)));
 for (const row of pairRows) console.log(row.map((c, i) => c.padEnd(pw[i]!)).join('  '));
-console.log('(all as commands, process start included)');
+console.log('(all as commands, process start included)\n');
+const vw = verifyRows[0]!.map((_, i) => Math.max(...verifyRows.map((row) => row[i]!.length)));
+for (const row of verifyRows) console.log(row.map((c, i) => c.padEnd(vw[i]!)).join('  '));

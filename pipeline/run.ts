@@ -14,16 +14,20 @@ import { printShards } from './shards.js';
 import { printSegment } from './segment.js';
 import { TOKENIZER_FLAGS } from './tokenize.js';
 import { writeDemoTokenizer } from './vocab.js';
+import { buildModel, initTinyModel } from './model.js';
+import { printVerify } from './verify.js';
+import { verify } from '../src/verify/verify.js';
 
 export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml', import.meta.url));
 
 export const command: Command = {
   name: 'run',
-  summary: 'run ingest → graph → segment → pairs → shards, skipping complete stages; the embedded sample when no --dump is given',
-  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--out DIR] [--max-seq-len N] [--seed S] [--masking static|dynamic] [--workers N] [--force] [--json]',
+  summary: 'run ingest → graph → segment → pairs → shards → verify, skipping complete stages; the embedded sample when no --dump is given',
+  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--masking static|dynamic] [--workers N] [--force] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki)' },
     ...TOKENIZER_FLAGS.map((f) => (f.name === 'tokenizer' ? { ...f, help: `${f.help}; default: a demo vocabulary made from the dump (not a real model's)` } : f)),
+    { name: 'model', type: 'string', placeholder: 'FILE', help: 'ONNX model to verify the shards with (default: a tiny random BERT made for the tokenizer: checks the plumbing, not the data)' },
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out', help: 'output folder (the DuckDB file goes there)' },
     { name: 'max-seq-len', type: 'number', help: 'model input length (default: 512; 128 for the embedded sample, whose articles are short)' },
     { name: 'short-seq-prob', type: 'number', default: 0.1, help: 'chance that a segment aims at a shorter, random length' },
@@ -104,12 +108,25 @@ export const command: Command = {
     hbar.end();
     say(() => printShards(h));
 
+    let model = flags.model as string | undefined;
+    if (!model) {
+      const dir = join(out, 'tiny-model');
+      await initTinyModel(dir, tokenizer, { seed: flags.seed as number, head: 'mlm', maxPositions: Math.max(512, maxSeqLen) });
+      model = join(dir, 'model.onnx');
+      await buildModel(dir, model, 'mlm');
+      log(`no --model given: verifying with a tiny random BERT built for the tokenizer → ${model} (its accuracy figures are those of random weights)`);
+    }
+    const vbar = progressBar('verify');
+    const v = await verify({ model, shards: shardDir, tokenizer, seed: flags.seed as number, onProgress: (q) => vbar.update({ done: q.done, unit: 'rows', seconds: q.seconds, bytesRead: q.done, totalBytes: q.total }) });
+    vbar.end();
+    say(() => printVerify(v));
+
     if (flags.json) {
-      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir }, ingest: i, graph: g, segment: s, pairs: p, shards: h }));
+      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir, model }, ingest: i, graph: g, segment: s, pairs: p, shards: h, verify: v }));
     } else {
-      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows in ${h.shards} Parquet file(s) + manifest.json)`);
+      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows in ${h.shards} Parquet file(s) + manifest.json)\n  model      ${model}`);
       console.log(`  inspect    npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);
     }
-    return 0;
+    return v.conformance.ok ? 0 : 1;
   },
 };

@@ -7,7 +7,7 @@ import { cli, ROOT, SAMPLE, tmp } from './helpers.ts';
 test('linkbert --help lists the stages; each stage has --help', async () => {
   const r = await cli(['--help']);
   assert.equal(r.code, 0);
-  for (const s of ['ingest', 'graph', 'sql', 'tokenize', 'segment', 'pairs', 'shards', 'vocab', 'run']) assert.match(r.stdout, new RegExp(`^  ${s} `, 'm'));
+  for (const s of ['ingest', 'graph', 'sql', 'tokenize', 'segment', 'pairs', 'shards', 'verify', 'model', 'vocab', 'run']) assert.match(r.stdout, new RegExp(`^  ${s} `, 'm'));
   const h = await cli(['ingest', '--help']);
   assert.equal(h.code, 0);
   for (const f of ['--dump', '--db', '--workers', '--json', '--index']) assert.ok(h.stdout.includes(f), f);
@@ -39,7 +39,7 @@ test('npm start (linkbert run on the embedded sample) runs every stage and says 
   const r = await cli([...args, '--out', out]);
   assert.equal(r.code, 0, r.stderr);
   assert.match(r.stdout, /pages read\s+57/);
-  for (const stage of ['ingest:', 'graph:', 'segment:', 'pairs:', 'shards:']) assert.ok(r.stdout.includes(stage), stage);
+  for (const stage of ['ingest:', 'graph:', 'segment:', 'pairs:', 'shards:', 'verify:']) assert.ok(r.stdout.includes(stage), stage);
   assert.ok(r.stdout.includes(join(out, 'linkbert.duckdb')));
   assert.ok(r.stdout.includes(join(out, 'shards')));
   const j = await cli([...args, '--out', out, '--json']);
@@ -49,4 +49,6 @@ test('npm start (linkbert run on the embedded sample) runs every stage and says 
   assert.equal(s.ingest.articles, 42);
   assert.equal(s.segment.settings.max_seq_len, 128);
   assert.ok(s.shards.rows > 0);
+  assert.equal(s.verify.conformance.ok, true);
+  assert.ok(s.verify.mlm && s.verify.probe);
 });

@@ -1,0 +1,111 @@
+import assert from 'node:assert/strict';
+import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import ort from 'onnxruntime-node';
+import { loadBert, randomBert, saveBert, type BertConfig } from '../src/onnx/bert.ts';
+import { exportBert } from '../src/onnx/export.ts';
+import { ReferenceBert } from '../src/onnx/forward.ts';
+import { readSafetensors, writeSafetensors } from '../src/onnx/safetensors.ts';
+import { rng, randInt } from '../src/util/rng.ts';
+import { cli, tmp } from './helpers.ts';
+
+const config: BertConfig = { vocab_size: 97, hidden_size: 24, num_hidden_layers: 2, num_attention_heads: 3, intermediate_size: 48, max_position_embeddings: 40, type_vocab_size: 2, layer_norm_eps: 1e-7, hidden_act: 'gelu' };
+const dir = tmp();
+
+test('safetensors: what is written is read back, with HF names; F16 and BF16 are widened', () => {
+  const f = join(dir, 'x.safetensors');
+  const t = new Map([
+    ['a.weight', { shape: [2, 3], data: Float32Array.of(1, 2, 3, 4, 5, 6) }],
+    ['b', { shape: [1], data: Float32Array.of(-0.5) }],
+  ]);
+  writeSafetensors(f, t);
+  assert.deepEqual(readSafetensors(f), t);
+  // a half-precision file, written by hand: 1.0 (0x3c00) and -2.0 (0xc000); bf16 1.5 (0x3fc0)
+  const header = JSON.stringify({ h: { dtype: 'F16', shape: [2], data_offsets: [0, 4] }, g: { dtype: 'BF16', shape: [1], data_offsets: [4, 6] } });
+  const len = Buffer.alloc(8);
+  len.writeBigUInt64LE(BigInt(header.length));
+  const data = Buffer.alloc(6);
+  data.writeUInt16LE(0x3c00, 0);
+  data.writeUInt16LE(0xc000, 2);
+  data.writeUInt16LE(0x3fc0, 4);
+  writeFileSync(join(dir, 'h.safetensors'), Buffer.concat([len, Buffer.from(header), data]));
+  const h = readSafetensors(join(dir, 'h.safetensors'));
+  assert.deepEqual([...h.get('h')!.data], [1, -2]);
+  assert.deepEqual([...h.get('g')!.data], [1.5]);
+});
+
+test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 1e-4 on random inputs', async () => {
+  const w = randomBert(config, { seed: 3, mlmHead: true });
+  // make LayerNorm and biases non-trivial so that every parameter matters
+  const r = rng(5);
+  for (const [n, t] of w.tensors) if (/LayerNorm|bias/.test(n)) for (let i = 0; i < t.data.length; i++) t.data[i] = t.data[i]! + (r() - 0.5) * 0.2;
+  const file = join(dir, 'm.onnx');
+  writeFileSync(file, exportBert(w, { head: 'mlm' }));
+  const s = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
+  assert.deepEqual(s.inputNames, ['input_ids', 'attention_mask', 'token_type_ids']);
+  assert.deepEqual(s.outputNames, ['last_hidden_state', 'pooler_output', 'logits']);
+  const ref = new ReferenceBert(w);
+  let worst = 0;
+  for (let trial = 0; trial < 6; trial++) {
+    const rr = rng(trial, 'inputs');
+    const b = 2;
+    const n = randInt(rr, 3, 20);
+    const seqs = Array.from({ length: b }, (_, k) => {
+      const len = k === 0 ? n : randInt(rr, 2, n); // the second row padded
+      const ids = Array.from({ length: n }, (_, j) => (j < len ? randInt(rr, 0, config.vocab_size - 1) : 0));
+      const mask = Array.from({ length: n }, (_, j) => (j < len ? 1 : 0));
+      const cut = randInt(rr, 1, len - 1);
+      const types = Array.from({ length: n }, (_, j) => (j >= cut && j < len ? 1 : 0));
+      return { ids, mask, types };
+    });
+    const T = (f: (x: (typeof seqs)[0]) => number[]) => new ort.Tensor('int64', BigInt64Array.from(seqs.flatMap((x) => f(x).map(BigInt))), [b, n]);
+    const out = await s.run({ input_ids: T((x) => x.ids), attention_mask: T((x) => x.mask), token_type_ids: T((x) => x.types) });
+    seqs.forEach((x, k) => {
+      const e = ref.run(x.ids, x.mask, x.types);
+      const H = config.hidden_size;
+      const V = config.vocab_size;
+      x.mask.forEach((m, i) => {
+        if (!m) return; // padded positions are not compared
+        for (let j = 0; j < H; j++) worst = Math.max(worst, Math.abs(e.hidden[i]![j]! - (out.last_hidden_state!.data as Float32Array)[(k * n + i) * H + j]!));
+        for (let j = 0; j < V; j++) worst = Math.max(worst, Math.abs(e.logits![i]![j]! - (out.logits!.data as Float32Array)[(k * n + i) * V + j]!));
+      });
+      for (let j = 0; j < H; j++) worst = Math.max(worst, Math.abs(e.pooled![j]! - (out.pooler_output!.data as Float32Array)[k * H + j]!));
+    });
+  }
+  assert.ok(worst < 1e-4, `largest difference ${worst}`);
+});
+
+test('model build: a folder or a hub id (from the HF cache) → ONNX; refusals say why', async () => {
+  const w = randomBert(config, { seed: 1, mlmHead: false });
+  const folder = join(dir, 'bert-plain');
+  saveBert(folder, w);
+  const again = await loadBert(folder);
+  assert.equal(again.hasMlmHead, false);
+  assert.equal(again.tensors.size, w.tensors.size);
+  const out = join(dir, 'plain.onnx');
+  const r = await cli(['model', 'build', '--from', folder, '--out', out]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = await ort.InferenceSession.create(out, { logSeverityLevel: 3 });
+  assert.deepEqual(s.outputNames, ['last_hidden_state', 'pooler_output']);
+  const noHead = await cli(['model', 'build', '--from', folder, '--out', join(dir, 'x.onnx'), '--head', 'mlm']);
+  assert.equal(noHead.code, 1);
+  assert.match(noHead.stderr, /no MLM head/);
+  // the hub path, offline, through a cache laid out as huggingface_hub lays it out
+  const cache = join(dir, 'hf');
+  const snap = join(cache, 'models--someorg--tiny-linkbert', 'snapshots', 'c0ffee');
+  mkdirSync(snap, { recursive: true });
+  mkdirSync(join(cache, 'models--someorg--tiny-linkbert', 'refs'), { recursive: true });
+  writeFileSync(join(cache, 'models--someorg--tiny-linkbert', 'refs', 'main'), 'c0ffee');
+  cpSync(folder, snap, { recursive: true });
+  const hub = await cli(['model', 'build', '--from', 'someorg/tiny-linkbert', '--out', join(dir, 'hub.onnx')], { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
+  assert.equal(hub.code, 0, hub.stderr);
+  const missing = await cli(['model', 'build', '--from', 'michiyasunaga/LinkBERT-large', '--out', join(dir, 'l.onnx'), '--revision', 'refs/pr/1'], { HF_HUB_CACHE: cache, HF_HUB_OFFLINE: '1' });
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /resolve\/refs%2Fpr%2F1\/config\.json/);
+  // a checkpoint saved with the bert. prefix (BertForMaskedLM) and a head builds logits
+  const mlm = join(dir, 'bert-mlm');
+  saveBert(mlm, randomBert(config, { seed: 2, mlmHead: true }));
+  assert.equal((await cli(['model', 'build', '--from', mlm, '--out', join(dir, 'mlm.onnx'), '--head', 'mlm'])).code, 0);
+  assert.deepEqual((await ort.InferenceSession.create(join(dir, 'mlm.onnx'), { logSeverityLevel: 3 })).outputNames, ['last_hidden_state', 'pooler_output', 'logits']);
+});

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { buildModel, initTinyModel } from '../pipeline/model.ts';
+import { pairs } from '../src/pairs/pairs.ts';
+import { shards } from '../src/shards/shards.ts';
+import { verify } from '../src/verify/verify.ts';
+import { randInt, rng } from '../src/util/rng.ts';
+import { cli, NO_SHARED, prepare, SAMPLE, SHARED, tmp } from './helpers.ts';
+
+const dir = tmp();
+let shardDir: string;
+const tok = join(dir, 'tok');
+before(async () => {
+  const db = await prepare(SAMPLE, dir);
+  await pairs({ db, instancesPerSegment: 3 });
+  shardDir = join(dir, 'shards');
+  await shards({ db, out: shardDir, shardRows: 1000 });
+});
+
+async function tinyModel(name: string, o: Parameters<typeof initTinyModel>[2] & { head: 'mlm' | 'none' }, tokenizer = tok): Promise<string> {
+  const folder = join(dir, name);
+  await initTinyModel(folder, tokenizer, o);
+  await buildModel(folder, join(folder, 'model.onnx'), o.head);
+  return join(folder, 'model.onnx');
+}
+
+/**
+ * Shards written directly: rows of [CLS] A [SEP] B [SEP] whose B tokens come from a set that
+ * depends on the label when `learnable`, so a relation is visible to any encoder; labels drawn
+ * independently of the content otherwise.
+ */
+async function syntheticShards(name: string, learnable: boolean, vocab: number, n = 180): Promise<string> {
+  const out = join(dir, name);
+  mkdirSync(out, { recursive: true });
+  const r = rng(name);
+  const span = Math.floor((vocab - 10) / 4);
+  const rows = Array.from({ length: n }, (_, i) => {
+    const label = i % 3;
+    const content = learnable ? label : randInt(r, 0, 2);
+    const a = Array.from({ length: 6 }, () => randInt(r, 5, 5 + span - 1));
+    const b = Array.from({ length: 6 }, () => 5 + span * (content + 1) + randInt(r, 0, span - 1));
+    const input_ids = [2, ...a, 3, ...b, 3];
+    return { input_ids, token_type_ids: [...new Array(8).fill(0), ...new Array(7).fill(1)], length: 15, next_sentence_label: label };
+  });
+  writeFileSync(join(out, 'rows.json'), JSON.stringify(rows));
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  await conn.run(`COPY (SELECT input_ids::SMALLINT[] AS input_ids, token_type_ids::TINYINT[] AS token_type_ids, length::SMALLINT AS length, next_sentence_label::TINYINT AS next_sentence_label FROM read_json('${join(out, 'rows.json')}')) TO '${join(out, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
+  conn.closeSync();
+  inst.closeSync();
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify({ settings: { max_seq_len: 32 }, tokenizer: { vocab_size: vocab, special_ids: { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 } } }));
+  return out;
+}
+
+test('a tiny project-built model with an MLM head: conformance, round trip, masked-LM figures beside the baseline, probe', async () => {
+  const model = await tinyModel('mlm', { head: 'mlm', seed: 3 });
+  const r = await verify({ model, shards: shardDir, tokenizer: tok, samples: 200 });
+  assert.equal(r.conformance.ok, true, JSON.stringify(r.conformance.failures));
+  assert.equal(r.samples, 144);
+  assert.deepEqual(r.conformance.roundtrip, { checked: 144, matched: 144 });
+  assert.equal(r.model.logits, 'logits');
+  assert.equal(r.model.vocab_size, 2526);
+  assert.ok(r.mlm && r.mlm.masked_tokens > 1000);
+  assert.deepEqual(Object.keys(r.mlm.per_label), ['0', '1', '2']);
+  // random weights: no better than token frequencies, and the report says so
+  assert.equal(r.mlm.better_than_baseline, false);
+  assert.ok(r.warnings.some((w) => /no better than token frequencies/.test(w)));
+  assert.ok(r.probe && r.probe.samples === 144);
+  assert.equal(r.probe.confusion.flat().reduce((a, b) => a + b, 0), 144);
+  assert.ok(r.seq_per_s > 0);
+});
+
+test('a model without an MLM head: the probe, no masked-LM figures; the CLI prints the JSON report', async () => {
+  const model = await tinyModel('plain', { head: 'none', seed: 4 });
+  const c = await cli(['verify', '--model', model, '--shards', shardDir, '--json']);
+  assert.equal(c.code, 0, c.stderr);
+  const r = JSON.parse(c.stdout);
+  for (const k of ['stage', 'samples', 'conformance', 'mlm', 'probe', 'seq_per_s']) assert.ok(k in r, k);
+  assert.equal(r.mlm, null);
+  assert.equal(r.conformance.ok, true);
+  assert.ok(r.probe.majority_baseline > 0.3 && r.probe.majority_baseline < 0.36);
+});
+
+test('the probe beats its shuffled control where the relation is learnable, and not on a control', async () => {
+  const vocabTok = join(dir, 'vocab-700');
+  mkdirSync(vocabTok, { recursive: true });
+  writeFileSync(join(vocabTok, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 695 }, (_, i) => `w${i}`)].join('\n') + '\n');
+  const model = await tinyModel('probe', { head: 'none', seed: 5, hidden: 32 }, vocabTok);
+  const learnable = await verify({ model, shards: await syntheticShards('learnable', true, 700) });
+  assert.ok(learnable.probe!.beats_control, JSON.stringify(learnable.probe));
+  assert.ok(learnable.probe!.accuracy > learnable.probe!.majority_baseline + 0.1, `${learnable.probe!.accuracy}`);
+  const control = await verify({ model, shards: await syntheticShards('control', false, 700) });
+  assert.equal(control.probe!.beats_control, false, JSON.stringify(control.probe));
+});
+
+test('models that cannot take the shards are refused with a clear message', async () => {
+  const small = await tinyModel('small-vocab', { head: 'none' }, (() => {
+    const d = join(dir, 'vocab-50');
+    mkdirSync(d, { recursive: true });
+    writeFileSync(join(d, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 45 }, (_, i) => `w${i}`)].join('\n') + '\n');
+    return d;
+  })());
+  await assert.rejects(verify({ model: small, shards: shardDir }), /cannot take id \d+, the largest in the shards \(its vocabulary is smaller/);
+  const short = await tinyModel('short-positions', { head: 'none', maxPositions: 16 });
+  await assert.rejects(verify({ model: short, shards: shardDir }), /cannot take \d+ tokens, the longest sequence in the shards \(its position limit is shorter/);
+  const c = await cli(['verify', '--model', short, '--shards', shardDir]);
+  assert.equal(c.code, 1);
+  assert.doesNotMatch(c.stderr, /\n\s+at /);
+});
+
+const ONNX = join(SHARED, 'onnx');
+
+test('third-party ONNX models (../shared): MLM logits, no token_type_ids, a classifier, and one that must be refused', { skip: NO_SHARED }, async () => {
+  // 30522-id MLM head, inputs with token_type_ids: masked-LM figures on the sample's shards
+  const mlm = await verify({ model: join(ONNX, 'dummy_transformer_mlm.onnx'), shards: shardDir, samples: 40 });
+  assert.equal(mlm.model.vocab_size, 30522);
+  assert.ok(mlm.mlm && mlm.mlm.masked_tokens > 0);
+  // a 20-id model is refused on shards whose ids go far beyond
+  await assert.rejects(verify({ model: join(ONNX, 'dummy_transformer.onnx'), shards: shardDir }), /its vocabulary is smaller/);
+  // on shards within its 20 ids it runs, hidden states under another name (output_0)
+  const tiny = await syntheticShards('ids-under-20', true, 20, 60);
+  const d = await verify({ model: join(ONNX, 'dummy_transformer.onnx'), shards: tiny });
+  assert.equal(d.model.hidden, 'output_0');
+  assert.ok(d.probe);
+  // no token_type_ids input: the rows go in without them
+  const n = await verify({ model: join(ONNX, 'dummy_transformer_without_type_ids.onnx'), shards: tiny });
+  assert.deepEqual(n.model.inputs, ['input_ids', 'attention_mask']);
+  assert.ok(n.probe && n.probe.samples === 60);
+  // a sequence classifier (logits [batch, 2]): conformance only, and a warning that says why
+  const cls = await verify({ model: join(ONNX, 'tiny-distilbert-classifier.onnx'), shards: shardDir, samples: 20 });
+  assert.equal(cls.mlm, null);
+  assert.equal(cls.probe, null);
+  assert.ok(cls.warnings.some((w) => /neither vocabulary logits nor per-token hidden states/.test(w)));
+});
