@@ -27,6 +27,14 @@ async function tinyModel(name: string, o: Parameters<typeof initTinyModel>[2] & 
   return join(folder, 'model.onnx');
 }
 
+/** A BERT-style vocab.txt of n ids: specials, then w0, w1, … */
+function vocabOf(n: number): string {
+  const d = join(dir, `vocab-${n}`);
+  mkdirSync(d, { recursive: true });
+  writeFileSync(join(d, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: n - 5 }, (_, i) => `w${i}`)].join('\n') + '\n');
+  return d;
+}
+
 /**
  * Shards written directly: rows of [CLS] A [SEP] B [SEP] whose B tokens come from a set that
  * depends on the label when `learnable`, so a relation is visible to any encoder; labels drawn
@@ -85,10 +93,7 @@ test('a model without an MLM head: the probe, no masked-LM figures; the CLI prin
 });
 
 test('the probe beats its shuffled control where the relation is learnable, and not on a control', async () => {
-  const vocabTok = join(dir, 'vocab-700');
-  mkdirSync(vocabTok, { recursive: true });
-  writeFileSync(join(vocabTok, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 695 }, (_, i) => `w${i}`)].join('\n') + '\n');
-  const model = await tinyModel('probe', { head: 'none', seed: 5, hidden: 32 }, vocabTok);
+  const model = await tinyModel('probe', { head: 'none', seed: 5, hidden: 32 }, vocabOf(700));
   const learnable = await verify({ model, shards: await syntheticShards('learnable', true, 700) });
   assert.ok(learnable.probe!.beats_control, JSON.stringify(learnable.probe));
   assert.ok(learnable.probe!.accuracy > learnable.probe!.majority_baseline + 0.1, `${learnable.probe!.accuracy}`);
@@ -97,18 +102,34 @@ test('the probe beats its shuffled control where the relation is learnable, and 
 });
 
 test('models that cannot take the shards are refused with a clear message', async () => {
-  const small = await tinyModel('small-vocab', { head: 'none' }, (() => {
-    const d = join(dir, 'vocab-50');
-    mkdirSync(d, { recursive: true });
-    writeFileSync(join(d, 'vocab.txt'), ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', ...Array.from({ length: 45 }, (_, i) => `w${i}`)].join('\n') + '\n');
-    return d;
-  })());
+  const small = await tinyModel('small-vocab', { head: 'none' }, vocabOf(50));
   await assert.rejects(verify({ model: small, shards: shardDir }), /cannot take id \d+, the largest in the shards \(its vocabulary is smaller/);
   const short = await tinyModel('short-positions', { head: 'none', maxPositions: 16 });
   await assert.rejects(verify({ model: short, shards: shardDir }), /cannot take \d+ tokens, the longest sequence in the shards \(its position limit is shorter/);
   const c = await cli(['verify', '--model', short, '--shards', shardDir]);
   assert.equal(c.code, 1);
   assert.doesNotMatch(c.stderr, /\n\s+at /);
+});
+
+test('rows that break the input conventions fail conformance, counted by kind, with a non-zero exit', async () => {
+  const bad = await syntheticShards('broken', true, 700, 40);
+  // rewrite the rows: token types all zero, and no [CLS] on every fourth row
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  const f = join(bad, 'train-00000-of-00001.parquet');
+  await conn.run(`CREATE TABLE t AS SELECT row_number() OVER () AS i, * FROM '${f}'`);
+  await conn.run(`COPY (SELECT CASE WHEN i % 4 = 0 THEN list_concat([7::SMALLINT], input_ids[2:]) ELSE input_ids END AS input_ids, list_transform(token_type_ids, x -> 0::TINYINT) AS token_type_ids, length, next_sentence_label FROM t ORDER BY i) TO '${f}' (FORMAT parquet)`);
+  conn.closeSync();
+  inst.closeSync();
+  const model = await tinyModel('conformance', { head: 'none', seed: 6 }, vocabOf(700));
+  const r = await verify({ model, shards: bad });
+  assert.equal(r.conformance.ok, false);
+  assert.equal(r.conformance.failures['token_type_ids are not 0 up to the first [SEP] and 1 after'], 40);
+  assert.equal(r.conformance.failures['first token is not [CLS]'], 10);
+  assert.ok(r.conformance.examples.length > 0);
+  const c = await cli(['verify', '--model', model, '--shards', bad]);
+  assert.equal(c.code, 1);
+  assert.match(c.stdout, /conformance\s+FAILED/);
 });
 
 const ONNX = join(SHARED, 'onnx');
