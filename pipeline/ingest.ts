@@ -1,5 +1,5 @@
 import { JSON_FLAG, type Command } from '../src/cli/args.js';
-import { counts, log, progressBar, table } from '../src/cli/report.js';
+import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { ingest, type IngestSummary } from '../src/ingest/ingest.js';
 
 export const DEFAULT_DB = 'out/linkbert.duckdb';
@@ -42,25 +42,24 @@ export const command: Command = {
   ],
   async run({ flags }) {
     if (!flags.dump) throw new Error('--dump FILE is required');
-    const bar = progressBar('ingest');
     try {
-      const s = await ingest({
-        dump: flags.dump as string,
-        db: flags.db as string,
-        index: flags['no-index'] ? null : (flags.index as string | undefined),
-        workers: flags.workers as number | undefined,
-        force: Boolean(flags.force),
-        batchPages: flags['batch-pages'] as number,
-        verbose: Boolean(flags.verbose),
-        onProgress: (p) => bar.update({ done: p.pages, unit: 'pages', seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
-        log,
-      });
-      bar.end();
+      const s = await withProgress('ingest', 'pages', (tick) =>
+        ingest({
+          dump: flags.dump as string,
+          db: flags.db as string,
+          index: flags['no-index'] ? null : (flags.index as string | undefined),
+          workers: flags.workers as number | undefined,
+          force: Boolean(flags.force),
+          batchPages: flags['batch-pages'] as number,
+          verbose: Boolean(flags.verbose),
+          onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
+          log,
+        }),
+      );
       if (flags.json) console.log(JSON.stringify(s));
       else printIngest(s);
       return 0;
     } catch (e) {
-      bar.end();
       const s = (e as { summary?: IngestSummary }).summary;
       if (s) {
         if (flags.json) console.log(JSON.stringify({ ...s, error: (e as Error).message }));

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JSON_FLAG, type Command } from '../src/cli/args.js';
-import { log, progressBar } from '../src/cli/report.js';
+import { log, withProgress } from '../src/cli/report.js';
 import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
 import { pairs } from '../src/pairs/pairs.js';
@@ -54,16 +54,9 @@ export const command: Command = {
     if (!flags.dump) log(`no --dump given: using the embedded sample ${SAMPLE_DUMP}`);
     const maxSeqLen = (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128);
 
-    const bar = progressBar('ingest');
-    const i = await ingest({
-      dump,
-      db,
-      workers: flags.workers as number | undefined,
-      force,
-      onProgress: (p) => bar.update({ done: p.pages, unit: 'pages', seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
-      log,
-    });
-    bar.end();
+    const i = await withProgress('ingest', 'pages', (tick) =>
+      ingest({ dump, db, workers: flags.workers as number | undefined, force, onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),
+    );
     say(() => printIngest(i));
 
     // A re-ingested dump has a new fingerprint: the later stages see it and rebuild.
@@ -76,36 +69,36 @@ export const command: Command = {
       const v = await writeDemoTokenizer(db, tokenizer, 4000);
       log(`no --tokenizer given: made a demo vocabulary of ${v.size} tokens from the articles → ${tokenizer} (pass the model's tokenizer for real data)`);
     }
-    const sbar = progressBar('segment');
-    const s = await segment({
-      db,
-      tokenizer,
-      lowercase: flags.lowercase as boolean | undefined,
-      revision: flags.revision as string | undefined,
-      maxSeqLen,
-      shortSeqProb: flags['short-seq-prob'] as number,
-      seed: flags.seed as number,
-      force,
-      onProgress: (p) => sbar.update({ done: p.articles, unit: 'articles', seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total }),
-    });
-    sbar.end();
+    const s = await withProgress('segment', 'articles', (tick) =>
+      segment({
+        db,
+        tokenizer,
+        lowercase: flags.lowercase as boolean | undefined,
+        revision: flags.revision as string | undefined,
+        maxSeqLen,
+        shortSeqProb: flags['short-seq-prob'] as number,
+        seed: flags.seed as number,
+        force,
+        onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total }),
+      }),
+    );
     say(() => printSegment(s));
 
     const p = await pairs({ db, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force });
     say(() => printPairs(p));
     const shardDir = join(out, 'shards');
-    const hbar = progressBar('shards');
-    const h = await shards({
-      db,
-      out: shardDir,
-      masking: flags.masking as Masking,
-      dupeFactor: flags['dupe-factor'] as number,
-      shardRows: flags['shard-rows'] as number,
-      seed: flags.seed as number,
-      force,
-      onProgress: (q) => hbar.update({ done: q.rows, unit: 'rows', seconds: q.seconds, bytesRead: q.rows, totalBytes: q.total }),
-    });
-    hbar.end();
+    const h = await withProgress('shards', 'rows', (tick) =>
+      shards({
+        db,
+        out: shardDir,
+        masking: flags.masking as Masking,
+        dupeFactor: flags['dupe-factor'] as number,
+        shardRows: flags['shard-rows'] as number,
+        seed: flags.seed as number,
+        force,
+        onProgress: (q) => tick({ done: q.rows, seconds: q.seconds, bytesRead: q.rows, totalBytes: q.total }),
+      }),
+    );
     say(() => printShards(h));
 
     let model = flags.model as string | undefined;
@@ -116,9 +109,10 @@ export const command: Command = {
       await buildModel(dir, model, 'mlm');
       log(`no --model given: verifying with a tiny random BERT built for the tokenizer → ${model} (its accuracy figures are those of random weights)`);
     }
-    const vbar = progressBar('verify');
-    const v = await verify({ model, shards: shardDir, tokenizer, seed: flags.seed as number, onProgress: (q) => vbar.update({ done: q.done, unit: 'rows', seconds: q.seconds, bytesRead: q.done, totalBytes: q.total }) });
-    vbar.end();
+    const m = model;
+    const v = await withProgress('verify', 'rows', (tick) =>
+      verify({ model: m, shards: shardDir, tokenizer, seed: flags.seed as number, onProgress: (q) => tick({ done: q.done, seconds: q.seconds, bytesRead: q.done, totalBytes: q.total }) }),
+    );
     say(() => printVerify(v));
 
     if (flags.json) {

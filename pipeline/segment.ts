@@ -1,5 +1,5 @@
 import { JSON_FLAG, type Command } from '../src/cli/args.js';
-import { counts, progressBar, table } from '../src/cli/report.js';
+import { counts, table, withProgress } from '../src/cli/report.js';
 import { segment, type SegmentSummary } from '../src/segment/segment.js';
 import { DEFAULT_DB } from './ingest.js';
 import { TOKENIZER_FLAGS } from './tokenize.js';
@@ -36,8 +36,7 @@ export const command: Command = {
   ],
   async run({ flags }) {
     if (!flags.tokenizer) throw new Error('--tokenizer X is required');
-    const bar = progressBar('segment');
-    const s = await segment({
+    const s = await withProgress('segment', 'articles', (tick) => segment({
       db: flags.db as string,
       tokenizer: flags.tokenizer as string,
       lowercase: flags.lowercase as boolean | undefined,
@@ -47,9 +46,8 @@ export const command: Command = {
       seed: flags.seed as number,
       workers: flags.workers as number,
       force: Boolean(flags.force),
-      onProgress: (p) => bar.update({ done: p.articles, unit: 'articles', seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total, extra: `${p.tokens.toLocaleString('en')} tokens` }),
-    });
-    bar.end();
+      onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total, extra: `${p.tokens.toLocaleString('en')} tokens` }),
+    }));
     if (flags.json) console.log(JSON.stringify(s));
     else printSegment(s);
     return 0;

@@ -1,5 +1,5 @@
 import { JSON_FLAG, type Command } from '../src/cli/args.js';
-import { counts, progressBar, table } from '../src/cli/report.js';
+import { counts, table, withProgress } from '../src/cli/report.js';
 import { shards, type Masking, type ShardsSummary } from '../src/shards/shards.js';
 import { DEFAULT_DB } from './ingest.js';
 
@@ -35,8 +35,7 @@ export const command: Command = {
     JSON_FLAG,
   ],
   async run({ flags }) {
-    const bar = progressBar('shards');
-    const s = await shards({
+    const s = await withProgress('shards', 'rows', (tick) => shards({
       db: flags.db as string,
       out: flags.out as string,
       masking: flags.masking as Masking,
@@ -47,9 +46,8 @@ export const command: Command = {
       maxPredictions: flags['max-predictions'] as number | undefined,
       wholeWord: Boolean(flags['whole-word']),
       force: Boolean(flags.force),
-      onProgress: (p) => bar.update({ done: p.rows, unit: 'rows', seconds: p.seconds, bytesRead: p.rows, totalBytes: p.total }),
-    });
-    bar.end();
+      onProgress: (p) => tick({ done: p.rows, seconds: p.seconds, bytesRead: p.rows, totalBytes: p.total }),
+    }));
     if (flags.json) console.log(JSON.stringify(s));
     else printShards(s);
     return 0;

@@ -1,5 +1,5 @@
 import { JSON_FLAG, type Command } from '../src/cli/args.js';
-import { counts, log, progressBar, table } from '../src/cli/report.js';
+import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { verify, type VerifyReport } from '../src/verify/verify.js';
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
@@ -45,17 +45,15 @@ export const command: Command = {
   ],
   async run({ flags }) {
     if (!flags.model) throw new Error('--model FILE.onnx is required');
-    const bar = progressBar('verify');
-    const r = await verify({
+    const r = await withProgress('verify', 'rows', (tick) => verify({
       model: flags.model as string,
       shards: flags.shards as string,
       tokenizer: flags.tokenizer as string | undefined,
       samples: flags.samples as number,
       batch: flags.batch as number,
       seed: flags.seed as number,
-      onProgress: (p) => bar.update({ done: p.done, unit: 'rows', seconds: p.seconds, bytesRead: p.done, totalBytes: p.total }),
-    });
-    bar.end();
+      onProgress: (p) => tick({ done: p.done, seconds: p.seconds, bytesRead: p.done, totalBytes: p.total }),
+    }));
     if (flags.json) console.log(JSON.stringify(r));
     else printVerify(r);
     return r.conformance.ok ? 0 : 1;

@@ -42,6 +42,18 @@ export function progressBar(label: string): Progress {
 
 export const log = (line: string) => process.stderr.write(`${line}\n`);
 
+export type Tick = (p: Omit<Parameters<Progress['update']>[0], 'unit'>) => void;
+
+/** Runs `work` with a progress bar counting `unit`, cleared when it ends, however it ends. */
+export async function withProgress<T>(label: string, unit: string, work: (tick: Tick) => Promise<T>): Promise<T> {
+  const bar = progressBar(label);
+  try {
+    return await work((p) => bar.update({ ...p, unit }));
+  } finally {
+    bar.end();
+  }
+}
+
 /** Aligned "key  value" lines. */
 export function table(rows: [string, string | number][]): string {
   const w = Math.max(...rows.map(([k]) => k.length));
