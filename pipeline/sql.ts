@@ -1,4 +1,3 @@
-import { existsSync } from 'node:fs';
 import { UsageError, type Command } from '../src/cli/args.js';
 import { formatTable, type Format } from '../src/cli/format.js';
 import { openDb, rows, table } from '../src/db/duckdb.js';
@@ -34,7 +33,6 @@ export const command: Command = {
     if (Boolean(flags.query) === Boolean(positionals.length)) throw new UsageError('give either one SQL statement or --query NAME');
     if (positionals.length > 1) throw new UsageError('quote the SQL statement as one argument');
     const path = flags.db as string;
-    if (!existsSync(path)) throw new Error(`${path}: no such database (run \`linkbert ingest\` first, or pass --db)`);
     const db = await openDb(path, { readOnly: true });
     try {
       let sql = positionals[0]!;

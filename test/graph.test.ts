@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { graph, type GraphSummary } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
 import { query, SAMPLE, tmp } from './helpers.ts';
@@ -99,5 +100,8 @@ test('a rerun is idempotent: skipped when complete, identical when forced', asyn
 });
 
 test('graph before a complete ingest is a clear error', async () => {
-  await assert.rejects(graph({ db: join(tmp(), 'empty.duckdb') }), /holds no ingested dump: run `linkbert ingest/);
+  await assert.rejects(graph({ db: join(tmp(), 'none.duckdb') }), /none\.duckdb: no such database \(run `linkbert ingest/);
+  const empty = join(tmp(), 'empty.duckdb');
+  (await DuckDBInstance.create(empty)).closeSync();
+  await assert.rejects(graph({ db: empty }), /holds no ingested dump: run `linkbert ingest/);
 });

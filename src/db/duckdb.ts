@@ -1,5 +1,5 @@
 /** Opening the project's DuckDB file, and the schema every stage shares. */
-import { mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -15,7 +15,9 @@ export interface Db {
 
 export class DbLockedError extends Error {}
 
-export async function openDb(path: string, opts: { readOnly?: boolean } = {}): Promise<Db> {
+/** Opens (or, for ingest, creates) a DuckDB file; `mustExist` for the stages that read what ingest made. */
+export async function openDb(path: string, opts: { readOnly?: boolean; mustExist?: boolean } = {}): Promise<Db> {
+  if ((opts.readOnly || opts.mustExist) && !existsSync(path)) throw new Error(`${path}: no such database (run \`linkbert ingest --dump FILE --db ${path}\` first, or pass --db)`);
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
   let instance: DuckDBInstance;
   try {

@@ -33,7 +33,7 @@ export interface GraphSummary {
 
 export async function graph(opts: { db: string; force?: boolean }): Promise<GraphSummary> {
   const t0 = performance.now();
-  const db = await openDb(opts.db);
+  const db = await openDb(opts.db, { mustExist: true });
   try {
     const ingest = await completedIngest(db);
     const settings = '{}';

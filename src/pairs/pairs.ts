@@ -31,7 +31,7 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
   const k = opts.instancesPerSegment ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new Error('--instances-per-segment must be a whole number ≥ 1');
   if (!Number.isInteger(seed)) throw new Error('--seed must be a whole number');
-  const db = await openDb(opts.db);
+  const db = await openDb(opts.db, { mustExist: true });
   try {
     const ingest = await completedIngest(db);
     await requireStage(db, 'graph', ingest.fingerprint, 'linkbert graph');

@@ -81,7 +81,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   if (settings.max_segment_tokens < 2) throw new Error(`--max-seq-len ${settings.max_seq_len} leaves no room for two segments`);
   if (!(settings.short_seq_prob >= 0 && settings.short_seq_prob <= 1)) throw new Error('--short-seq-prob must be between 0 and 1');
   const tok = await loadTokenizer(opts.tokenizer, opts);
-  const db = await openDb(opts.db);
+  const db = await openDb(opts.db, { mustExist: true });
   try {
     const ingest = await completedIngest(db);
     const key = JSON.stringify({ settings, tokenizer: tok.identity.sha256, lowercase: tok.identity.lowercase });

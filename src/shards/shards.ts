@@ -88,7 +88,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
   if (!Number.isInteger(dupe) || dupe < 1) throw new Error('--dupe-factor must be a whole number ≥ 1');
   if (masking === 'dynamic' && dupe > 1) throw new Error('--dupe-factor needs static masking (with dynamic masking the collator draws new masks each epoch)');
   if (!Number.isInteger(shardRows) || shardRows < 1) throw new Error('--shard-rows must be a whole number ≥ 1');
-  const db = await openDb(opts.db);
+  const db = await openDb(opts.db, { mustExist: true });
   try {
     const ingest = await completedIngest(db);
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
