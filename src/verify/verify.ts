@@ -185,7 +185,9 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const model = await OnnxModel.load(opts.model);
   await model.checkFits(maxId, maxLen, ids.pad);
 
-  const batch = opts.batch ?? 16;
+  // vocabulary logits are batch × length × vocab floats: keep a batch's under 64M (256 MB)
+  const logitsPerRow = model.info.logits ? maxLen * (model.info.vocab_size ?? 30000) : 0;
+  const batch = Math.max(1, Math.min(opts.batch ?? 16, logitsPerRow ? Math.floor(2 ** 26 / logitsPerRow) : Infinity));
   const seed = opts.seed ?? 1;
   const wanted = [model.info.logits, model.info.hidden].filter((x): x is string => x !== null);
   if (!wanted.length) warnings.push(`${opts.model} outputs neither vocabulary logits nor per-token hidden states (${model.info.outputs.map((o) => `${o.name} [${o.shape.join(', ')}]`).join(', ')}): only conformance is checked`);
