@@ -18,7 +18,8 @@ import type { SiteInfo } from '../dump/siteinfo.js';
 import { CleanPool } from '../wiki/pool.js';
 import { redirectTarget } from '../wiki/redirect.js';
 import { Titles } from '../wiki/title.js';
-import { BatchWriter, type PageRows } from './writer.js';
+import type { PageRows } from './rows.js';
+import { BatchWriter } from './writer.js';
 
 export interface IngestOptions {
   dump: string;
@@ -270,7 +271,7 @@ class IngestRun {
         wikitextBytes: bytes,
         page: { ...page, kind: 'article' },
         article: { seq: p.seq, title: p.title!, disambiguation: a.disambiguation, text: a.text, sent_start: a.sentStart, sent_len: a.sentLen, para_first: a.paraFirst },
-        links: a.links.map(({ targetNs, ...l }) => ({ src: p.seq, ...l, target_ns: targetNs })),
+        links: r.links,
       };
     });
   }

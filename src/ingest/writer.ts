@@ -5,18 +5,7 @@
  */
 import { DuckDBTimestampValue, INTEGER, LIST, type DuckDBAppender } from '@duckdb/node-api';
 import type { Db } from '../db/duckdb.js';
-import type { LinkOrigin } from '../wiki/wikilinks.js';
-
-export type PageKind = 'article' | 'redirect' | 'other';
-
-export interface PageRow { seq: number; page_id: number | null; ns: number; title: string; norm_title: string; rev_id: number | null; timestamp: string | null; kind: PageKind; text_bytes: number | null }
-export interface ArticleRow { seq: number; title: string; disambiguation: boolean; text: string; sent_start: number[]; sent_len: number[]; para_first: number[] }
-export interface RedirectRow { seq: number; ns: number; title: string; target: string; target_ns: number; fragment: string | null; source: 'element' | 'text' }
-export interface LinkRow { src: number; idx: number; target: string; target_ns: number; fragment: string | null; anchor: string; offset: number | null; origin: LinkOrigin }
-export interface SkippedRow { seq: number; page_id: number | null; ns: number | null; title: string | null; reason: string; line: number }
-
-/** Everything ingest writes for one page. */
-export interface PageRows { seq: number; page?: PageRow; article?: ArticleRow; redirect?: RedirectRow; links?: LinkRow[]; skipped?: SkippedRow; wikitextBytes: number }
+import type { PageRows } from './rows.js';
 
 const INT_LIST = LIST(INTEGER);
 
@@ -107,15 +96,16 @@ export class BatchWriter {
           redirects.appendVarchar(d.source);
           redirects.endRow();
         }
-        for (const l of r.links ?? []) {
-          links.appendInteger(l.src);
-          links.appendInteger(l.idx);
-          links.appendVarchar(l.target);
-          links.appendInteger(l.target_ns);
-          str(links, l.fragment);
-          links.appendVarchar(l.anchor);
-          int(links, l.offset);
-          links.appendVarchar(l.origin);
+        const l = r.links;
+        for (let k = 0; l && k < l.idx.length; k++) {
+          links.appendInteger(r.seq);
+          links.appendInteger(l.idx[k]!);
+          links.appendVarchar(l.target[k]!);
+          links.appendInteger(l.target_ns[k]!);
+          str(links, l.fragment[k]!);
+          links.appendVarchar(l.anchor[k]!);
+          int(links, l.offset[k]!);
+          links.appendVarchar(l.origin[k]!);
           links.endRow();
         }
         if (r.skipped) {

@@ -8,7 +8,7 @@
  */
 import wtf from 'wtf_wikipedia';
 import type { Titles } from './title.js';
-import { MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilinks.js';
+import { APPARATUS, MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilinks.js';
 
 export interface CleanLink {
   idx: number; // order of the link in the wikitext
@@ -29,8 +29,6 @@ export interface CleanArticle {
   links: CleanLink[];
 }
 
-// Sections whose text is apparatus, not prose: left out of the clean text (their links are kept).
-const APPARATUS = /^(see also|references|notes|external links|further reading|bibliography|sources|footnotes|citations|notes and references|references and notes|works cited|literatur|weblinks|einzelnachweise|siehe auch)$/i;
 
 interface WtfLink { page(): string; text(): string }
 interface WtfSentence { text(): string; links(): WtfLink[] }
@@ -101,8 +99,12 @@ export function cleanArticle(title: string, wikitext: string, titles: Titles, op
   const scan = scanLinks(wikitext, titles, opts);
   const doc = wtf(scan.rewritten, { title });
   const b = new TextBuilder();
+  let apparatusDepth: number | null = null; // inside an apparatus section, subsections included
   for (const section of doc.sections()) {
-    if (APPARATUS.test(section.title().trim())) continue;
+    const depth = section.depth();
+    if (apparatusDepth !== null && depth > apparatusDepth) continue;
+    apparatusDepth = APPARATUS.test(section.title().trim()) ? depth : null;
+    if (apparatusDepth !== null) continue;
     for (const p of section.paragraphs() as unknown as WtfParagraph[]) {
       b.paragraph(p.sentences(), ' ');
       for (const list of p.lists()) b.paragraph(list.lines(), '\n');

@@ -7,10 +7,12 @@ import PQueue from 'p-queue';
 import type { Worker } from 'node:worker_threads';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { projectWorker } from '../util/worker.js';
+import type { LinkColumns } from '../ingest/rows.js';
 import type { CleanArticle } from './clean.js';
 
 export interface CleanRequest { id: number; title: string; text: string }
-export type CleanResponse = { id: number; article: CleanArticle; error?: undefined } | { id: number; error: string; article?: undefined };
+/** The article without its links, which travel as columns. */
+export type CleanResponse = { id: number; article: Omit<CleanArticle, 'links'>; links: LinkColumns; error?: undefined } | { id: number; error: string; article?: undefined };
 
 interface Slot {
   worker: Worker;

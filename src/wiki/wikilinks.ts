@@ -50,6 +50,27 @@ export interface ScanOptions {
   strip?: boolean;
 }
 
+/** Sections whose text is apparatus, not prose: left out of the clean text (their links are kept). */
+export const APPARATUS = /^(see also|references|notes|external links|further reading|bibliography|sources|footnotes|citations|notes and references|references and notes|works cited|literatur|weblinks|einzelnachweise|siehe auch)$/i;
+
+/** [start, end) of each apparatus section: from its heading to the next heading of its level or above. */
+function apparatusRegions(s: string): [number, number][] {
+  const out: [number, number][] = [];
+  const heading = /^(={2,6})[ \t]*([^=\n]*?)[ \t]*\1[ \t]*$/gm;
+  let m: RegExpExecArray | null;
+  let open: { start: number; level: number } | null = null;
+  while ((m = heading.exec(s))) {
+    const level = m[1]!.length;
+    if (open && level <= open.level) {
+      out.push([open.start, m.index]);
+      open = null;
+    }
+    if (!open && APPARATUS.test(m[2]!.trim())) open = { start: m.index, level };
+  }
+  if (open) out.push([open.start, s.length]);
+  return out;
+}
+
 // Contexts whose text never reaches wtf's sentences.
 const DROPPED: ReadonlySet<LinkOrigin> = new Set(['ref', 'gallery', 'table', 'infobox', 'caption']);
 // Templates that never render as prose (citations, maintenance tags, navigation).
@@ -70,10 +91,15 @@ function originOf(stack: LinkOrigin[]): LinkOrigin {
 function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin[], strip: boolean): string {
   const out: string[] = [];
   const re = new RegExp(SPECIAL.source, 'g');
-  const lower = s.toLowerCase();
+  let lowered: string | null = null; // made once, when a closing tag is first looked for
+  const closeTag = (name: string, from: number) => (lowered ??= s.toLowerCase()).indexOf(`</${name}`, from);
   let copied = 0; // s[copied, i) is still to be copied
   let dropLevel = -1; // stack depth where the region being left out began; -1: none
   let dropFrom = 0;
+  // apparatus sections are left out whole (their links are still recorded)
+  const regions = strip && stack.length === 0 ? apparatusRegions(s) : [];
+  let region = 0;
+  let cutUntil = 0;
   const base = stack.length;
   // Where a region is left out: refs become a space, as wtf renders them; a file, table, gallery
   // or infobox that filled its line takes the line break with it, so paragraphs join as they would
@@ -85,7 +111,7 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
   };
   const cut = (from: number, to: number, origin: LinkOrigin | 'other') => {
     // leave s[from, to) out of the output
-    if (!strip || dropLevel >= 0) return;
+    if (!strip || dropLevel >= 0 || from < cutUntil) return;
     out.push(s.slice(copied, from));
     copied = resume(to, origin, from);
   };
@@ -102,7 +128,7 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
     const o = stack.pop()!;
     if (dropLevel >= 0 && stack.length <= dropLevel) {
       dropLevel = -1;
-      copied = resume(end, o, dropFrom);
+      copied = Math.max(copied, resume(end, o, dropFrom));
     }
   };
   let i = 0;
@@ -111,6 +137,13 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
     const m = re.exec(s);
     if (!m) break;
     i = m.index;
+    while (region < regions.length && regions[region]![0] <= i) {
+      const [start, end] = regions[region++]!;
+      if (dropLevel < 0 && stack.length === base && start >= copied) {
+        out.push(s.slice(copied, start));
+        copied = cutUntil = end;
+      }
+    }
     const tok = m[0];
     const top = stack.length > base ? stack[stack.length - 1] : undefined;
     if (tok === '<') {
@@ -130,7 +163,7 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
       const name = rawName!.toLowerCase();
       const after = i + whole.length;
       if (!closing && !selfClosing && OPAQUE.has(name)) {
-        const end = lower.indexOf(`</${name}`, after);
+        const end = closeTag(name, after);
         i = end < 0 ? s.length : end;
         continue;
       }
@@ -138,7 +171,7 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
         const origin: LinkOrigin = name;
         if (closing) {
           if (top === origin) pop(after);
-        } else if (selfClosing || lower.indexOf(`</${name}`, after) < 0) {
+        } else if (selfClosing || closeTag(name, after) < 0) {
           if (name === 'ref') cut(i, after, 'ref'); // <ref name="x"/>, or a ref never closed
         } else push(origin, i);
       }
@@ -170,11 +203,18 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
         i += 2;
         continue;
       }
-      if (dropLevel < 0) {
+      if (dropLevel < 0 && i >= cutUntil) {
         out.push(s.slice(copied, i), r.text);
         copied = r.text || !strip ? r.end : resume(r.end, 'other', i);
       }
       i = r.end;
+    }
+  }
+  for (; region < regions.length; region++) {
+    const [start, end] = regions[region]!;
+    if (dropLevel < 0 && stack.length === base && start >= copied) {
+      out.push(s.slice(copied, start));
+      copied = end;
     }
   }
   if (dropLevel < 0) out.push(s.slice(copied));

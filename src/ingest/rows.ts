@@ -1,0 +1,34 @@
+/**
+ * Rows of the ingest tables (sql/schema.sql), as the batch writer (writer.ts) appends them. Kept
+ * apart from the writer so that worker threads can build them without loading DuckDB.
+ */
+import type { LinkOrigin } from '../wiki/wikilinks.js';
+
+export type PageKind = 'article' | 'redirect' | 'other';
+
+export interface PageRow { seq: number; page_id: number | null; ns: number; title: string; norm_title: string; rev_id: number | null; timestamp: string | null; kind: PageKind; text_bytes: number | null }
+export interface ArticleRow { seq: number; title: string; disambiguation: boolean; text: string; sent_start: number[]; sent_len: number[]; para_first: number[] }
+export interface RedirectRow { seq: number; ns: number; title: string; target: string; target_ns: number; fragment: string | null; source: 'element' | 'text' }
+export interface LinkRow { src: number; idx: number; target: string; target_ns: number; fragment: string | null; anchor: string; offset: number | null; origin: LinkOrigin }
+export interface SkippedRow { seq: number; page_id: number | null; ns: number | null; title: string | null; reason: string; line: number }
+
+/** One article's LinkRows by column (src is the article): far cheaper to pass between threads than an object per link. */
+export interface LinkColumns { idx: number[]; target: string[]; target_ns: number[]; fragment: (string | null)[]; anchor: string[]; offset: (number | null)[]; origin: LinkOrigin[] }
+
+export function linkColumns(links: Omit<LinkRow, 'src'>[]): LinkColumns {
+  const c: LinkColumns = { idx: [], target: [], target_ns: [], fragment: [], anchor: [], offset: [], origin: [] };
+  for (const l of links) {
+    c.idx.push(l.idx);
+    c.target.push(l.target);
+    c.target_ns.push(l.target_ns);
+    c.fragment.push(l.fragment);
+    c.anchor.push(l.anchor);
+    c.offset.push(l.offset);
+    c.origin.push(l.origin);
+  }
+  return c;
+}
+
+/** Everything ingest writes for one page. */
+export interface PageRows { seq: number; page?: PageRow; article?: ArticleRow; redirect?: RedirectRow; links?: LinkColumns; skipped?: SkippedRow; wikitextBytes: number }
+
