@@ -64,6 +64,8 @@ export interface VerifyReport {
   mlm: MlmResult | null;
   probe: ProbeResult | null;
   warnings: string[];
+  /** rows per inference batch (smaller than asked when vocabulary logits would be too large) */
+  batch: number;
   seq_per_s: number;
   seconds: number;
 }
@@ -284,6 +286,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     mlm,
     probe,
     warnings,
+    batch,
     seq_per_s: wanted.length ? Math.round(rows.length / Math.max(inferSeconds, 1e-6)) : 0,
     seconds: Math.round(performance.now() - t0) / 1000,
   };
