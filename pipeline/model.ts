@@ -28,10 +28,10 @@ export const command: Command = {
   usage: 'linkbert model build --from DIR|MODEL_ID --out FILE.onnx [--head none|mlm] [--revision REV]\n       linkbert model init --out DIR --tokenizer X [--hidden 32] [--layers 2] [--heads 4] [--max-positions 512] [--seed S] [--head mlm|none]',
   positionals: true,
   flags: [
-    { name: 'from', type: 'string', placeholder: 'DIR|ID', help: 'build: folder with config.json + model.safetensors, or a hub model id' },
+    { name: 'from', type: 'string', placeholder: 'DIR|ID', help: 'build: folder with config.json + model.safetensors (or pytorch_model.bin), or a hub model id' },
     { name: 'out', type: 'string', placeholder: 'PATH', help: 'build: the .onnx file; init: the folder for config.json + model.safetensors' },
     { name: 'head', type: 'string', placeholder: 'none|mlm', help: 'build: add the MLM head (logits) when the weights have one (default none); init: make one (default mlm)' },
-    { name: 'revision', type: 'string', placeholder: 'REV', help: 'build: hub revision (LinkBERT safetensors: refs/pr/1)' },
+    { name: 'revision', type: 'string', placeholder: 'REV', help: 'build: hub revision (default main)' },
     { name: 'tokenizer', type: 'string', placeholder: 'X', help: 'init: the tokenizer whose vocabulary size the model takes' },
     { name: 'hidden', type: 'number', help: 'init: hidden size (default 32)' },
     { name: 'layers', type: 'number', help: 'init: layers (default 2)' },

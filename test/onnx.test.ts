@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -8,7 +9,7 @@ import { exportBert } from '../src/onnx/export.ts';
 import { ReferenceBert } from '../src/onnx/forward.ts';
 import { readSafetensors, writeSafetensors } from '../src/onnx/safetensors.ts';
 import { rng, randInt } from '../src/util/rng.ts';
-import { cli, tmp } from './helpers.ts';
+import { cli, ROOT, tmp } from './helpers.ts';
 
 const config: BertConfig = { vocab_size: 97, hidden_size: 24, num_hidden_layers: 2, num_attention_heads: 3, intermediate_size: 48, max_position_embeddings: 40, type_vocab_size: 2, layer_norm_eps: 1e-7, hidden_act: 'gelu' };
 const dir = tmp();
@@ -108,4 +109,29 @@ test('model build: a folder or a hub id (from the HF cache) → ONNX; refusals s
   saveBert(mlm, randomBert(config, { seed: 2, mlmHead: true }));
   assert.equal((await cli(['model', 'build', '--from', mlm, '--out', join(dir, 'mlm.onnx'), '--head', 'mlm'])).code, 0);
   assert.deepEqual((await ort.InferenceSession.create(join(dir, 'mlm.onnx'), { logSeverityLevel: 3 })).outputNames, ['last_hidden_state', 'pooler_output', 'logits']);
+});
+
+const HAVE_PYTHON = !spawnSync('python3', ['--version']).error;
+
+test('pytorch_model.bin (torch.save zip, as the Python pickler writes it): same weights, same model', { skip: HAVE_PYTHON ? false : 'python3 is absent: cannot write the torch.save fixture' }, async () => {
+  const w = randomBert(config, { seed: 8, mlmHead: true });
+  const st = join(dir, 'from-safetensors');
+  saveBert(st, w);
+  const bin = join(dir, 'from-bin');
+  mkdirSync(bin, { recursive: true });
+  cpSync(join(st, 'config.json'), join(bin, 'config.json'));
+  // float16 biases, a transposed query weight read through its strides, key/value sharing one storage
+  execFileSync('python3', [join(ROOT, 'test/fixtures/torch_bin.py'), join(st, 'model.safetensors'), join(bin, 'pytorch_model.bin')]);
+  const a = await loadBert(st);
+  const b = await loadBert(bin);
+  assert.deepEqual([...b.tensors.keys()].sort(), [...a.tensors.keys()].sort());
+  for (const [name, t] of a.tensors) {
+    const u = b.tensors.get(name)!;
+    assert.deepEqual(u.shape, t.shape, name);
+    const tol = name.endsWith('.bias') ? 2e-3 : 0;
+    t.data.forEach((v, i) => assert.ok(Math.abs(v - u.data[i]!) <= tol * Math.max(1, Math.abs(v)), `${name}[${i}]: ${v} vs ${u.data[i]}`));
+  }
+  assert.equal((await cli(['model', 'build', '--from', bin, '--out', join(dir, 'bin.onnx'), '--head', 'mlm'])).code, 0);
+  const s = await ort.InferenceSession.create(join(dir, 'bin.onnx'), { logSeverityLevel: 3 });
+  assert.deepEqual(s.outputNames, ['last_hidden_state', 'pooler_output', 'logits']);
 });

@@ -1,12 +1,13 @@
 /**
  * BERT weights under Hugging Face's parameter names: read from a model folder or the hub
- * (config.json + model.safetensors), or made at random for tiny test/demo models.
+ * (config.json + model.safetensors or pytorch_model.bin), or made at random for tiny test/demo models.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { hubFile, isModelId } from '../tokenize/hub.js';
 import { rng } from '../util/rng.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
+import { readTorchBin } from './torchbin.js';
 
 export interface BertConfig {
   vocab_size: number;
@@ -76,25 +77,24 @@ export function fromTensors(configJson: Partial<BertConfig>, raw: Map<string, Na
   return { config, tensors, hasMlmHead, hasPooler: tensors.has('pooler.dense.weight') };
 }
 
-/** A model folder (config.json + model.safetensors) or a hub model id (same cache rules as tokenizers). */
+/**
+ * A model folder or a hub model id (same cache rules as tokenizers): config.json plus
+ * model.safetensors, or pytorch_model.bin (torch.save's zip format) when there is no safetensors file.
+ */
 export async function loadBert(from: string, opts: { revision?: string } = {}): Promise<BertWeights> {
   let config: string;
   let weights: string;
   if (existsSync(from)) {
     config = join(from, 'config.json');
-    weights = join(from, 'model.safetensors');
     if (!existsSync(config)) throw new Error(`${from}: no config.json`);
-    if (!existsSync(weights)) {
-      const bin = existsSync(join(from, 'pytorch_model.bin'));
-      throw new Error(`${from}: no model.safetensors${bin ? ' (pytorch_model.bin is not read: convert it, or use a safetensors revision such as --revision refs/pr/1 for LinkBERT)' : ''}`);
-    }
+    weights = [join(from, 'model.safetensors'), join(from, 'pytorch_model.bin')].find((f) => existsSync(f)) ?? '';
+    if (!weights) throw new Error(`${from}: neither model.safetensors nor pytorch_model.bin`);
   } else if (isModelId(from)) {
     config = (await hubFile(from, 'config.json', { revision: opts.revision }))!;
-    const w = await hubFile(from, 'model.safetensors', { revision: opts.revision, optional: true });
-    if (!w) throw new Error(`${from}: the hub repository has no model.safetensors at revision ${opts.revision ?? 'main'}; LinkBERT's checkpoints are pytorch_model.bin, with a safetensors conversion at --revision refs/pr/1`);
-    weights = w;
+    weights = (await hubFile(from, 'model.safetensors', { revision: opts.revision, optional: true })) ?? (await hubFile(from, 'pytorch_model.bin', { revision: opts.revision }))!;
   } else throw new Error(`--from ${from}: no such folder, and not a hub model id`);
-  return fromTensors(JSON.parse(readFileSync(config, 'utf8')) as Partial<BertConfig>, readSafetensors(weights), from);
+  const tensors = weights.endsWith('.bin') ? readTorchBin(weights) : readSafetensors(weights);
+  return fromTensors(JSON.parse(readFileSync(config, 'utf8')) as Partial<BertConfig>, tensors, from);
 }
 
 /** Random BERT weights (normal, std 0.02; LayerNorm 1/0), seeded: the project's tiny models. */
