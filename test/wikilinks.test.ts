@@ -79,3 +79,18 @@ test('strip leaves out refs, tables, galleries, infoboxes, files, categories and
   assert.equal(scanLinks('a<ref>b [[L]] c', titles).rewritten, 'a b [[Lk0|L]] c');
   assert.equal(scanLinks('{| x\n[[L]]', titles).rewritten, '{| x\n[[Lk0|L]]');
 });
+
+test('apparatus sections (with their subsections) are cut up to the next heading of their level; their links are kept', () => {
+  const src = 'Intro [[A]].\n== History ==\nOld [[B]].\n== See also ==\n* [[C]]<ref>[[D]]</ref>\n=== Lists ===\n* [[E]]\n== Legacy ==\nNew [[F]].\n== External links ==\n* [[G]]';
+  const r = scanLinks(src, titles);
+  assert.equal(r.rewritten, 'Intro [[Lk0|A]].\n== History ==\nOld [[Lk1|B]].\n== Legacy ==\nNew [[Lk5|F]].\n');
+  assert.deepEqual(r.links.map((l) => [l.target, l.origin]), [
+    ['A', 'text'],
+    ['B', 'text'],
+    ['C', 'text'],
+    ['D', 'ref'],
+    ['E', 'text'],
+    ['F', 'text'],
+    ['G', 'text'],
+  ]);
+});

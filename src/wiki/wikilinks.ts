@@ -116,7 +116,7 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
     copied = resume(to, origin, from);
   };
   const push = (o: LinkOrigin, at: number, silent = false) => {
-    if (strip && dropLevel < 0 && (silent || DROPPED.has(o))) {
+    if (strip && dropLevel < 0 && at >= cutUntil && (silent || DROPPED.has(o))) {
       out.push(s.slice(copied, at));
       dropLevel = stack.length;
       dropFrom = at;
