@@ -3,6 +3,7 @@
  * ({name: {dtype, shape, data_offsets: [begin, end]}}), then the raw little-endian data.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
+import { bfloat16ToFloat, halfToFloat } from './floats.js';
 
 export interface NamedTensor {
   shape: number[];
@@ -11,19 +12,11 @@ export interface NamedTensor {
 
 const DTYPES: Record<string, { bytes: number; read: (b: Buffer, o: number) => number }> = {
   F32: { bytes: 4, read: (b, o) => b.readFloatLE(o) },
-  F16: { bytes: 2, read: (b, o) => half(b.readUInt16LE(o)) },
-  BF16: { bytes: 2, read: (b, o) => new Float32Array(new Uint32Array([b.readUInt16LE(o) << 16]).buffer)[0]! },
+  F16: { bytes: 2, read: (b, o) => halfToFloat(b.readUInt16LE(o)) },
+  BF16: { bytes: 2, read: (b, o) => bfloat16ToFloat(b.readUInt16LE(o)) },
   F64: { bytes: 8, read: (b, o) => b.readDoubleLE(o) },
 };
 
-function half(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 /** Every floating-point tensor of a safetensors file, as float32. */
 export function readSafetensors(file: string): Map<string, NamedTensor> {

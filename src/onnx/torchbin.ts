@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { inflateRawSync } from 'node:zlib';
+import { bfloat16ToFloat, halfToFloat } from './floats.js';
 import type { NamedTensor } from './safetensors.js';
 
 interface ZipEntry {
@@ -78,18 +79,10 @@ const STORAGE_TYPES: Record<string, { bytes: number; read: (b: Buffer, o: number
   FloatStorage: { bytes: 4, read: (b, o) => b.readFloatLE(o) },
   DoubleStorage: { bytes: 8, read: (b, o) => b.readDoubleLE(o) },
   HalfStorage: { bytes: 2, read: (b, o) => halfToFloat(b.readUInt16LE(o)) },
-  BFloat16Storage: { bytes: 2, read: (b, o) => new Float32Array(new Uint32Array([b.readUInt16LE(o) << 16]).buffer)[0]! },
+  BFloat16Storage: { bytes: 2, read: (b, o) => bfloat16ToFloat(b.readUInt16LE(o)) },
   LongStorage: { bytes: 8, read: (b, o) => Number(b.readBigInt64LE(o)) },
 };
 
-function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * 2 ** -14 * (f / 1024);
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * 2 ** (e - 15) * (1 + f / 1024);
-}
 
 class Global {
   constructor(readonly module: string, readonly name: string) {}
