@@ -44,7 +44,7 @@ test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 
   const file = join(dir, 'm.onnx');
   writeFileSync(file, exportBert(w, { head: 'mlm' }));
   const s = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
-  assert.deepEqual(s.inputNames, ['input_ids', 'attention_mask', 'token_type_ids']);
+  assert.deepEqual(s.inputNames, ['input_ids', 'attention_mask', 'token_type_ids', 'masked_lm_positions']);
   assert.deepEqual(s.outputNames, ['last_hidden_state', 'pooler_output', 'logits']);
   const ref = new ReferenceBert(w);
   let worst = 0;
@@ -61,7 +61,8 @@ test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 
       return { ids, mask, types };
     });
     const T = (f: (x: (typeof seqs)[0]) => number[]) => new ort.Tensor('int64', BigInt64Array.from(seqs.flatMap((x) => f(x).map(BigInt))), [b, n]);
-    const out = await s.run({ input_ids: T((x) => x.ids), attention_mask: T((x) => x.mask), token_type_ids: T((x) => x.types) });
+    // masked_lm_positions [batch, 0]: logits at every position
+    const out = await s.run({ input_ids: T((x) => x.ids), attention_mask: T((x) => x.mask), token_type_ids: T((x) => x.types), masked_lm_positions: new ort.Tensor('int64', new BigInt64Array(0), [b, 0]) });
     seqs.forEach((x, k) => {
       const e = ref.run(x.ids, x.mask, x.types);
       const H = config.hidden_size;
@@ -75,6 +76,37 @@ test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 
     });
   }
   assert.ok(worst < 1e-4, `largest difference ${worst}`);
+});
+
+test('masked_lm_positions: logits [batch, predictions, vocab] equal the full logits at those positions', async () => {
+  const w = randomBert(config, { seed: 4, mlmHead: true });
+  const file = join(dir, 'gather.onnx');
+  writeFileSync(file, exportBert(w, { head: 'mlm' }));
+  const s = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
+  const r = rng(9, 'gather');
+  const b = 3;
+  const n = 17;
+  const k = 4;
+  const T = (xs: number[], dims: number[]) => new ort.Tensor('int64', BigInt64Array.from(xs.map(BigInt)), dims);
+  const feeds = {
+    input_ids: T(Array.from({ length: b * n }, () => randInt(r, 0, config.vocab_size - 1)), [b, n]),
+    attention_mask: T(Array.from({ length: b * n }, (_, i) => (i % n < n - (i < n ? 0 : 3) ? 1 : 0)), [b, n]),
+    token_type_ids: T(Array.from({ length: b * n }, (_, i) => (i % n >= 8 ? 1 : 0)), [b, n]),
+  };
+  const full = await s.run({ ...feeds, masked_lm_positions: T([], [b, 0]) });
+  assert.deepEqual(full.logits!.dims, [b, n, config.vocab_size]);
+  // each row its own positions, in any order, repeats allowed (padding repeats position 0)
+  const pos = Array.from({ length: b * k }, () => randInt(r, 0, n - 1));
+  const got = await s.run({ ...feeds, masked_lm_positions: T(pos, [b, k]) });
+  assert.deepEqual(got.logits!.dims, [b, k, config.vocab_size]);
+  const V = config.vocab_size;
+  const F = full.logits!.data as Float32Array;
+  const G = got.logits!.data as Float32Array;
+  let worst = 0;
+  for (let i = 0; i < b; i++) for (let j = 0; j < k; j++) for (let v = 0; v < V; v++) worst = Math.max(worst, Math.abs(F[(i * n + pos[i * k + j]!) * V + v]! - G[(i * k + j) * V + v]!));
+  assert.ok(worst < 1e-5, `largest difference ${worst}`);
+  // the hidden states do not depend on which logits were asked for
+  assert.deepEqual(got.last_hidden_state!.data, full.last_hidden_state!.data);
 });
 
 test('model build: a folder or a hub id (from the HF cache) → ONNX; refusals say why', async () => {

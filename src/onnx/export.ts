@@ -1,7 +1,8 @@
 /**
  * A BERT ONNX graph from Hugging Face weights, with optimum's input and output names: inputs
  * input_ids, attention_mask, token_type_ids (int64, dynamic batch and sequence); outputs
- * last_hidden_state, pooler_output (when the weights have a pooler) and logits (with an MLM head).
+ * last_hidden_state, pooler_output (when the weights have a pooler) and logits (with an MLM head,
+ * which also takes masked_lm_positions: logits only at those positions, or all with [batch, 0]).
  * Opset 17 (LayerNormalization); attention with the additive mask (1 − mask) × float32 min, exact GELU.
  */
 import type { BertWeights } from './bert.js';
@@ -9,6 +10,8 @@ import { layerNames } from './bert.js';
 import { DataType, encodeModel, type Node, type Tensor } from './proto.js';
 
 export const MASK_MIN = -3.4028234663852886e38;
+/** The MLM head's input: positions to compute vocabulary logits at ([batch, 0]: every position). */
+export const MASKED_LM_POSITIONS = 'masked_lm_positions';
 
 export function exportBert(w: BertWeights, opts: { head: 'none' | 'mlm' }): Uint8Array {
   if (opts.head === 'mlm' && !w.hasMlmHead) throw new Error('--head mlm: these weights have no MLM head (cls.predictions.*); the released LinkBERT checkpoints do not');
@@ -89,12 +92,33 @@ export function exportBert(w: BertWeights, opts: { head: 'none' | 'mlm' }): Uint
     const [vocab, hid] = dec.shape as [number, number];
     const tr = new Float32Array(vocab * hid);
     for (let r = 0; r < vocab; r++) for (let k = 0; k < hid; k++) tr[k * vocab + r] = dec.data[r * hid + k]!;
-    node('Add', [node('MatMul', [t, f32('cls.predictions.decoder.weight.T', [hid, vocab], tr)]), weight('cls.predictions.bias')], undefined, 'logits');
-    outputs.push({ name: 'logits', type: DataType.FLOAT, shape: ['batch_size', 'sequence_length', vocab] });
+    // masked_lm_positions [batch, predictions]: the head runs at those positions only, as BERT's
+    // pretraining graph gathers them, and logits are [batch, predictions, vocab]; an empty one
+    // ([batch, 0]) asks for every position. (A graph input with a default initializer would be
+    // optional, but onnxruntime-node neither lists nor feeds such inputs.)
+    const none = node('Equal', [node('Size', [MASKED_LM_POSITIONS]), 'zero_i']);
+    const branch = (name: string, nodes: Node[], out: string) => ({
+      name,
+      nodes,
+      initializers: [],
+      inputs: [],
+      outputs: [{ name: out, type: DataType.FLOAT, shape: ['batch_size', 'positions', hid] }],
+    });
+    const gathered = branch('gathered', [
+      { op: 'Unsqueeze', inputs: [MASKED_LM_POSITIONS, 'minus_one_i'], outputs: ['mlm_index'], name: 'mlm_index' },
+      { op: 'GatherND', inputs: [t, 'mlm_index'], outputs: ['mlm_gathered'], name: 'mlm_gather', attributes: [{ name: 'batch_dims', i: 1 }] },
+    ], 'mlm_gathered');
+    const every = branch('every', [{ op: 'Identity', inputs: [t], outputs: ['mlm_every'], name: 'mlm_every' }], 'mlm_every');
+    i64('minus_one_i', [-1]);
+    const at = node('If', [none], [{ name: 'then_branch', g: every }, { name: 'else_branch', g: gathered }]);
+    node('Add', [node('MatMul', [at, f32('cls.predictions.decoder.weight.T', [hid, vocab], tr)]), weight('cls.predictions.bias')], undefined, 'logits');
+    outputs.push({ name: 'logits', type: DataType.FLOAT, shape: ['batch_size', 'positions', vocab] });
   }
-  const int = (name: string) => ({ name, type: DataType.INT64, shape: ['batch_size', 'sequence_length'] as (number | string)[] });
+  const int = (name: string, len = 'sequence_length') => ({ name, type: DataType.INT64, shape: ['batch_size', len] as (number | string)[] });
+  const inputs = [int('input_ids'), int('attention_mask'), int('token_type_ids')];
+  if (opts.head === 'mlm') inputs.push(int(MASKED_LM_POSITIONS, 'predictions'));
   return encodeModel(
-    { name: 'bert', nodes, initializers: inits, inputs: [int('input_ids'), int('attention_mask'), int('token_type_ids')], outputs },
-    { opset: 17, producer: 'linkbert-pipeline', metadata: { vocab_size: String(c.vocab_size), max_position_embeddings: String(c.max_position_embeddings), hidden_size: String(c.hidden_size) } },
+    { name: 'bert', nodes, initializers: inits, inputs, outputs },
+    { opset: 17, producer: 'linkbert-pipeline', metadata: { vocab_size: String(c.vocab_size), max_position_embeddings: String(c.max_position_embeddings), hidden_size: String(c.hidden_size), ...(opts.head === 'mlm' ? { masked_lm_positions: 'logits at these positions only; [batch, 0] for every position' } : {}) } },
   );
 }

@@ -1,6 +1,6 @@
 /**
  * Just enough protobuf to write an ONNX model (onnx.proto: ModelProto, GraphProto, NodeProto,
- * TensorProto, ValueInfoProto, AttributeProto). Field numbers are ONNX's; tensors go in raw_data.
+ * TensorProto, ValueInfoProto, AttributeProto, with graph attributes for If). Field numbers are ONNX's; tensors go in raw_data.
  */
 
 class Writer {
@@ -76,7 +76,7 @@ export interface Tensor {
   data: Float32Array | BigInt64Array;
 }
 
-export type Attribute = { name: string } & ({ i: number } | { f: number } | { ints: number[] } | { t: Tensor });
+export type Attribute = { name: string } & ({ i: number } | { f: number } | { ints: number[] } | { t: Tensor } | { g: Graph });
 
 export interface Node {
   op: string;
@@ -130,10 +130,29 @@ function attribute(w: Writer, a: Attribute): void {
   } else if ('ints' in a) {
     for (const i of a.ints) w.int(8, i);
     w.int(20, 7);
-  } else {
+  } else if ('t' in a) {
     w.message(5, (t) => tensor(t, a.t));
     w.int(20, 4);
+  } else {
+    w.message(6, (g) => graphProto(g, a.g));
+    w.int(20, 5);
   }
+}
+
+function graphProto(g: Writer, graph: Graph): void {
+  for (const n of graph.nodes) {
+    g.message(1, (nw) => {
+      for (const i of n.inputs) nw.string(1, i);
+      for (const o of n.outputs) nw.string(2, o);
+      nw.string(3, n.name);
+      nw.string(4, n.op);
+      for (const a of n.attributes ?? []) nw.message(5, (aw) => attribute(aw, a));
+    });
+  }
+  g.string(2, graph.name);
+  for (const t of graph.initializers) g.message(5, (tw) => tensor(tw, t));
+  for (const v of graph.inputs) g.message(11, (vw) => valueInfo(vw, v));
+  for (const v of graph.outputs) g.message(12, (vw) => valueInfo(vw, v));
 }
 
 /** A serialized ONNX ModelProto. */
@@ -141,21 +160,7 @@ export function encodeModel(graph: Graph, opts: { opset: number; producer: strin
   const w = new Writer();
   w.int(1, 8); // ir_version 8
   w.string(2, opts.producer);
-  w.message(7, (g) => {
-    for (const n of graph.nodes) {
-      g.message(1, (nw) => {
-        for (const i of n.inputs) nw.string(1, i);
-        for (const o of n.outputs) nw.string(2, o);
-        nw.string(3, n.name);
-        nw.string(4, n.op);
-        for (const a of n.attributes ?? []) nw.message(5, (aw) => attribute(aw, a));
-      });
-    }
-    g.string(2, graph.name);
-    for (const t of graph.initializers) g.message(5, (tw) => tensor(tw, t));
-    for (const v of graph.inputs) g.message(11, (vw) => valueInfo(vw, v));
-    for (const v of graph.outputs) g.message(12, (vw) => valueInfo(vw, v));
-  });
+  w.message(7, (g) => graphProto(g, graph));
   w.message(8, (o) => {
     o.string(1, '');
     o.int(2, opts.opset);

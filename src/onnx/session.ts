@@ -14,9 +14,11 @@ export interface ModelInfo {
   vocab_size: number | null;
   /** a per-token output to take [CLS] features from */
   hidden: string | null;
+  /** the model takes masked_lm_positions: its logits are [batch, predictions, vocab] */
+  gathers: boolean;
 }
 
-const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids']);
+const KNOWN_INPUTS = new Set(['input_ids', 'attention_mask', 'token_type_ids', 'masked_lm_positions']);
 
 export class OnnxModel {
   private constructor(readonly session: ort.InferenceSession, readonly info: ModelInfo) {}
@@ -46,11 +48,16 @@ export class OnnxModel {
       logits: logits?.name ?? null,
       vocab_size: logits && typeof last(logits) === 'number' ? (last(logits) as number) : null,
       hidden: hidden?.name ?? null,
+      gathers: inputs.includes('masked_lm_positions'),
     });
   }
 
-  /** Runs a batch (padded with `pad` to the longest row); the wanted outputs by name. */
-  async run(rows: { input_ids: number[]; token_type_ids: number[] }[], pad: number, wanted: string[]): Promise<Record<string, ort.Tensor>> {
+  /**
+   * Runs a batch (padded with `pad` to the longest row); the wanted outputs by name. A model that
+   * gathers (info.gathers) gets each row's `positions`, padded with 0 to the most in the batch
+   * (none given: every position).
+   */
+  async run(rows: { input_ids: number[]; token_type_ids: number[]; positions?: number[] }[], pad: number, wanted: string[]): Promise<Record<string, ort.Tensor>> {
     const n = Math.max(...rows.map((r) => r.input_ids.length));
     const b = rows.length;
     const ids = new BigInt64Array(b * n).fill(BigInt(pad));
@@ -66,6 +73,12 @@ export class OnnxModel {
     const feeds: Record<string, ort.Tensor> = { input_ids: new ort.Tensor('int64', ids, [b, n]) };
     if (this.info.inputs.includes('attention_mask')) feeds.attention_mask = new ort.Tensor('int64', mask, [b, n]);
     if (this.info.inputs.includes('token_type_ids')) feeds.token_type_ids = new ort.Tensor('int64', types, [b, n]);
+    if (this.info.gathers) {
+      const k = Math.max(0, ...rows.map((r) => r.positions?.length ?? 0));
+      const at = new BigInt64Array(b * k);
+      rows.forEach((r, i) => r.positions?.forEach((p, j) => (at[i * k + j] = BigInt(p))));
+      feeds.masked_lm_positions = new ort.Tensor('int64', at, [b, k]);
+    }
     // every output: onnxruntime-node mislabels a subset of fetches (asked for logits alone, it
     // names the result after the first output)
     const out = await this.session.run(feeds);
@@ -80,12 +93,12 @@ export class OnnxModel {
     const out = [this.session.outputNames[0]!];
     if (this.info.vocab_size !== null && maxId >= this.info.vocab_size) throw new Error(`${this.info.file}: the model's vocabulary has ${this.info.vocab_size} ids, the shards use ids up to ${maxId}: not the tokenizer this model was trained with`);
     try {
-      await this.run([{ input_ids: [maxId, maxId], token_type_ids: [0, 0] }], pad, out);
+      await this.run([{ input_ids: [maxId, maxId], token_type_ids: [0, 0], positions: [0] }], pad, out);
     } catch (e) {
       throw new Error(`${this.info.file}: the model cannot take id ${maxId}, the largest in the shards (its vocabulary is smaller: ${(e as Error).message.split('\n')[0]!.slice(0, 160)})`);
     }
     try {
-      await this.run([{ input_ids: new Array<number>(maxLen).fill(pad), token_type_ids: new Array<number>(maxLen).fill(0) }], pad, out);
+      await this.run([{ input_ids: new Array<number>(maxLen).fill(pad), token_type_ids: new Array<number>(maxLen).fill(0), positions: [0] }], pad, out);
     } catch (e) {
       throw new Error(`${this.info.file}: the model cannot take ${maxLen} tokens, the longest sequence in the shards (its position limit is shorter: ${(e as Error).message.split('\n')[0]!.slice(0, 160)})`);
     }

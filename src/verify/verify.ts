@@ -187,8 +187,10 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const model = await OnnxModel.load(opts.model);
   await model.checkFits(maxId, maxLen, ids.pad);
 
-  // vocabulary logits are batch × length × vocab floats: keep a batch's under 64M (256 MB)
-  const logitsPerRow = model.info.logits ? maxLen * (model.info.vocab_size ?? 30000) : 0;
+  // vocabulary logits are batch × length × vocab floats (batch × predictions × vocab for a model
+  // that gathers the masked positions): keep a batch's under 64M (256 MB)
+  const maxPredictions = Math.max(1, ...rows.map((r) => r.masked_lm_positions?.length ?? Math.round(r.input_ids.length * 0.15)));
+  const logitsPerRow = model.info.logits ? (model.info.gathers ? maxPredictions : maxLen) * (model.info.vocab_size ?? 30000) : 0;
   const batch = Math.max(1, Math.min(opts.batch ?? 16, logitsPerRow ? Math.floor(2 ** 26 / logitsPerRow) : Infinity));
   const seed = opts.seed ?? 1;
   const wanted = [model.info.logits, model.info.hidden].filter((x): x is string => x !== null);
@@ -209,7 +211,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       const { positions, labels: lm } = maskTokens(x, (p) => p === 0 || p === mid || p === x.length - 1, { maskedLmProb: 0.15, maxPredictions: Math.max(1, Math.round(x.length * 0.15)), wholeWord: false, isContinuation: () => false, maskId: ids.mask, replacementIds: Int32Array.of(ids.mask) }, rng(seed, 'verify-mask', s + k));
       return { row: { ...r, masked_lm_positions: positions, masked_lm_ids: lm }, input: { ...r, input_ids: x } };
     });
-    const out: Record<string, ort.Tensor> = await model.run(chunk.map((c) => c.input), ids.pad, wanted);
+    const out: Record<string, ort.Tensor> = await model.run(chunk.map((c) => ({ ...c.input, positions: c.row.masked_lm_positions ?? [] })), ids.pad, wanted);
     const width = Math.max(...chunk.map((c) => c.input.input_ids.length));
     if (model.info.hidden) {
       const h = out[model.info.hidden]!;
@@ -223,12 +225,13 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     if (model.info.logits) {
       const l = out[model.info.logits]!;
       const v = l.dims[2]!;
+      const per = l.dims[1]!; // positions per row: the sequence, or the gathered predictions
       const data = l.data as Float32Array;
       chunk.forEach((c, k) => {
         const acc = mlmAcc.get(c.row.next_sentence_label) ?? { n: 0, top1: 0, top5: 0, loss: 0 };
         (c.row.masked_lm_positions ?? []).forEach((p, m) => {
           const target = c.row.masked_lm_ids![m]!;
-          const off = (k * width + p) * v;
+          const off = (k * per + (model.info.gathers ? m : p)) * v;
           const best = topK(data, off, v, 5);
           acc.n++;
           if (best[0] === target) acc.top1++;
