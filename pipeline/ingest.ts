@@ -1,4 +1,4 @@
-import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
 import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { ingest, type IngestSummary } from '../src/ingest/ingest.js';
 
@@ -28,7 +28,7 @@ export function printIngest(s: IngestSummary): void {
 export const command: Command = {
   name: 'ingest',
   summary: 'stream a MediaWiki XML dump into DuckDB: pages, clean article text, redirects, links',
-  usage: 'linkbert ingest --dump FILE [--db FILE] [--index FILE] [--workers N] [--force] [--json]',
+  usage: 'linkbert ingest --dump FILE [--db FILE] [--index FILE] [--workers N] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz' },
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file to write' },
@@ -38,6 +38,7 @@ export const command: Command = {
     { name: 'force', type: 'boolean', help: 'replace what the DB holds, even from another dump' },
     { name: 'batch-pages', type: 'number', default: 5000, help: 'pages per committed batch (the unit a killed run loses)' },
     { name: 'verbose', type: 'boolean', help: 'log each committed batch' },
+    MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {
@@ -50,6 +51,7 @@ export const command: Command = {
           index: flags['no-index'] ? null : (flags.index as string | undefined),
           workers: flags.workers as number | undefined,
           force: Boolean(flags.force),
+      memory: flags.memory as string,
           batchPages: flags['batch-pages'] as number,
           verbose: Boolean(flags.verbose),
           onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),

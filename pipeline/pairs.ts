@@ -1,4 +1,4 @@
-import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
 import { counts, table } from '../src/cli/report.js';
 import { pairs, type PairsSummary } from '../src/pairs/pairs.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -21,16 +21,17 @@ export function printPairs(s: PairsSummary): void {
 export const command: Command = {
   name: 'pairs',
   summary: 'sample LinkBERT instances: A with a contiguous, random or linked B (1/3 each)',
-  usage: 'linkbert pairs [--db FILE] [--seed S] [--instances-per-segment K] [--force] [--json]',
+  usage: 'linkbert pairs [--db FILE] [--seed S] [--instances-per-segment K] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with graph and segments' },
     { name: 'seed', type: 'number', default: 12345, help: 'random seed' },
     { name: 'instances-per-segment', type: 'number', default: 1, help: 'instances drawn per anchor segment' },
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
+    MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {
-    const s = await pairs({ db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force: Boolean(flags.force) });
+    const s = await pairs({ db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force: Boolean(flags.force), memory: flags.memory as string });
     if (flags.json) console.log(JSON.stringify(s));
     else printPairs(s);
     return 0;

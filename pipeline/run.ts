@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
 import { log, withProgress } from '../src/cli/report.js';
 import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
@@ -23,7 +23,7 @@ export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml'
 export const command: Command = {
   name: 'run',
   summary: 'run ingest → graph → segment → pairs → shards → verify, skipping complete stages; the embedded sample when no --dump is given',
-  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--masking static|dynamic] [--workers N] [--force] [--json]',
+  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--masking static|dynamic] [--workers N] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki)' },
     ...TOKENIZER_FLAGS.map((f) => (f.name === 'tokenizer' ? { ...f, help: `${f.help}; default: a demo vocabulary made from the dump (not a real model's)` } : f)),
@@ -38,6 +38,7 @@ export const command: Command = {
     { name: 'shard-rows', type: 'number', default: 100000, help: 'rows per shard at most' },
     { name: 'workers', type: 'number', help: 'worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'redo stages even when their output is complete' },
+    MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {
@@ -45,6 +46,7 @@ export const command: Command = {
     const out = flags.out as string;
     const db = join(out, 'linkbert.duckdb');
     const force = Boolean(flags.force);
+    const memory = flags.memory as string;
     const say = (print: () => void) => {
       if (!flags.json) {
         print();
@@ -55,12 +57,12 @@ export const command: Command = {
     const maxSeqLen = (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128);
 
     const i = await withProgress('ingest', 'pages', (tick) =>
-      ingest({ dump, db, workers: flags.workers as number | undefined, force, onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),
+      ingest({ dump, db, workers: flags.workers as number | undefined, force, memory, onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),
     );
     say(() => printIngest(i));
 
     // A re-ingested dump has a new fingerprint: the later stages see it and rebuild.
-    const g = await graph({ db, force });
+    const g = await graph({ db, force, memory });
     say(() => printGraph(g));
 
     let tokenizer = flags.tokenizer as string | undefined;
@@ -79,12 +81,13 @@ export const command: Command = {
         shortSeqProb: flags['short-seq-prob'] as number,
         seed: flags.seed as number,
         force,
+        memory,
         onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total }),
       }),
     );
     say(() => printSegment(s));
 
-    const p = await pairs({ db, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force });
+    const p = await pairs({ db, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force, memory });
     say(() => printPairs(p));
     const shardDir = join(out, 'shards');
     const h = await withProgress('shards', 'rows', (tick) =>
@@ -96,6 +99,7 @@ export const command: Command = {
         shardRows: flags['shard-rows'] as number,
         seed: flags.seed as number,
         force,
+        memory,
         onProgress: (q) => tick({ done: q.rows, seconds: q.seconds, bytesRead: q.rows, totalBytes: q.total }),
       }),
     );

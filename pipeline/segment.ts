@@ -1,4 +1,4 @@
-import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
 import { counts, table, withProgress } from '../src/cli/report.js';
 import { segment, type SegmentSummary } from '../src/segment/segment.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -23,7 +23,7 @@ export function printSegment(s: SegmentSummary): void {
 export const command: Command = {
   name: 'segment',
   summary: 'tokenize every article once and pack its sentences into segments',
-  usage: 'linkbert segment [--db FILE] --tokenizer X [--max-seq-len 512] [--short-seq-prob 0.1] [--seed S] [--workers N] [--force] [--json]',
+  usage: 'linkbert segment [--db FILE] --tokenizer X [--max-seq-len 512] [--short-seq-prob 0.1] [--seed S] [--workers N] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
     ...TOKENIZER_FLAGS,
@@ -32,6 +32,7 @@ export const command: Command = {
     { name: 'seed', type: 'number', default: 12345, help: 'random seed' },
     { name: 'workers', type: 'number', default: 2, help: 'tokenizer batches in flight' },
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
+    MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {
@@ -46,6 +47,7 @@ export const command: Command = {
       seed: flags.seed as number,
       workers: flags.workers as number,
       force: Boolean(flags.force),
+      memory: flags.memory as string,
       onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total, extra: `${p.tokens.toLocaleString('en')} tokens` }),
     }));
     if (flags.json) console.log(JSON.stringify(s));

@@ -1,4 +1,4 @@
-import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
 import { counts, table, withProgress } from '../src/cli/report.js';
 import { shards, type Masking, type ShardsSummary } from '../src/shards/shards.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -20,7 +20,7 @@ export function printShards(s: ShardsSummary): void {
 export const command: Command = {
   name: 'shards',
   summary: 'mask and write the pairs as shuffled Parquet shards (+ manifest.json) for Hugging Face datasets',
-  usage: 'linkbert shards [--db FILE] --out DIR [--masking static|dynamic] [--dupe-factor N] [--shard-rows N] [--seed S] [--json]',
+  usage: 'linkbert shards [--db FILE] --out DIR [--masking static|dynamic] [--dupe-factor N] [--shard-rows N] [--seed S] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with pairs' },
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'folder for the shards and manifest.json' },
@@ -32,6 +32,7 @@ export const command: Command = {
     { name: 'max-predictions', type: 'number', help: 'most predictions per row (default: 15% of max_seq_len)' },
     { name: 'whole-word', type: 'boolean', help: 'mask whole words (a token with its ## continuations)' },
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
+    MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {
@@ -46,6 +47,7 @@ export const command: Command = {
       maxPredictions: flags['max-predictions'] as number | undefined,
       wholeWord: Boolean(flags['whole-word']),
       force: Boolean(flags.force),
+      memory: flags.memory as string,
       onProgress: (p) => tick({ done: p.rows, seconds: p.seconds, bytesRead: p.rows, totalBytes: p.total }),
     }));
     if (flags.json) console.log(JSON.stringify(s));

@@ -15,13 +15,44 @@ export interface Db {
 
 export class DbLockedError extends Error {}
 
+/**
+ * DuckDB's memory budget when a stage is given none. DuckDB's own default is 80% of the machine's
+ * memory, which its sorts and joins then fill; with an explicit limit they spill to disk instead
+ * (temp_directory, beside the database), so a stage's memory does not grow with the corpus.
+ */
+export const DEFAULT_MEMORY = '1GB';
+
+const MEMORY = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
+const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
+
+/** Bytes of a size such as `1GB`, `512MiB` or DuckDB's own `286.1 MiB`; an error for anything else. */
+export function memoryBytes(size: string): number {
+  const m = MEMORY.exec(size);
+  if (!m) throw new Error(`--memory ${size}: not a size (e.g. 1GB, 512MB, 4GiB)`);
+  const bytes = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+  if (bytes < 64e6) throw new Error(`--memory ${size}: at least 64MB`);
+  return bytes;
+}
+
+export interface OpenOptions {
+  readOnly?: boolean;
+  mustExist?: boolean;
+  /** DuckDB's memory_limit (default DEFAULT_MEMORY) */
+  memory?: string;
+}
+
 /** Opens (or, for ingest, creates) a DuckDB file; `mustExist` for the stages that read what ingest made. */
-export async function openDb(path: string, opts: { readOnly?: boolean; mustExist?: boolean } = {}): Promise<Db> {
+export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> {
   if ((opts.readOnly || opts.mustExist) && !existsSync(path)) throw new Error(`${path}: no such database (run \`linkbert ingest --dump FILE --db ${path}\` first, or pass --db)`);
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
+  const memory = opts.memory ?? DEFAULT_MEMORY;
+  memoryBytes(memory);
+  const config: Record<string, string> = { memory_limit: memory.replace(/\s+/g, '') };
+  if (opts.readOnly) config.access_mode = 'READ_ONLY';
+  else config.temp_directory = `${path}.tmp`;
   let instance: DuckDBInstance;
   try {
-    instance = await DuckDBInstance.create(path, opts.readOnly ? { access_mode: 'READ_ONLY' } : {});
+    instance = await DuckDBInstance.create(path, config);
   } catch (e) {
     const msg = (e as Error).message;
     if (/lock/i.test(msg)) throw new DbLockedError(`${path} is in use by another process (${msg.split('\n')[0]})`);
@@ -37,6 +68,12 @@ export async function openDb(path: string, opts: { readOnly?: boolean; mustExist
       instance.closeSync();
     },
   };
+}
+
+/** DuckDB's memory_limit as it reads it (e.g. `953.6 MiB`). */
+export async function memoryLimit(db: Db): Promise<string> {
+  const [r] = await rows<{ m: string }>(db.conn, `SELECT current_setting('memory_limit') AS m`);
+  return r!.m;
 }
 
 /** Deletes a database file and its write-ahead log. */

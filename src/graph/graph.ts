@@ -3,7 +3,7 @@
  * chains), and build the edge and degree tables (sql/graph.sql). The reconciliation accounts for
  * every link: links = direct + via_redirect + dangling + self + non_article.
  */
-import { openDb, rows, sqlFile } from '../db/duckdb.js';
+import { memoryLimit, openDb, rows, sqlFile } from '../db/duckdb.js';
 import { completedIngest, completedRun, finishRun, startRun } from '../db/runs.js';
 
 export interface GraphSummary {
@@ -27,13 +27,14 @@ export interface GraphSummary {
   duplicate_titles: number;
   orphans: number;
   dead_ends: number;
+  memory_limit: string;
   already_done: boolean;
   seconds: number;
 }
 
-export async function graph(opts: { db: string; force?: boolean }): Promise<GraphSummary> {
+export async function graph(opts: { db: string; force?: boolean; memory?: string }): Promise<GraphSummary> {
   const t0 = performance.now();
-  const db = await openDb(opts.db, { mustExist: true });
+  const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
     const ingest = await completedIngest(db);
     const settings = '{}';
@@ -41,8 +42,8 @@ export async function graph(opts: { db: string; force?: boolean }): Promise<Grap
     if (done) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
     await startRun(db, 'graph', { source: ingest.source, fingerprint: ingest.fingerprint, settings });
     await db.conn.run(await sqlFile('graph.sql'));
-    const [c] = await rows<Omit<GraphSummary, 'stage' | 'db' | 'already_done' | 'seconds'>>(db.conn, await sqlFile('graph-summary.sql'));
-    const s: GraphSummary = { stage: 'graph', db: db.path, ...c!, already_done: false, seconds: Math.round(performance.now() - t0) / 1000 };
+    const [c] = await rows<Omit<GraphSummary, 'stage' | 'db' | 'already_done' | 'seconds' | 'memory_limit'>>(db.conn, await sqlFile('graph-summary.sql'));
+    const s: GraphSummary = { stage: 'graph', db: db.path, ...c!, memory_limit: await memoryLimit(db), already_done: false, seconds: Math.round(performance.now() - t0) / 1000 };
     const sum = s.direct + s.via_redirect + s.dangling + s.self + s.non_article;
     if (sum !== s.links) throw new Error(`internal error: ${s.links} links but ${sum} resolved`);
     await finishRun(db, 'graph', s);

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { applySchema, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
+import { applySchema, memoryLimit, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { finishRun, getRun, startRun } from '../db/runs.js';
 import { openDump, type DumpSource } from '../dump/source.js';
 import { indexBeside, readIndex, type StreamIndex } from '../dump/multistream.js';
@@ -30,6 +30,8 @@ export interface IngestOptions {
   /** replace what the DB holds even if it came from another dump */
   force?: boolean;
   batchPages?: number;
+  /** DuckDB's memory limit */
+  memory?: string;
   /** log each committed batch */
   verbose?: boolean;
   onProgress?: (p: IngestProgress) => void;
@@ -67,6 +69,7 @@ export interface IngestSummary {
   wikitext_mb: number;
   /** peak resident memory of this process, worker threads included */
   peak_rss_mb: number;
+  memory_limit: string;
   seconds: number;
 }
 
@@ -102,7 +105,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const workers = Math.max(1, opts.workers ?? availableParallelism());
   const fp = await fingerprint(opts.dump);
   const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
-  let db = await openDb(opts.db);
+  let db = await openDb(opts.db, { memory: opts.memory });
   try {
     // What the DB holds now: this dump (complete or to resume), another dump, or nothing.
     const prev = await getRun(db, 'ingest');
@@ -126,7 +129,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       // everything derived from the old dump goes with it.
       db.close();
       removeDb(opts.db);
-      db = await openDb(opts.db);
+      db = await openDb(opts.db, { memory: opts.memory });
       await applySchema(db);
     }
     await startRun(db, 'ingest', { source: opts.dump, fingerprint: fp, settings: JSON.stringify({ index: indexFile }), nextSeq });
@@ -296,6 +299,7 @@ class IngestRun {
 }
 
 async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds'>): Promise<IngestSummary> {
+  const memory_limit = await memoryLimit(db);
   const q = <T>(sql: string) => rows<T>(db.conn, sql);
   const nsRows = await q<{ ns: string; n: number }>(`SELECT coalesce(ns::VARCHAR, 'unknown') AS ns, count(*)::INTEGER AS n FROM (SELECT ns FROM pages UNION ALL SELECT ns FROM skipped) GROUP BY 1 ORDER BY min(coalesce(ns, 1e9))`);
   const [c] = await q<Record<string, number>>(`SELECT
@@ -325,6 +329,7 @@ async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary,
     skipped: c!.skipped!,
     skipped_reasons: Object.fromEntries(reasons.map((r) => [r.reason, r.n])),
     already_done: false,
+    memory_limit,
     ...extra,
   };
 }

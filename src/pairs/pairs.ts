@@ -6,7 +6,7 @@
  * anchors (they have a next segment, and their article links to an article with a segment to draw),
  * so no label ever falls back to another; the segments left out are counted by reason.
  */
-import { openDb, rows, sqlFile } from '../db/duckdb.js';
+import { memoryLimit, openDb, rows, sqlFile } from '../db/duckdb.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 
 export interface PairsSummary {
@@ -21,17 +21,18 @@ export interface PairsSummary {
   not_anchors: { last_segment: number; single_segment_article: number; no_linked_candidate: number };
   seed: number;
   instances_per_segment: number;
+  memory_limit: string;
   already_done: boolean;
   seconds: number;
 }
 
-export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; force?: boolean }): Promise<PairsSummary> {
+export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; force?: boolean; memory?: string }): Promise<PairsSummary> {
   const t0 = performance.now();
   const seed = opts.seed ?? 12345;
   const k = opts.instancesPerSegment ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new Error('--instances-per-segment must be a whole number ≥ 1');
   if (!Number.isInteger(seed)) throw new Error('--seed must be a whole number');
-  const db = await openDb(opts.db, { mustExist: true });
+  const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
     const ingest = await completedIngest(db);
     await requireStage(db, 'graph', ingest.fingerprint, 'linkbert graph');
@@ -55,6 +56,7 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
       not_anchors: { last_segment: c!.last_segments!, single_segment_article: c!.single_segment_articles!, no_linked_candidate: c!.segments_without_linked_candidate! },
       seed,
       instances_per_segment: k,
+      memory_limit: await memoryLimit(db),
       already_done: false,
       seconds: Math.round(performance.now() - t0) / 1000,
     };

@@ -5,7 +5,7 @@
  * flight), and written in order; each article's packing draws from its own seeded generator, so the
  * rows are the same whatever the batch concurrency.
  */
-import { openDb, rows, sqlFile } from '../db/duckdb.js';
+import { memoryLimit, openDb, rows, sqlFile } from '../db/duckdb.js';
 import { completedIngest, completedRun, finishRun, startRun } from '../db/runs.js';
 import { loadTokenizer, type TokenizerIdentity, type TokenizerOptions } from '../tokenize/tokenizer.js';
 import { rng } from '../util/rng.js';
@@ -20,6 +20,8 @@ export interface SegmentOptions extends TokenizerOptions {
   /** tokenizer batches in flight */
   workers?: number;
   force?: boolean;
+  /** DuckDB's memory limit */
+  memory?: string;
   onProgress?: (p: { articles: number; total: number; tokens: number; seconds: number }) => void;
 }
 
@@ -43,6 +45,7 @@ export interface SegmentSummary {
   bucket_size: number;
   settings: SegmentSettings;
   tokenizer: TokenizerIdentity;
+  memory_limit: string;
   already_done: boolean;
   tokens_per_s: number;
   seconds: number;
@@ -81,7 +84,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   if (settings.max_segment_tokens < 2) throw new Error(`--max-seq-len ${settings.max_seq_len} leaves no room for two segments`);
   if (!(settings.short_seq_prob >= 0 && settings.short_seq_prob <= 1)) throw new Error('--short-seq-prob must be between 0 and 1');
   const tok = await loadTokenizer(opts.tokenizer, opts);
-  const db = await openDb(opts.db, { mustExist: true });
+  const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
     const ingest = await completedIngest(db);
     const key = JSON.stringify({ settings, tokenizer: tok.identity.sha256, lowercase: tok.identity.lowercase });
@@ -187,6 +190,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
       bucket_size: bucket,
       settings,
       tokenizer: tok.identity,
+      memory_limit: await memoryLimit(db),
       already_done: false,
       tokens_per_s: Math.round(tokens / Math.max(seconds, 1e-3)),
       seconds,

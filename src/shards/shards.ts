@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { openDb, rows } from '../db/duckdb.js';
+import { memoryLimit, openDb, rows } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { SegmentSummary } from '../segment/segment.js';
@@ -28,6 +28,8 @@ export interface ShardOptions {
   maxPredictions?: number;
   wholeWord?: boolean;
   force?: boolean;
+  /** DuckDB's memory limit */
+  memory?: string;
   onProgress?: (p: { rows: number; total: number; seconds: number }) => void;
 }
 
@@ -62,6 +64,7 @@ export interface ShardsSummary {
   tokens: number;
   masked: number;
   truncated: number;
+  memory_limit: string;
   already_done: boolean;
   seconds: number;
 }
@@ -88,7 +91,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
   if (!Number.isInteger(dupe) || dupe < 1) throw new Error('--dupe-factor must be a whole number ≥ 1');
   if (masking === 'dynamic' && dupe > 1) throw new Error('--dupe-factor needs static masking (with dynamic masking the collator draws new masks each epoch)');
   if (!Number.isInteger(shardRows) || shardRows < 1) throw new Error('--shard-rows must be a whole number ≥ 1');
-  const db = await openDb(opts.db, { mustExist: true });
+  const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
     const ingest = await completedIngest(db);
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
@@ -231,6 +234,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       tokens,
       masked,
       truncated,
+      memory_limit: await memoryLimit(db),
       already_done: false,
       seconds: Math.round(performance.now() - t0) / 1000,
     };
