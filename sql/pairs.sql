@@ -26,8 +26,10 @@ WITH w AS (
   FROM edges e JOIN b_articles b ON b.article = e.dst JOIN degrees d ON d.article = e.dst
 )
 SELECT src, dst,
-       sum(w) OVER (PARTITION BY src ORDER BY dst ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-         / sum(w) OVER (PARTITION BY src) AS hi
+       -- the last candidate's bound is exactly 1, so every draw in [0, 1) finds one
+       CASE WHEN row_number() OVER (PARTITION BY src ORDER BY dst DESC) = 1 THEN 1.0
+            ELSE sum(w) OVER (PARTITION BY src ORDER BY dst ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
+                 / sum(w) OVER (PARTITION BY src) END AS hi
 FROM w;
 
 -- Anchors: every segment that has a next one, in an article with a linked candidate, so that all
@@ -50,26 +52,25 @@ FROM anchors;
 CREATE OR REPLACE TABLE pairs AS
 WITH
   n_b AS (SELECT count(*)::INTEGER AS n FROM b_articles),
-  random_j AS (   -- uniform over the B articles other than i
-    SELECT l.article, l.idx, l.k, bj.article AS b_article
-    FROM labelled l
-    JOIN b_articles bi ON bi.article = l.article
-    CROSS JOIN n_b
-    JOIN b_articles bj ON bj.pos = (floor(l.u_article * (n_b.n - 1)) + (floor(l.u_article * (n_b.n - 1)) >= bi.pos)::INTEGER)
+  random_pos AS (   -- uniform over the positions of the B articles, skipping i's own
+    SELECT l.article, l.idx, l.k, l.label, l.u_segment, floor(l.u_article * (n_b.n - 1))::INTEGER AS p, bi.pos AS own
+    FROM labelled l JOIN b_articles bi ON bi.article = l.article CROSS JOIN n_b
     WHERE l.label = 1
   ),
-  linked_j AS (   -- the first candidate whose cumulative weight passes the draw
-    SELECT l.article, l.idx, l.k, coalesce(arg_min(c.dst, c.hi) FILTER (WHERE c.hi > l.u_article), arg_max(c.dst, c.hi)) AS b_article
-    FROM labelled l JOIN link_cdf c ON c.src = l.article
-    WHERE l.label = 2
-    GROUP BY l.article, l.idx, l.k
+  random_j AS (   -- (the position is a column first, so that this is a hash join, not a loop over pairs)
+    SELECT r.article, r.idx, r.k, r.label, r.u_segment, bj.article AS b_article
+    FROM (SELECT *, p + (p >= own)::INTEGER AS b_pos FROM random_pos) r
+    JOIN b_articles bj ON bj.pos = r.b_pos
+  ),
+  linked_j AS (   -- the first candidate whose cumulative weight passes the draw (a sorted merge per article)
+    SELECT l.article, l.idx, l.k, l.label, l.u_segment, c.dst AS b_article
+    FROM (SELECT * FROM labelled WHERE label = 2) l
+    ASOF JOIN link_cdf c ON c.src = l.article AND c.hi > l.u_article
   ),
   chosen AS (
-    SELECT l.article, l.idx, l.k, l.label, l.u_segment,
-           CASE l.label WHEN 0 THEN l.article WHEN 1 THEN r.b_article ELSE j.b_article END AS b_article
-    FROM labelled l
-    LEFT JOIN random_j r ON l.label = 1 AND r.article = l.article AND r.idx = l.idx AND r.k = l.k
-    LEFT JOIN linked_j j ON l.label = 2 AND j.article = l.article AND j.idx = l.idx AND j.k = l.k
+    SELECT article, idx, k, label, u_segment, article AS b_article FROM labelled WHERE label = 0
+    UNION ALL SELECT article, idx, k, label, u_segment, b_article FROM random_j
+    UNION ALL SELECT article, idx, k, label, u_segment, b_article FROM linked_j
   )
 SELECT (row_number() OVER (ORDER BY c.article, c.idx, c.k) - 1)::BIGINT AS id,
        c.article AS a_article, c.idx AS a_idx,
