@@ -62,7 +62,9 @@ SELECT l.src, l.idx, l.target, l."offset",
        END AS resolution
 FROM links l
 LEFT JOIN nodes n ON n.title = l.target
-LEFT JOIN redirect_chains c ON c.title = l.target AND n.kind = 'redirect';
+-- (redirect_chains holds redirect titles only; a condition on n here would make DuckDB loop over
+-- links × redirects instead of hashing)
+LEFT JOIN redirect_chains c ON c.title = l.target;
 
 -- Article → article edges; n counts the links from src to dst, n_text those placed in the clean text.
 CREATE OR REPLACE TABLE edges AS
