@@ -19,6 +19,10 @@ import { PageReader, type DumpPage } from '../src/dump/xml.ts';
 import { redirectTarget } from '../src/wiki/redirect.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
+if (process.argv.includes('--scale')) {
+  await import('./scale.ts');
+  process.exit(0);
+}
 const { values } = parseArgs({ options: { pages: { type: 'string', default: '6000' }, workers: { type: 'string' } } });
 const pages = Number(values.pages);
 const cores = availableParallelism();

@@ -1,4 +1,5 @@
 /** `linkbert <stage> [flags]`: dispatch to the stage commands. */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { helpText, parse, UsageError, type Command } from '../src/cli/args.js';
 import { DbLockedError } from '../src/db/duckdb.js';
 
@@ -22,7 +23,30 @@ async function overview(): Promise<string> {
   return lines.join('\n');
 }
 
+/**
+ * CPU seconds (user + system, this process and the children it waited for, e.g. lbzip2) and peak
+ * RSS, written as JSON to $LINKBERT_RUSAGE at exit: how the benchmarks measure a stage run as a
+ * command, without timing tools that a machine may lack.
+ */
+function recordUsage(file: string): void {
+  const ru = process.resourceUsage();
+  let cpu = (ru.userCPUTime + ru.systemCPUTime) / 1e6;
+  let children = 0;
+  try {
+    // /proc/self/stat fields 14–17: utime stime cutime cstime, in clock ticks (100 per second)
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    children = (Number(f[13]) + Number(f[14])) / 100;
+  } catch {
+    // not Linux: this process only
+  }
+  cpu += children;
+  writeFileSync(file, JSON.stringify({ cpu_seconds: Math.round(cpu * 100) / 100, children_cpu_seconds: children, peak_rss_mb: Math.round(ru.maxRSS / 1024) }));
+}
+
 export async function main(argv: string[]): Promise<number> {
+  const usage = process.env.LINKBERT_RUSAGE;
+  if (usage) process.once('exit', () => recordUsage(usage));
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
     console.log(await overview());

@@ -1,0 +1,170 @@
+/**
+ * `npm run bench -- --scale`: every stage, each as its own command (as a user runs it), on bench
+ * dumps of 6k and 60k pages (`--large` adds 600k, for a run by hand), with wall time, CPU (user +
+ * system, children such as lbzip2 included), peak RSS and throughput per stage; the growth factor
+ * of each between sizes against the bounds (memory within 1.25× + 100 MB, CPU within 12× for 10×
+ * the data, peak RSS under 1.5 GB); and a projection to the whole English Wikipedia.
+ *
+ * Flags: --sizes 6000,60000 (page counts, ascending), --large (adds 600000), --memory SIZE (passed
+ * to every stage), --workers N.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== '--scale'),
+  options: { sizes: { type: 'string', default: '6000,60000' }, large: { type: 'boolean' }, memory: { type: 'string' }, workers: { type: 'string' } },
+});
+const sizes = values.sizes!.split(',').map(Number);
+if (values.large) sizes.push(600_000);
+const tool = join(ROOT, '../shared/tools/make-bench-dump');
+const vocab = join(ROOT, '../shared/fixtures/tokenizer/bert-base-cased-vocab.txt');
+if (!existsSync(tool) || !existsSync(vocab)) {
+  console.error(`bench --scale: ${tool} and ${vocab} are needed (they live in ../shared); nothing to measure`);
+  process.exit(1);
+}
+const dataDir = join(ROOT, 'bench/data');
+mkdirSync(dataDir, { recursive: true });
+const cores = availableParallelism();
+const common = [...(values.memory ? ['--memory', values.memory] : [])];
+
+/** The bench dump of n pages, built once (with its progress shown) and cached in bench/data. */
+function dumpOf(pages: number): string {
+  const dump = join(dataDir, `bench-${pages}.xml.bz2`);
+  if (!existsSync(dump)) {
+    console.error(`making ${dump} (make-bench-dump --pages ${pages}; cached for later runs) …`);
+    const r = spawnSync('python3', [tool, '--pages', String(pages), '--out', dump], { stdio: 'inherit' });
+    if (r.status !== 0) process.exit(1);
+  }
+  return dump;
+}
+
+interface Measured {
+  wall: number;
+  cpu: number;
+  rss: number;
+  json: Record<string, unknown>;
+}
+
+/** One `linkbert …` command: its wall time, its own CPU and peak RSS (LINKBERT_RUSAGE), its --json summary. */
+function linkbert(args: string[], label: string): Promise<Measured> {
+  const usage = join(dataDir, `.rusage-${process.pid}.json`);
+  return new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const p = spawn(process.execPath, [join(ROOT, 'bin/linkbert.js'), ...args], { env: { ...process.env, LINKBERT_RUSAGE: usage }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (b) => (out += b));
+    p.stderr.on('data', (b) => (err += b));
+    const tick = setInterval(() => process.stderr.write(`\r\x1b[2K  ${label}: ${Math.round((performance.now() - t0) / 1000)}s`), 1000);
+    p.on('close', (code) => {
+      clearInterval(tick);
+      process.stderr.write('\r\x1b[2K');
+      const wall = (performance.now() - t0) / 1000;
+      if (code !== 0) return reject(new Error(`linkbert ${args.join(' ')} exited ${code}:\n${err}`));
+      const u = JSON.parse(readFileSync(usage, 'utf8')) as { cpu_seconds: number; peak_rss_mb: number };
+      rmSync(usage, { force: true });
+      resolve({ wall, cpu: u.cpu_seconds, rss: u.peak_rss_mb, json: out.trim() ? (JSON.parse(out) as Record<string, unknown>) : {} });
+    });
+  });
+}
+
+type StageName = 'ingest' | 'graph' | 'segment' | 'pairs' | 'shards' | 'verify';
+const STAGES: StageName[] = ['ingest', 'graph', 'segment', 'pairs', 'shards', 'verify'];
+interface SizeResult {
+  pages: number;
+  wikitextMb: number;
+  stages: Record<StageName, Measured & { rate: string; amount: number }>;
+}
+
+async function measure(pages: number): Promise<SizeResult> {
+  const dump = dumpOf(pages);
+  const dir = join(dataDir, `scale-${pages}`);
+  rmSync(dir, { recursive: true, force: true }); // made by this bench only
+  mkdirSync(dir, { recursive: true });
+  const db = join(dir, 'bench.duckdb');
+  const shards = join(dir, 'shards');
+  const workers = values.workers ? ['--workers', values.workers] : [];
+  console.error(`${pages} pages: ${dump}`);
+  const ingest = await linkbert(['ingest', '--dump', dump, '--db', db, ...workers, ...common, '--json'], 'ingest');
+  const mb = ingest.json.wikitext_mb as number;
+  const graph = await linkbert(['graph', '--db', db, ...common, '--json'], 'graph');
+  const segment = await linkbert(['segment', '--db', db, '--tokenizer', vocab, ...common, '--json'], 'segment');
+  const pairs = await linkbert(['pairs', '--db', db, ...common, '--json'], 'pairs');
+  const shardsRun = await linkbert(['shards', '--db', db, '--out', shards, ...common, '--json'], 'shards');
+  // verify with a tiny random BERT with an MLM head, as `run` does without --model
+  const model = join(dir, 'tiny-model');
+  await linkbert(['model', 'init', '--out', model, '--tokenizer', vocab], 'model init');
+  await linkbert(['model', 'build', '--from', model, '--out', join(model, 'model.onnx'), '--head', 'mlm'], 'model build');
+  const verify = await linkbert(['verify', '--model', join(model, 'model.onnx'), '--shards', shards, '--json'], 'verify');
+  const n = (m: Measured, k: string) => m.json[k] as number;
+  const per = (amount: number, m: Measured, unit: string) => ({ ...m, amount, rate: `${Math.round(amount / m.wall).toLocaleString('en')} ${unit}/s` });
+  return {
+    pages,
+    wikitextMb: mb,
+    stages: {
+      ingest: { ...ingest, amount: mb, rate: `${(mb / ingest.wall).toFixed(1)} MB/s` },
+      graph: per(n(graph, 'links'), graph, 'links'),
+      segment: per(n(segment, 'tokens'), segment, 'tokens'),
+      pairs: per(n(pairs, 'pairs'), pairs, 'instances'),
+      shards: per(n(shardsRun, 'rows'), shardsRun, 'rows'),
+      verify: per(n(verify, 'samples'), verify, 'rows'),
+    },
+  };
+}
+
+const results: SizeResult[] = [];
+for (const pages of sizes) results.push(await measure(pages));
+
+const print = (rows: string[][]) => {
+  const w = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  for (const r of rows) console.log(r.map((c, i) => (i ? c.padStart(w[i]!) : c.padEnd(w[i]!))).join('  '));
+};
+console.log(`\nbench --scale: ${cores} cores; every stage as its own command${values.memory ? `, --memory ${values.memory}` : ' (default --memory)'}\n`);
+for (const r of results) {
+  console.log(`${r.pages.toLocaleString('en')} pages, ${r.wikitextMb.toFixed(0)} MB of article wikitext`);
+  print([['stage', 'wall s', 'CPU s', 'peak RSS MB', 'throughput'], ...STAGES.map((s) => {
+    const m = r.stages[s];
+    return [s, m.wall.toFixed(1), m.cpu.toFixed(1), String(m.rss), m.rate];
+  })]);
+  const run = STAGES.reduce((t, s) => t + r.stages[s].wall, 0);
+  console.log(`verify: ${((100 * r.stages.verify.wall) / run).toFixed(1)}% of the stages' wall time together\n`);
+}
+
+let ok = true;
+for (let i = 1; i < results.length; i++) {
+  const a = results[i - 1]!;
+  const b = results[i]!;
+  const data = b.wikitextMb / a.wikitextMb;
+  console.log(`growth ${a.pages.toLocaleString('en')} → ${b.pages.toLocaleString('en')} pages (${data.toFixed(1)}× the wikitext)`);
+  const rows = [['stage', 'CPU ×', 'bound', 'peak RSS ×', 'bound', 'RSS < 1.5 GB', 'verdict']];
+  for (const s of STAGES) {
+    const x = a.stages[s];
+    const y = b.stages[s];
+    const cpuBound = 1.2 * data; // 12× for 10× the data
+    const rssBound = 1.25 * x.rss + 100; // within 1.25× plus a small constant
+    // verify reads a fixed sample: its cost should not grow at all
+    const good = y.cpu <= cpuBound * x.cpu && y.rss <= rssBound && y.rss < 1536;
+    ok &&= good;
+    rows.push([s, `${(y.cpu / x.cpu).toFixed(2)}×`, `≤ ${cpuBound.toFixed(1)}×`, `${(y.rss / x.rss).toFixed(2)}×`, `≤ ${rssBound.toFixed(0)} MB`, y.rss < 1536 ? 'yes' : 'no', good ? 'met' : 'NOT MET']);
+  }
+  print(rows);
+  console.log('');
+}
+
+// Projection: English Wikipedia as ~6.8 million articles and ~90 GB of article wikitext (~20 GB of
+// bz2), each stage's cost taken as linear in the wikitext from the largest size measured.
+const big = results[results.length - 1]!;
+const ENWIKI_MB = 90_000;
+const scale = ENWIKI_MB / big.wikitextMb;
+console.log(`projection to English Wikipedia (assumed: 6.8M articles, ${ENWIKI_MB.toLocaleString('en')} MB of article wikitext, ~20 GB bz2), linear from ${big.pages.toLocaleString('en')} pages (×${scale.toFixed(0)}):`);
+const hours = (s: number) => `${(s / 3600).toFixed(1)} h`;
+print([['stage', `wall, this machine (${cores} cores)`, 'CPU (one core)'], ...STAGES.filter((s) => s !== 'verify').map((s) => [s, hours(big.stages[s].wall * scale), hours(big.stages[s].cpu * scale)]),
+  ['all', hours(STAGES.filter((s) => s !== 'verify').reduce((t, s) => t + big.stages[s].wall * scale, 0)), hours(STAGES.filter((s) => s !== 'verify').reduce((t, s) => t + big.stages[s].cpu * scale, 0))]]);
+console.log('(verify reads a fixed sample: its time does not grow with the corpus)');
+console.log(results.length > 1 ? `\nresult: ${ok ? 'every stage within the memory and CPU bounds' : 'some stage is NOT within the bounds (see above)'}` : '');
