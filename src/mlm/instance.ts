@@ -26,6 +26,7 @@ export interface TrainingRow {
 
 /** BERT's truncate_seq_pair: drop a token from the longer side, from the front or the back at random. */
 export function truncatePair(a: number[], b: number[], maxTokens: number, random: () => number): [number[], number[]] {
+  if (a.length + b.length <= maxTokens) return [a, b]; // the usual case: segments are packed to fit
   const x = a.slice();
   const y = b.slice();
   while (x.length + y.length > maxTokens) {
@@ -45,7 +46,8 @@ export function layout(a: number[], b: number[], cls: number, sep: number): { in
 
 /** Masks `ids` in place; returns the masked positions (ascending) and their original ids. */
 export function maskTokens(ids: number[], special: (pos: number) => boolean, o: MaskingOptions, random: () => number): { positions: number[]; labels: number[] } {
-  // candidate units: single positions, or whole words (a token and its ## continuations)
+  if (!o.wholeWord) return maskPositions(ids, special, o, random);
+  // candidate units: whole words (a token and its ## continuations)
   const units: number[][] = [];
   for (let p = 0; p < ids.length; p++) {
     if (special(p)) continue;
@@ -66,6 +68,27 @@ export function maskTokens(ids: number[], special: (pos: number) => boolean, o: 
     chosen.push(...unit);
   }
   chosen.sort((x, y) => x - y);
+  return replace(ids, chosen, o, random);
+}
+
+/** maskTokens with single-token units: the same draws and result, without an array per unit. */
+function maskPositions(ids: number[], special: (pos: number) => boolean, o: MaskingOptions, random: () => number): { positions: number[]; labels: number[] } {
+  const units = new Int32Array(ids.length);
+  let n = 0;
+  for (let p = 0; p < ids.length; p++) if (!special(p)) units[n++] = p;
+  for (let i = n - 1; i > 0; i--) {
+    const j = randInt(random, 0, i);
+    const t = units[i]!;
+    units[i] = units[j]!;
+    units[j] = t;
+  }
+  const toPredict = Math.min(o.maxPredictions, Math.max(1, Math.round(n * o.maskedLmProb)));
+  const chosen = Array.from(units.subarray(0, Math.min(toPredict, n))).sort((x, y) => x - y);
+  return replace(ids, chosen, o, random);
+}
+
+/** 80% [MASK], 10% a random token, 10% unchanged, at each chosen position (ascending). */
+function replace(ids: number[], chosen: number[], o: MaskingOptions, random: () => number): { positions: number[]; labels: number[] } {
   const labels = chosen.map((p) => ids[p]!);
   for (const p of chosen) {
     const r = random();

@@ -11,7 +11,7 @@ import { basename, join } from 'node:path';
 import { memoryLimit, openDb, rows } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
-import type { SegmentSummary } from '../segment/segment.js';
+import { FLUSH_ROWS, type SegmentSummary } from '../segment/segment.js';
 import { loadTokenizer, type SpecialIds, type TokenizerIdentity } from '../tokenize/tokenizer.js';
 import { rng } from '../util/rng.js';
 
@@ -118,6 +118,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     await startRun(db, 'shards', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
 
     // 1. rows in their final order: one seeded shuffle of every (pair, copy) of the whole dataset
+    //    (DuckDB sorts, spilling to its temp folder past --memory)
     const [{ total }] = (await rows<{ total: number }>(db.conn, `SELECT count(*) * ${dupe} AS total FROM pairs`)) as [{ total: number }];
     await db.conn.run(`SET VARIABLE seed = ${seed}`);
     await db.conn.run(`CREATE OR REPLACE TABLE shard_load (row BIGINT, pair_id BIGINT, label TINYINT, a_len SMALLINT, b_len SMALLINT, input_ids VARCHAR, masked_lm_positions VARCHAR, masked_lm_ids VARCHAR)`);
@@ -136,6 +137,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     let tokens = 0;
     let masked = 0;
     let truncated = 0;
+    let unflushed = 0;
     const maxTokens = maxSeqLen - 3;
     // 2. each row built and masked from its own generator: (seed, pair, copy)
     for await (const chunk of stream.yieldRowObjectJs()) {
@@ -160,6 +162,10 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
         appender.appendVarchar(`[${positions.join(',')}]`);
         appender.appendVarchar(`[${lm.join(',')}]`);
         appender.endRow();
+        if (++unflushed === FLUSH_ROWS) {
+          appender.flushSync(); // an Appender holds ~200k rows otherwise
+          unflushed = 0;
+        }
         n++;
         tokens += input_ids.length;
         masked += positions.length;
@@ -171,16 +177,17 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     reader.closeSync();
 
     // 3. typed, compact columns (ids as 16-bit integers when the vocabulary allows); token types and
-    //    the attention mask follow from the lengths of A and B (layout() in src/mlm/instance.ts)
+    //    the attention mask follow from the lengths of A and B (layout() in src/mlm/instance.ts).
+    //    shard_load holds the rows in their order (appended so), so each shard's range of `row` is
+    //    read from its own row groups only (min/max pruning), not by a scan of the whole table.
     const lmCols = masking === 'static' ? `, masked_lm_positions::SMALLINT[] AS masked_lm_positions, masked_lm_ids::${idType}[] AS masked_lm_ids` : '';
-    await db.conn.run(`CREATE OR REPLACE TABLE shard_rows AS
-      SELECT row, input_ids::${idType}[] AS input_ids,
+    const shardQuery = (from: number, to: number) => `
+      SELECT input_ids::${idType}[] AS input_ids,
              list_concat(list_resize([]::TINYINT[], a_len + 2, 0), list_resize([]::TINYINT[], b_len + 1, 1)) AS token_type_ids,
              list_resize([]::TINYINT[], a_len + b_len + 3, 1) AS attention_mask,
              (a_len + b_len + 3)::SMALLINT AS length${lmCols},
              label AS next_sentence_label, pair_id
-      FROM shard_load ORDER BY row;
-      DROP TABLE shard_load`);
+      FROM shard_load WHERE row >= ${from} AND row < ${to} ORDER BY row`;
 
     // 4. Parquet shards of equal size (±1), one thread so the bytes are the same run after run
     mkdirSync(opts.out, { recursive: true });
@@ -194,14 +201,14 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
         const from = Math.floor((s * n) / count);
         const to = Math.floor(((s + 1) * n) / count);
         const file = join(opts.out, `train-${String(s).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`);
-        await db.conn.run(`COPY (SELECT * EXCLUDE (row) FROM shard_rows WHERE row >= ${from} AND row < ${to} ORDER BY row) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 50000)`);
-        const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (next_sentence_label = 0) AS "0", count(*) FILTER (next_sentence_label = 1) AS "1", count(*) FILTER (next_sentence_label = 2) AS "2" FROM shard_rows WHERE row >= ${from} AND row < ${to}`);
+        await db.conn.run(`COPY (${shardQuery(from, to)}) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 10000)`);
+        const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM shard_load WHERE row >= ${from} AND row < ${to}`);
         files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') });
       }
     } finally {
       await db.conn.run(`SET threads = ${threads}`);
     }
-    await db.conn.run('DROP TABLE shard_rows');
+    await db.conn.run('DROP TABLE shard_load');
 
     const [site] = await rows<{ dbname: string | null }>(db.conn, `SELECT json_extract_string(siteinfo, '$.dbname') AS dbname FROM runs WHERE stage = 'ingest'`);
     const columns = { ...COLUMN_DOCS };
