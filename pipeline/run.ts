@@ -23,7 +23,7 @@ export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml'
 export const command: Command = {
   name: 'run',
   summary: 'run ingest → graph → segment → pairs → shards → verify, skipping complete stages; the embedded sample when no --dump is given',
-  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--masking static|dynamic] [--workers N] [--force] [--memory SIZE] [--json]',
+  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--masking static|dynamic] [--samples N] [--batch B] [--mlm-positions N] [--workers N] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki)' },
     ...TOKENIZER_FLAGS.map((f) => (f.name === 'tokenizer' ? { ...f, help: `${f.help}; default: a demo vocabulary made from the dump (not a real model's)` } : f)),
@@ -36,6 +36,9 @@ export const command: Command = {
     { name: 'masking', type: 'string', placeholder: 'MODE', default: 'static', help: 'static or dynamic masking' },
     { name: 'dupe-factor', type: 'number', default: 1, help: 'copies of each pair with different masks' },
     { name: 'shard-rows', type: 'number', default: 100000, help: 'rows per shard at most' },
+    { name: 'samples', type: 'number', placeholder: 'N', help: 'shard rows verify checks (default: 512 with --model; 32 with the tiny random model, which checks the plumbing only)' },
+    { name: 'batch', type: 'number', default: 16, help: 'rows per verify inference batch' },
+    { name: 'mlm-positions', type: 'number', help: "masked positions verify scores per row (default: all with --model; 4 with the tiny random model)" },
     { name: 'workers', type: 'number', help: 'worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'redo stages even when their output is complete' },
     MEMORY_FLAG,
@@ -108,14 +111,18 @@ export const command: Command = {
     let model = flags.model as string | undefined;
     if (!model) {
       const dir = join(out, 'tiny-model');
-      await initTinyModel(dir, tokenizer, { seed: flags.seed as number, head: 'mlm', maxPositions: Math.max(512, maxSeqLen) });
+      // one layer, one head: enough to run every part of the ONNX path; verify stays a small share of run
+      await initTinyModel(dir, tokenizer, { seed: flags.seed as number, head: 'mlm', layers: 1, heads: 1, maxPositions: Math.max(512, maxSeqLen) });
       model = join(dir, 'model.onnx');
       await buildModel(dir, model, 'mlm');
       log(`no --model given: verifying with a tiny random BERT built for the tokenizer → ${model} (its accuracy figures are those of random weights)`);
     }
     const m = model;
+    // the tiny random model checks the plumbing only: a few rows, a few masked positions each
+    const samples = (flags.samples as number | undefined) ?? (flags.model ? 512 : 32);
+    const mlmPositions = (flags['mlm-positions'] as number | undefined) ?? (flags.model ? undefined : 4);
     const v = await withProgress('verify', 'rows', (tick) =>
-      verify({ model: m, shards: shardDir, tokenizer, seed: flags.seed as number, onProgress: (q) => tick({ done: q.done, seconds: q.seconds, bytesRead: q.done, totalBytes: q.total }) }),
+      verify({ model: m, shards: shardDir, tokenizer, seed: flags.seed as number, samples, mlmPositions, batch: flags.batch as number, onProgress: (q) => tick({ done: q.done, seconds: q.seconds, bytesRead: q.done, totalBytes: q.total }) }),
     );
     say(() => printVerify(v));
 

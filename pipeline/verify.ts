@@ -15,7 +15,7 @@ export function printVerify(r: VerifyReport): void {
   if (c.roundtrip) lines.push(['  tokenizer round trip', `${c.roundtrip.matched}/${c.roundtrip.checked} rows re-encode to the same ids`]);
   if (r.mlm) {
     const m = r.mlm;
-    lines.push(['masked LM', `top-1 ${pct(m.top1)}, top-5 ${pct(m.top5)}, loss ${m.loss.toFixed(3)} over ${m.masked_tokens} masked tokens (masks ${m.masking})`]);
+    lines.push(['masked LM', `top-1 ${pct(m.top1)}, top-5 ${pct(m.top5)}, loss ${m.loss.toFixed(3)} over ${m.masked_tokens} masked tokens${m.positions_per_row ? ` (≤ ${m.positions_per_row} per row)` : ""} (masks ${m.masking})`]);
     lines.push(['  unigram baseline', `top-1 ${pct(m.unigram_baseline.top1)}, top-5 ${pct(m.unigram_baseline.top5)}, loss ${m.unigram_baseline.loss.toFixed(3)}`]);
     for (const [l, a] of Object.entries(m.per_label)) lines.push([`  label ${l}`, `top-1 ${pct(a.top1)}, top-5 ${pct(a.top5)}, loss ${a.loss.toFixed(3)} (${a.masked_tokens} tokens)`]);
   } else lines.push(['masked LM', 'not measured (the model outputs no vocabulary logits)']);
@@ -33,13 +33,14 @@ export function printVerify(r: VerifyReport): void {
 export const command: Command = {
   name: 'verify',
   summary: 'run a BERT ONNX model over shard samples: conformance, masked-LM accuracy, a relation probe',
-  usage: 'linkbert verify --model FILE.onnx --shards DIR [--tokenizer X] [--samples N] [--batch B] [--seed S] [--json]',
+  usage: 'linkbert verify --model FILE.onnx --shards DIR [--tokenizer X] [--samples N] [--batch B] [--mlm-positions N] [--seed S] [--json]',
   flags: [
     { name: 'model', type: 'string', placeholder: 'FILE', help: 'ONNX model (inputs input_ids, attention_mask, token_type_ids as the model declares)' },
     { name: 'shards', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'shard folder (with manifest.json) or one .parquet file' },
     { name: 'tokenizer', type: 'string', placeholder: 'X', help: 'also check that decoding and re-encoding reproduces the ids' },
     { name: 'samples', type: 'number', default: 512, help: 'rows to check' },
     { name: 'batch', type: 'number', default: 16, help: 'rows per inference batch' },
+    { name: 'mlm-positions', type: 'number', help: "score the masked LM at up to N of each row's masked positions (a seeded subset; default: all)" },
     { name: 'seed', type: 'number', default: 1, help: 'seed for folds, controls and dynamic masks' },
     JSON_FLAG,
   ],
@@ -51,6 +52,7 @@ export const command: Command = {
       tokenizer: flags.tokenizer as string | undefined,
       samples: flags.samples as number,
       batch: flags.batch as number,
+      mlmPositions: flags['mlm-positions'] as number | undefined,
       seed: flags.seed as number,
       onProgress: (p) => tick({ done: p.done, seconds: p.seconds, bytesRead: p.done, totalBytes: p.total }),
     }));

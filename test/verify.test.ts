@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { buildModel, initTinyModel } from '../pipeline/model.ts';
 import { pairs } from '../src/pairs/pairs.ts';
 import { shards } from '../src/shards/shards.ts';
-import { verify } from '../src/verify/verify.ts';
+import { scoreAt, verify } from '../src/verify/verify.ts';
 import { randInt, rng } from '../src/util/rng.ts';
 import { cli, NO_SHARED, prepare, SAMPLE, SHARED, tmp } from './helpers.ts';
 
@@ -155,4 +155,23 @@ test('third-party ONNX models (../shared): MLM logits, no token_type_ids, a clas
   assert.equal(cls.mlm, null);
   assert.equal(cls.probe, null);
   assert.ok(cls.warnings.some((w) => /neither vocabulary logits nor per-token hidden states/.test(w)));
+});
+
+test('masked-LM scoring: the target rank among the top 5 and its log-probability, as a sort and a softmax give them', () => {
+  const r = rng(4, 'scores');
+  const v = 300;
+  for (let trial = 0; trial < 50; trial++) {
+    // coarse values, so that ties occur (the earlier id ranks first, as a stable sort puts it)
+    const scores = Float32Array.from({ length: 2 * v }, () => Math.round((r() - 0.5) * 40) / 4);
+    const off = trial % 2 ? v : 0;
+    const target = randInt(r, 0, v - 1);
+    const row = Array.from(scores.subarray(off, off + v));
+    const order = row.map((x, i) => [x, i] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]).map(([, i]) => i);
+    const max = Math.max(...row);
+    const logZ = Math.log(row.reduce((z, x) => z + Math.exp(x - max), 0)) + max;
+    const got = scoreAt(scores, off, v, target);
+    const rank = order.indexOf(target);
+    assert.equal(got.rank, rank < 5 ? rank : -1);
+    assert.ok(Math.abs(got.logProb - (row[target]! - logZ)) < 1e-9);
+  }
 });

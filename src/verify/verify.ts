@@ -22,6 +22,8 @@ export interface VerifyOptions {
   samples?: number;
   batch?: number;
   seed?: number;
+  /** score the masked LM at this many of each row's masked positions at most (a seeded subset) */
+  mlmPositions?: number;
   onProgress?: (p: { done: number; total: number; seconds: number }) => void;
 }
 
@@ -44,6 +46,8 @@ export interface MlmResult {
   unigram_baseline: { top1: number; top5: number; loss: number };
   better_than_baseline: boolean;
   masking: 'from the shards' | 'drawn here (dynamic shards)';
+  /** at most this many masked positions of each row were scored (--mlm-positions); null: all */
+  positions_per_row: number | null;
 }
 
 export interface VerifyReport {
@@ -92,25 +96,42 @@ async function readSample(files: string[], n: number): Promise<ShardRow[]> {
   }
 }
 
-function topK(scores: Float32Array, offset: number, v: number, k: number): number[] {
-  const best: number[] = [];
+/**
+ * The target's rank among the top 5 (-1 when below them) and its log-probability, from one
+ * position's vocabulary scores: one pass for the maximum and the top 5, one for the normaliser.
+ */
+export function scoreAt(scores: Float32Array, offset: number, v: number, target: number): { rank: number; logProb: number } {
+  const top = [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity];
+  const ids = [-1, -1, -1, -1, -1];
   for (let i = 0; i < v; i++) {
-    const s = scores[offset + i]!;
-    if (best.length < k || s > scores[offset + best[best.length - 1]!]!) {
-      best.push(i);
-      best.sort((a, b) => scores[offset + b]! - scores[offset + a]!);
-      if (best.length > k) best.pop();
+    const x = scores[offset + i]!;
+    if (x <= top[4]!) continue;
+    let k = 4;
+    while (k > 0 && x > top[k - 1]!) {
+      top[k] = top[k - 1]!;
+      ids[k] = ids[k - 1]!;
+      k--;
     }
+    top[k] = x;
+    ids[k] = i;
   }
-  return best;
-}
-
-function logSoftmaxAt(scores: Float32Array, offset: number, v: number, at: number): number {
-  let m = -Infinity;
-  for (let i = 0; i < v; i++) m = Math.max(m, scores[offset + i]!);
+  const m = top[0]!;
   let z = 0;
   for (let i = 0; i < v; i++) z += Math.exp(scores[offset + i]! - m);
-  return scores[offset + at]! - m - Math.log(z);
+  return { rank: ids.indexOf(target), logProb: scores[offset + target]! - m - Math.log(z) };
+}
+
+/** The row with `n` of its masked positions (a uniform subset, ascending) as the ones scored. */
+function scoreSubset(r: ShardRow, n: number, random: () => number): ShardRow {
+  const pos = r.masked_lm_positions ?? [];
+  if (pos.length <= n) return r;
+  const k = pos.map((_, i) => i);
+  for (let i = k.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [k[i], k[j]] = [k[j]!, k[i]!];
+  }
+  const keep = k.slice(0, n).sort((a, b) => a - b);
+  return { ...r, masked_lm_positions: keep.map((i) => pos[i]!), masked_lm_ids: keep.map((i) => r.masked_lm_ids![i]!) };
 }
 
 export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
@@ -122,6 +143,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const ids: SpecialIds = manifest?.tokenizer.special_ids ?? { cls: 101, sep: 102, mask: 103, pad: 0, unk: 100 };
   const vocab = manifest?.tokenizer.vocab_size ?? null;
   const maxSeqLen = manifest?.settings.max_seq_len ?? null;
+  if (opts.mlmPositions !== undefined && !(Number.isInteger(opts.mlmPositions) && opts.mlmPositions >= 1)) throw new Error('--mlm-positions must be a whole number ≥ 1');
   const rows = await readSample(files, opts.samples ?? 512);
   if (!rows.length) throw new Error(`${opts.shards}: the shards hold no rows`);
   const warnings: string[] = [];
@@ -189,7 +211,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
 
   // vocabulary logits are batch × length × vocab floats (batch × predictions × vocab for a model
   // that gathers the masked positions): keep a batch's under 64M (256 MB)
-  const maxPredictions = Math.max(1, ...rows.map((r) => r.masked_lm_positions?.length ?? Math.round(r.input_ids.length * 0.15)));
+  const maxPredictions = Math.min(opts.mlmPositions ?? Infinity, Math.max(1, ...rows.map((r) => r.masked_lm_positions?.length ?? Math.round(r.input_ids.length * 0.15))));
   const logitsPerRow = model.info.logits ? (model.info.gathers ? maxPredictions : maxLen) * (model.info.vocab_size ?? 30000) : 0;
   const batch = Math.max(1, Math.min(opts.batch ?? 16, logitsPerRow ? Math.floor(2 ** 26 / logitsPerRow) : Infinity));
   const seed = opts.seed ?? 1;
@@ -211,6 +233,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       const { positions, labels: lm } = maskTokens(x, (p) => p === 0 || p === mid || p === x.length - 1, { maskedLmProb: 0.15, maxPredictions: Math.max(1, Math.round(x.length * 0.15)), wholeWord: false, isContinuation: () => false, maskId: ids.mask, replacementIds: Int32Array.of(ids.mask) }, rng(seed, 'verify-mask', s + k));
       return { row: { ...r, masked_lm_positions: positions, masked_lm_ids: lm }, input: { ...r, input_ids: x } };
     });
+    if (opts.mlmPositions !== undefined) chunk.forEach((c, k) => (c.row = scoreSubset(c.row, opts.mlmPositions!, rng(seed, 'verify-subset', s + k))));
     const out: Record<string, ort.Tensor> = await model.run(chunk.map((c) => ({ ...c.input, positions: c.row.masked_lm_positions ?? [] })), ids.pad, wanted);
     const width = Math.max(...chunk.map((c) => c.input.input_ids.length));
     if (model.info.hidden) {
@@ -232,11 +255,11 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
         (c.row.masked_lm_positions ?? []).forEach((p, m) => {
           const target = c.row.masked_lm_ids![m]!;
           const off = (k * per + (model.info.gathers ? m : p)) * v;
-          const best = topK(data, off, v, 5);
+          const { rank, logProb } = scoreAt(data, off, v, target);
           acc.n++;
-          if (best[0] === target) acc.top1++;
-          if (best.includes(target)) acc.top5++;
-          acc.loss -= logSoftmaxAt(data, off, v, target);
+          if (rank === 0) acc.top1++;
+          if (rank >= 0) acc.top5++;
+          acc.loss -= logProb;
           maskedLabels.push(target);
         });
         mlmAcc.set(c.row.next_sentence_label, acc);
@@ -271,6 +294,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
       unigram_baseline: { top1: base.top1 / nm, top5: base.top5 / nm, loss: base.loss / nm },
       better_than_baseline: all.loss / all.n < base.loss / nm && all.top1 / all.n > base.top1 / nm,
       masking: dynamic ? 'drawn here (dynamic shards)' : 'from the shards',
+      positions_per_row: opts.mlmPositions ?? null,
     };
     if (!mlm.better_than_baseline) warnings.push('the MLM head predicts masked tokens no better than token frequencies alone: an untrained or missing head (a fill-mask export of the released LinkBERT has no trained MLM head)');
   }
