@@ -16,9 +16,9 @@ test('--memory sets the DuckDB memory limit of every stage (the one asked for, a
   const g = await cli(['graph', '--db', db, '--memory', '2GiB', '--json']);
   assert.equal(g.code, 0, g.stderr);
   assert.equal(memoryBytes((JSON.parse(g.stdout) as { memory_limit: string }).memory_limit), 2 * 2 ** 30);
-  // the default budget is 1GB, not DuckDB's 80% of the machine
+  // the default budget is 512MB, not DuckDB's 80% of the machine
   const again = await cli(['graph', '--db', db, '--force', '--json']);
-  assert.ok(Math.abs(memoryBytes((JSON.parse(again.stdout) as { memory_limit: string }).memory_limit) - 1e9) < 1e6);
+  assert.ok(Math.abs(memoryBytes((JSON.parse(again.stdout) as { memory_limit: string }).memory_limit) - 512e6) < 1e6);
 });
 
 test('--memory that is not a size is refused before anything runs', async () => {

@@ -20,7 +20,7 @@ export class DbLockedError extends Error {}
  * memory, which its sorts and joins then fill; with an explicit limit they spill to disk instead
  * (temp_directory, beside the database), so a stage's memory does not grow with the corpus.
  */
-export const DEFAULT_MEMORY = '1GB';
+export const DEFAULT_MEMORY = '512MB';
 
 const MEMORY = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
