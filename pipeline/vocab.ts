@@ -14,8 +14,9 @@ export async function writeDemoTokenizer(dbPath: string, dir: string, size: numb
   try {
     await completedIngest(db);
     const texts: string[] = [];
-    const result = await db.conn.stream('SELECT text FROM articles ORDER BY seq');
-    for await (const chunk of result.yieldRowObjectJs()) for (const r of chunk) texts.push(r.text as string);
+    // read whole (a stream would end early, not fail, if DuckDB ran out of memory)
+    const result = await db.conn.runAndReadAll('SELECT text FROM articles ORDER BY seq');
+    for (const r of result.getRowObjectsJS()) texts.push(r.text as string);
     vocab = buildDemoVocab(texts, size);
   } finally {
     db.close();

@@ -11,9 +11,13 @@ import { basename, join } from 'node:path';
 import { memoryLimit, openDb, rows } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
-import { FLUSH_ROWS, type SegmentSummary } from '../segment/segment.js';
+import type { SegmentSummary } from '../segment/segment.js';
 import { loadTokenizer, type SpecialIds, type TokenizerIdentity } from '../tokenize/tokenizer.js';
+import { collectGarbage } from '../util/gc.js';
 import { rng } from '../util/rng.js';
+
+/** Rows of the shuffled dataset read and built at a time. */
+const READ_ROWS = 8192;
 
 export type Masking = 'static' | 'dynamic';
 
@@ -117,19 +121,24 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     if (done && shardsIntact(opts.out)) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
     await startRun(db, 'shards', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
 
-    // 1. rows in their final order: one seeded shuffle of every (pair, copy) of the whole dataset
-    //    (DuckDB sorts, spilling to its temp folder past --memory)
+    // 1. rows in their final order: one seeded shuffle of every (pair, copy) of the whole dataset,
+    //    sorted on keys alone, then each side's token ids joined to it and stored in that order.
+    //    (Both are tables, not a streamed result: DuckDB spills them past --memory, and an error
+    //    while it does is an error here, where a stream would just end early.)
     const [{ total }] = (await rows<{ total: number }>(db.conn, `SELECT count(*) * ${dupe} AS total FROM pairs`)) as [{ total: number }];
     await db.conn.run(`SET VARIABLE seed = ${seed}`);
+    await db.conn.run(`CREATE OR REPLACE TEMP TABLE shard_order AS
+      SELECT (row_number() OVER (ORDER BY hash(getvariable('seed'), 'order', p.id, d.range), p.id, d.range) - 1)::BIGINT AS row,
+             p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx
+      FROM pairs p CROSS JOIN range(${dupe}) d`);
+    // each side's ids on their own: the join holds only the keys (shard_order) while the segments
+    // stream past, so no hash table holds token ids
+    for (const side of ['a', 'b']) {
+      await db.conn.run(`CREATE OR REPLACE TEMP TABLE shard_${side} AS
+        SELECT o.row, s.ids FROM segments s JOIN shard_order o ON o.${side}_article = s.article AND o.${side}_idx = s.idx
+        ORDER BY o.row`);
+    }
     await db.conn.run(`CREATE OR REPLACE TABLE shard_load (row BIGINT, pair_id BIGINT, label TINYINT, a_len SMALLINT, b_len SMALLINT, input_ids VARCHAR, masked_lm_positions VARCHAR, masked_lm_ids VARCHAR)`);
-    const reader = await db.instance.connect();
-    const stream = await reader.stream(`
-      SELECT p.id, d.range::INTEGER AS copy, p.label, sa.ids AS a, sb.ids AS b
-      FROM pairs p
-      JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx
-      JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx
-      CROSS JOIN range(${dupe}) d
-      ORDER BY hash(getvariable('seed'), 'order', p.id, d.range), p.id, d.range`);
     const appender = await db.conn.createAppender('shard_load');
     const maskOpts: MaskingOptions = { maskedLmProb, maxPredictions, wholeWord, isContinuation: (id) => continuation.has(id), maskId: tok.special.mask, replacementIds: replacement };
     const labels = { '0': 0, '1': 0, '2': 0 };
@@ -137,11 +146,19 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     let tokens = 0;
     let masked = 0;
     let truncated = 0;
-    let unflushed = 0;
     const maxTokens = maxSeqLen - 3;
-    // 2. each row built and masked from its own generator: (seed, pair, copy)
-    for await (const chunk of stream.yieldRowObjectJs()) {
-      for (const r of chunk as unknown as { id: bigint; copy: number; label: number; a: number[]; b: number[] }[]) {
+    // 2. each row built and masked from its own generator: (seed, pair, copy); a range of rows at a
+    //    time (the tables are in row order, so a range reads its own row groups only)
+    for (let from = 0; from < total; from += READ_ROWS) {
+      const range = `row >= ${from} AND row < ${from + READ_ROWS}`;
+      const got = await db.conn.runAndReadAll(`SELECT o.id, o.copy, o.label, a.ids AS a, b.ids AS b
+        FROM (SELECT * FROM shard_order WHERE ${range}) o
+        JOIN (SELECT * FROM shard_a WHERE ${range}) a USING (row)
+        JOIN (SELECT * FROM shard_b WHERE ${range}) b USING (row)
+        ORDER BY row`);
+      const built = got.getRowObjectsJS() as unknown as { id: bigint; copy: number; label: number; a: number[]; b: number[] }[];
+      if (built.length !== Math.min(READ_ROWS, total - from)) throw new Error(`internal error: rows ${from}… of the shuffled dataset are missing`);
+      for (const r of built) {
         const id = Number(r.id);
         const random = rng(seed, 'row', id, r.copy);
         const [a, b] = truncatePair(r.a, r.b, maxTokens, random);
@@ -162,19 +179,18 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
         appender.appendVarchar(`[${positions.join(',')}]`);
         appender.appendVarchar(`[${lm.join(',')}]`);
         appender.endRow();
-        if (++unflushed === FLUSH_ROWS) {
-          appender.flushSync(); // an Appender holds ~200k rows otherwise
-          unflushed = 0;
-        }
         n++;
         tokens += input_ids.length;
         masked += positions.length;
         labels[String(r.label) as '0' | '1' | '2']++;
       }
+      appender.flushSync(); // an Appender holds ~200k rows otherwise
+      if (from % (READ_ROWS * 4) === 0) collectGarbage(); // query results hold native memory until collected
       opts.onProgress?.({ rows: n, total, seconds: (performance.now() - t0) / 1000 });
     }
     appender.closeSync();
-    reader.closeSync();
+    await db.conn.run('DROP TABLE shard_order; DROP TABLE shard_a; DROP TABLE shard_b');
+    if (n !== total) throw new Error(`internal error: ${n} rows built, ${total} expected`);
 
     // 3. typed, compact columns (ids as 16-bit integers when the vocabulary allows); token types and
     //    the attention mask follow from the lengths of A and B (layout() in src/mlm/instance.ts).
