@@ -3,11 +3,9 @@
  * A batch is one transaction together with the run's checkpoint (next_seq): a killed run loses at
  * most the batch in progress and resumes exactly after the last committed page.
  */
-import { DuckDBTimestampValue, INTEGER, LIST, type DuckDBAppender } from '@duckdb/node-api';
+import { DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import type { Db } from '../db/duckdb.js';
 import type { PageRows } from './rows.js';
-
-const INT_LIST = LIST(INTEGER);
 
 function int(a: DuckDBAppender, v: number | null): void {
   if (v === null) a.appendNull();
@@ -80,9 +78,10 @@ export class BatchWriter {
           articles.appendVarchar(a.title);
           articles.appendBoolean(a.disambiguation);
           articles.appendVarchar(a.text);
-          articles.appendList(a.sent_start, INT_LIST);
-          articles.appendList(a.sent_len, INT_LIST);
-          articles.appendList(a.para_first, INT_LIST);
+          // lists as text ('[1,2,3]'), cast by the Appender: one value per list, not one per element
+          articles.appendVarchar(`[${a.sent_start.join(',')}]`);
+          articles.appendVarchar(`[${a.sent_len.join(',')}]`);
+          articles.appendVarchar(`[${a.para_first.join(',')}]`);
           articles.endRow();
         }
         if (r.redirect) {
