@@ -173,3 +173,21 @@ test('linkbert shards --json and the DuckDB view of the shards', async () => {
   const q = await cli(['sql', '--db', db, '--format', 'json', `SELECT next_sentence_label AS label, count(*) AS n FROM read_parquet('${out}/*.parquet') GROUP BY 1 ORDER BY 1`]);
   assert.deepEqual(JSON.parse(q.stdout).map((x: { n: number }) => x.n), [s.labels['0'], s.labels['1'], s.labels['2']]);
 });
+
+test('the rows stand in the documented shuffled order: by hash(seed, "order", pair, copy), across all shards', async () => {
+  const out = join(dir, 'order');
+  const s = await shards({ db, out, shardRows: 250, seed: 21 });
+  const { rows } = await readShards(out);
+  const ids = rows.flat().map((r) => Number(r.pair_id));
+  assert.equal(ids.length, s.rows);
+  // the key as DuckDB computes it, for every pair (copy 0: dupe factor 1)
+  const keys = new Map(
+    (await query<{ id: number; k: string }>(db, `SET VARIABLE seed = 21; SELECT id, hash(getvariable('seed'), 'order', id, 0::BIGINT)::VARCHAR AS k FROM pairs`)).map((r) => [r.id, BigInt(r.k)]),
+  );
+  assert.equal(keys.size, ids.length);
+  assert.ok(ids.every((id) => keys.has(id)));
+  let inversions = 0;
+  for (let i = 1; i < ids.length; i++) if (keys.get(ids[i]!)! < keys.get(ids[i - 1]!)!) inversions++;
+  assert.equal(inversions, 0);
+  assert.ok(rows.length > 1, 'several shards');
+});
