@@ -8,7 +8,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { memoryLimit, openDb, rows } from '../db/duckdb.js';
+import { memoryLimit, openDb, rows, type Db } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { SegmentSummary } from '../segment/segment.js';
@@ -134,7 +134,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     // each side's ids on their own: the join holds only the keys (shard_order) while the segments
     // stream past, so no hash table holds token ids
     for (const side of ['a', 'b']) {
-      await db.conn.run(`CREATE OR REPLACE TEMP TABLE shard_${side} AS
+      await spilling(db, `CREATE OR REPLACE TEMP TABLE shard_${side} AS
         SELECT o.row, s.ids FROM segments s JOIN shard_order o ON o.${side}_article = s.article AND o.${side}_idx = s.idx
         ORDER BY o.row`);
     }
@@ -265,6 +265,27 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     return summary;
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Runs a statement whose sort may need more memory per thread than --memory leaves: DuckDB's sort
+ * of wide rows (token id lists) keeps a working set per thread, so when it runs out of memory the
+ * statement is run again on one thread, which spills the rest (at 60k pages, 256MB: fails on two
+ * threads, 6 s on one).
+ */
+async function spilling(db: Db, sql: string): Promise<void> {
+  try {
+    await db.conn.run(sql);
+  } catch (e) {
+    if (!/Out of Memory/i.test((e as Error).message)) throw e;
+    const [{ t }] = (await rows<{ t: number }>(db.conn, `SELECT current_setting('threads') AS t`)) as [{ t: number }];
+    await db.conn.run('SET threads = 1');
+    try {
+      await db.conn.run(sql);
+    } finally {
+      await db.conn.run(`SET threads = ${t}`);
+    }
   }
 }
 
