@@ -203,7 +203,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
              list_resize([]::TINYINT[], a_len + b_len + 3, 1) AS attention_mask,
              (a_len + b_len + 3)::SMALLINT AS length${lmCols},
              label AS next_sentence_label, pair_id
-      FROM shard_load WHERE row >= ${from} AND row < ${to} ORDER BY row`;
+      FROM shard_load WHERE row >= ${from} AND row < ${to}`; // in row order as appended: DuckDB keeps insertion order, and the copy runs on one thread
 
     // 4. Parquet shards of equal size (±1), one thread so the bytes are the same run after run
     mkdirSync(opts.out, { recursive: true });
