@@ -76,8 +76,6 @@ const BATCH_ARTICLES = 128;
 /** Pages (by seq) read from the articles table at once. */
 const RANGE_PAGES = 1024;
 const GC_EVERY_BYTES = 16 << 20;
-/** Rows an Appender holds before they are written. */
-export const FLUSH_ROWS = 8192;
 
 export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   const t0 = performance.now();
@@ -111,7 +109,6 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     let segments = 0;
     let tokens = 0;
     let unk = 0;
-    let unflushed = 0;
 
     const tokenize = async (batch: ArticleIn[]): Promise<[ArticleIn, Segment[]][]> => {
       const texts: string[] = [];
@@ -155,12 +152,6 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
           appender.appendInteger(s.firstSentence);
           appender.appendInteger(s.sentences);
           appender.endRow();
-          // the appender buffers ~200k rows before it writes them: flush sooner, so that memory
-          // holds a few megabytes of segments, not hundreds
-          if (++unflushed === FLUSH_ROWS) {
-            appender.flushSync();
-            unflushed = 0;
-          }
           segments++;
           tokens += s.ids.length;
           for (const id of s.ids) if (id === tok.special.unk) unk++;
@@ -185,6 +176,8 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
           while (inflight.length >= concurrency) await write();
         }
       }
+      // An Appender holds ~200k rows before it writes them: flush each range's (a few thousand).
+      appender.flushSync();
       // The tokenizer's encodings hold native memory that V8 does not see: collect them as we go.
       if (textBytes > GC_EVERY_BYTES) {
         textBytes = 0;

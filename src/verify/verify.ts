@@ -12,7 +12,7 @@ import { maskTokens } from '../mlm/instance.js';
 import { OnnxModel, type ModelInfo } from '../onnx/session.js';
 import type { Manifest } from '../shards/shards.js';
 import { loadTokenizer, type SpecialIds } from '../tokenize/tokenizer.js';
-import { rng } from '../util/rng.js';
+import { randInt, rng } from '../util/rng.js';
 import { relationProbe, type ProbeResult } from './probe.js';
 
 export interface VerifyOptions {
@@ -127,7 +127,7 @@ function scoreSubset(r: ShardRow, n: number, random: () => number): ShardRow {
   if (pos.length <= n) return r;
   const k = pos.map((_, i) => i);
   for (let i = k.length - 1; i > 0; i--) {
-    const j = Math.floor(random() * (i + 1));
+    const j = randInt(random, 0, i);
     [k[i], k[j]] = [k[j]!, k[i]!];
   }
   const keep = k.slice(0, n).sort((a, b) => a - b);
