@@ -1,0 +1,39 @@
+/**
+ * Ingest's output must not change by accident (speed work on the reader, the workers and the writer
+ * keeps every row): each table's digest on the embedded sample and on every shared dump is compared
+ * with the one recorded in test/fixtures/ingest-digests.json. After a change to the output made on
+ * purpose (fidelity work), record the new digests with LINKBERT_RECORD_DIGESTS=1 and say why in the commit.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ingest } from '../src/ingest/ingest.ts';
+import { HAVE_SHARED, NO_SHARED, ROOT, SAMPLE, SHARED, tableDigests, tmp } from './helpers.ts';
+
+const FILE = join(ROOT, 'test/fixtures/ingest-digests.json');
+const RECORD = process.env.LINKBERT_RECORD_DIGESTS === '1';
+const recorded = JSON.parse(readFileSync(FILE, 'utf8')) as Record<string, Record<string, string>>;
+
+async function check(name: string, dump: string, workers: number): Promise<void> {
+  const db = join(tmp(), 'd.duckdb');
+  await ingest({ dump, db, index: null, workers });
+  const got = await tableDigests(db);
+  if (RECORD) {
+    recorded[name] = got;
+    writeFileSync(FILE, JSON.stringify(recorded, null, 2) + '\n');
+    return;
+  }
+  assert.ok(recorded[name], `no digests recorded for ${name}: run with LINKBERT_RECORD_DIGESTS=1`);
+  assert.deepEqual(got, recorded[name], `${name}: ingest output differs from the recorded one`);
+}
+
+test('ingest output of the embedded sample equals the recorded digests (1 and 3 workers)', async () => {
+  await check('samplewiki.xml', SAMPLE, 1);
+  if (!RECORD) await check('samplewiki.xml', SAMPLE, 3);
+});
+
+test('ingest output of every shared dump (damaged ones included) equals the recorded digests', { skip: NO_SHARED }, async (t) => {
+  const dumps = HAVE_SHARED ? ['dumps', 'bad'].flatMap((dir) => readdirSync(join(SHARED, dir)).filter((f) => !f.includes('-index.')).map((f) => join(dir, f))) : [];
+  for (const name of dumps) await t.test(name, () => check(name, join(SHARED, name), 2));
+});
