@@ -184,6 +184,11 @@ test('damaged dumps: pages without text or title are skipped and counted; broken
   const kept = await query<{ n: number }>(join(d, 'b.duckdb'), 'SELECT count(*)::INT n FROM pages');
   assert.equal(kept[0]!.n, before, 'every page before the damage is kept');
   assert.equal(JSON.parse(r.stdout).error.includes('malformed XML'), true);
+  // the same damage met in one of many small runs of pages, parsed by 3 workers: same line, same pages kept
+  const many = await ingest({ dump: join(d, 'b.xml'), db: join(d, 'm.duckdb'), workers: 3, runBytes: 1000 }).catch((e: Error) => e);
+  assert.ok(many instanceof Error);
+  assert.match(many.message, new RegExp(`b\\.xml: malformed XML at line ${line}, column \\d+`));
+  assert.deepEqual(await query(join(d, 'm.duckdb'), 'SELECT count(*)::INT n FROM pages'), kept);
 
   // bzip2 works in 900 kB blocks: a dump of several blocks, cut inside the last one
   const bz = bzip2(replicateSample(40));

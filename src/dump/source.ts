@@ -1,7 +1,8 @@
 /**
- * Opens a dump as a stream of decoded XML text: plain `.xml`, bz2 (single or multistream, read
+ * Opens a dump as a stream of UTF-8 XML bytes: plain `.xml`, bz2 (single or multistream, read
  * whole or through its index from any stream), or gzip. Detects the format by its magic bytes and
- * the text encoding by its BOM (UTF-8 default; UTF-16 dumps exist).
+ * the text encoding by its BOM (UTF-8 default; UTF-16 dumps exist and are re-encoded as UTF-8, so
+ * that pages can be cut apart as bytes and decoded by the threads that parse them).
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
@@ -18,9 +19,10 @@ export interface DumpSource {
   totalBytes: number;
   /** compressed bytes consumed so far (for progress and ETA) */
   bytesRead(): number;
-  /** seq of the first page the text holds (0 unless resumed through an index) */
+  /** seq of the first page the bytes hold (0 unless resumed through an index) */
   firstSeq: number;
-  text: AsyncIterable<string>;
+  /** the XML, UTF-8, without a byte-order mark */
+  bytes: AsyncIterable<Buffer>;
 }
 
 export async function detectFormat(file: string): Promise<DumpFormat> {
@@ -36,19 +38,29 @@ export async function detectFormat(file: string): Promise<DumpFormat> {
   }
 }
 
-/** Bytes → text, the encoding chosen by the BOM of the first chunk. */
-async function* decodeText(chunks: AsyncIterable<Buffer>): AsyncGenerator<string> {
-  let dec: TextDecoder | null = null;
+/** Bytes in the encoding its BOM names → UTF-8 bytes without a BOM (UTF-8 passes through uncopied). */
+async function* utf8(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let dec: TextDecoder | null | undefined; // null: UTF-8
   for await (const b of chunks) {
-    if (!dec) {
-      const enc = b[0] === 0xff && b[1] === 0xfe ? 'utf-16le' : b[0] === 0xfe && b[1] === 0xff ? 'utf-16be' : 'utf-8';
-      dec = new TextDecoder(enc); // strips the BOM itself
+    if (dec === undefined) {
+      if (b[0] === 0xff && b[1] === 0xfe) dec = new TextDecoder('utf-16le'); // strips the BOM itself
+      else if (b[0] === 0xfe && b[1] === 0xff) dec = new TextDecoder('utf-16be');
+      else {
+        dec = null;
+        if (b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) {
+          if (b.length > 3) yield b.subarray(3);
+          continue;
+        }
+      }
     }
-    const s = dec.decode(b, { stream: true });
-    if (s) yield s;
+    if (dec === null) yield b;
+    else {
+      const s = dec.decode(b, { stream: true });
+      if (s) yield Buffer.from(s, 'utf8');
+    }
   }
   const tail = dec?.decode();
-  if (tail) yield tail;
+  if (tail) yield Buffer.from(tail, 'utf8');
 }
 
 export async function openDump(file: string, opts: { index?: StreamIndex | null; fromSeq?: number; concurrency?: number } = {}): Promise<DumpSource> {
@@ -70,10 +82,10 @@ export async function openDump(file: string, opts: { index?: StreamIndex | null;
         yield data;
       }
     }
-    return { file, format, decompressor: tool, totalBytes: totalBytes - skipped, bytesRead: () => read, firstSeq, text: decodeText(bytes()) };
+    return { file, format, decompressor: tool, totalBytes: totalBytes - skipped, bytesRead: () => read, firstSeq, bytes: utf8(bytes()) };
   }
   const tool = format === 'bz2' ? bunzipTool() : null;
   const bytes =
     format === 'bz2' ? bunzip(() => counted(), file, tool!) : format === 'gzip' ? (counted().pipe(createGunzip()) as AsyncIterable<Buffer>) : (counted() as AsyncIterable<Buffer>);
-  return { file, format, decompressor: tool, totalBytes, bytesRead: () => read, firstSeq: 0, text: decodeText(bytes) };
+  return { file, format, decompressor: tool, totalBytes, bytesRead: () => read, firstSeq: 0, bytes: utf8(bytes) };
 }

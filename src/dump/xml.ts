@@ -1,7 +1,9 @@
 /**
  * Streaming parse of a MediaWiki XML export (schemas 0.3–0.11) with saxes: siteinfo, then one
  * DumpPage per <page>. Push-based: write() decoded text, take() the pages completed so far.
- * Memory is bounded by one page's text plus the pages not yet taken.
+ * Memory is bounded by one page's text plus the pages not yet taken. A run of whole <page>
+ * elements cut out of a dump (readPages) parses the same way, with lines counted from where it
+ * stood in the dump.
  */
 import { SaxesParser, type SaxesTagPlain } from 'saxes';
 import { defaultSiteInfo, type CaseSetting, type Namespace, type SiteInfo } from './siteinfo.js';
@@ -36,23 +38,38 @@ export class PageReader {
   private nsAttrs: { key: number; case: CaseSetting } | null = null;
   private error: Error | null = null;
   seq: number;
+  private readonly line0: number;
+  private readonly column0: number;
 
+  /** `at`: where the text starts in the dump (1-based line, 0-based column), and its siteinfo when it starts past it */
   constructor(
     private readonly fileName: string,
     firstSeq = 0,
+    at: { line?: number; column?: number; site?: SiteInfo } = {},
   ) {
     this.seq = firstSeq;
+    this.line0 = (at.line ?? 1) - 1;
+    this.column0 = at.column ?? 0;
+    if (at.site) {
+      this.site = at.site;
+      this.siteDone = true;
+    }
     this.parser = new SaxesParser({ position: true });
     this.parser.on('opentag', (t) => this.open(t));
     this.parser.on('closetag', (t) => this.close(t.name));
     this.parser.on('text', (s) => this.buf?.push(s));
     this.parser.on('error', (e) => {
-      this.error ??= new DumpSyntaxError(`${this.fileName}: malformed XML at line ${this.parser.line}, column ${this.parser.column}: ${e.message.replace(/^(?:.*?:)?\d+:\d+: /, '')}`);
+      this.error ??= new DumpSyntaxError(`${this.fileName}: malformed XML at line ${this.line}, column ${this.column}: ${e.message.replace(/^(?:.*?:)?\d+:\d+: /, '')}`);
     });
   }
 
+  /** line in the dump */
   get line(): number {
-    return this.parser.line;
+    return this.line0 + this.parser.line;
+  }
+
+  private get column(): number {
+    return this.parser.line === 1 ? this.column0 + this.parser.column : this.parser.column;
   }
 
   /** siteinfo once it has been read (or English defaults if the first page came without one) */
@@ -71,6 +88,16 @@ export class PageReader {
     this.parser.close();
     if (this.error) throw this.error;
     if (this.page) throw new DumpSyntaxError(`${this.fileName}: dump ends inside a <page> (line ${this.page.line})`);
+  }
+
+  /** Throws unless only the root element is open (a run of pages cut out of a dump ends complete). */
+  checkClosed(): void {
+    if (this.stack.length > 1) throw new DumpSyntaxError(`${this.fileName}: malformed XML at line ${this.page?.line ?? this.line}: <${this.stack[this.stack.length - 1]}> is not closed before the next page`);
+  }
+
+  /** Sets siteinfo from what was read so far (English defaults for what is missing), as the first <page> would. */
+  finishHeader(): void {
+    this.finishSite();
   }
 
   /** Pages completed since the last take(). */
@@ -94,7 +121,7 @@ export class PageReader {
       this.buf = [];
     } else if (name === 'page') {
       if (!this.siteDone) this.finishSite();
-      this.page = { seq: this.seq++, title: null, ns: null, id: null, redirect: null, revId: null, timestamp: null, text: null, line: this.parser.line };
+      this.page = { seq: this.seq++, title: null, ns: null, id: null, redirect: null, revId: null, timestamp: null, text: null, line: this.line };
     } else if (this.page) {
       if (name === 'redirect' && parent === 'page') this.page.redirect = t.attributes.title ?? '';
       else if (name === 'text' && parent === 'revision') {
@@ -154,4 +181,39 @@ export class PageReader {
 function toInt(s: string): number | null {
   const n = Number.parseInt(s.trim(), 10);
   return Number.isFinite(n) ? n : null;
+}
+
+/** The root element's opening tag, written before a cut-out run of pages so that it parses as in the dump. */
+const ROOT = '<mediawiki>';
+
+export interface DumpPosition {
+  seq: number; // of the first page
+  line: number; // 1-based
+  column: number; // 0-based, on that line
+  site: SiteInfo;
+}
+
+/**
+ * Parses a run of whole <page> elements (and the whitespace around them) cut out of a dump at
+ * `at`. Returns the pages completed before any damage, and the damage as an error naming the file,
+ * line and column in the dump.
+ */
+export function readPages(fileName: string, text: string, at: DumpPosition): { pages: DumpPage[]; error: Error | null } {
+  const reader = new PageReader(fileName, at.seq, { line: at.line, column: at.column - ROOT.length, site: at.site });
+  try {
+    reader.write(ROOT);
+    reader.write(text);
+    reader.checkClosed();
+    return { pages: reader.take(), error: null };
+  } catch (e) {
+    return { pages: reader.take(), error: e as Error };
+  }
+}
+
+/** Parses what follows a dump's last </page> (its closing tag, or the damage that ends it). */
+export function readTrailer(fileName: string, text: string, at: DumpPosition): void {
+  const reader = new PageReader(fileName, at.seq, { line: at.line, column: at.column - ROOT.length, site: at.site });
+  reader.write(ROOT);
+  reader.write(text);
+  reader.end();
 }

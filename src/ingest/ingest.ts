@@ -1,9 +1,11 @@
 /**
  * The ingest stage: dump → pages, articles (clean text), redirects and links in DuckDB.
  *
- * main thread:  decompress → SAX → classify page ──────────────┐
- * workers:                         article → wtf_wikipedia ─────┤ ordered buffer (by seq)
- * main thread:                                                  └→ batch (Appenders + checkpoint, one transaction)
+ * main thread:  decompress → cut into runs of whole pages (bytes) ─────────────┐
+ * workers:      run → UTF-8 → saxes → classify each page → wtf_wikipedia ───────┤ ordered (by run)
+ * main thread:                          batch (Appenders + checkpoint, one transaction) ←┘
+ *
+ * The main thread never parses page text: it only finds </page> in bytes and appends rows.
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
@@ -13,12 +15,10 @@ import { applySchema, memoryLimit, openDb, removeDb, rows, type Db } from '../db
 import { finishRun, getRun, startRun } from '../db/runs.js';
 import { openDump, type DumpSource } from '../dump/source.js';
 import { indexBeside, readIndex, type StreamIndex } from '../dump/multistream.js';
-import { PageReader, type DumpPage } from '../dump/xml.js';
+import { PageSplitter, type PageRun } from '../dump/split.js';
+import { DumpSyntaxError, PageReader, readTrailer } from '../dump/xml.js';
 import type { SiteInfo } from '../dump/siteinfo.js';
-import { CleanPool } from '../wiki/pool.js';
-import { redirectTarget } from '../wiki/redirect.js';
-import { Titles } from '../wiki/title.js';
-import type { PageRows } from './rows.js';
+import { PagePool, type RunResult } from './pool.js';
 import { BatchWriter } from './writer.js';
 
 export interface IngestOptions {
@@ -30,6 +30,8 @@ export interface IngestOptions {
   /** replace what the DB holds even if it came from another dump */
   force?: boolean;
   batchPages?: number;
+  /** size of the runs of pages sent to the workers (about 1 MB by default; tests make it small) */
+  runBytes?: number;
   /** DuckDB's memory limit */
   memory?: string;
   /** log each committed batch */
@@ -167,14 +169,15 @@ function secs(t0: number): number {
 }
 
 class IngestRun {
-  private pool: CleanPool | null = null;
-  private titles: Titles | null = null;
+  private pool: PagePool | null = null;
   site: SiteInfo | null = null;
-  private readonly ordered: Promise<PageRows>[] = [];
+  private readonly header: PageReader;
+  private readonly split: PageSplitter;
+  private readonly ordered: Promise<RunResult>[] = [];
   private readonly writer: BatchWriter;
   private readonly maxBuffered: number;
+  private checkedIndex = false;
   wikitextBytes = 0;
-  private pagesRead = 0;
   private lastProgress = 0;
   private readonly t0 = performance.now();
 
@@ -187,31 +190,62 @@ class IngestRun {
     private readonly opts: IngestOptions,
   ) {
     this.writer = new BatchWriter(db, resumeAt, opts.batchPages, opts.verbose ? (n) => opts.log?.(`committed pages below ${n}`) : undefined);
-    this.maxBuffered = workers * 96; // > what the pool keeps in flight (workers × depth)
+    this.maxBuffered = workers * 4; // runs (about 1 MB of XML each) parsed or in the workers, not yet written
+    this.header = new PageReader(source.file, source.firstSeq);
+    this.split = new PageSplitter(source.firstSeq, opts.runBytes);
+  }
+
+  get pagesRead(): number {
+    return this.split.seq - this.source.firstSeq;
   }
 
   async read(): Promise<void> {
-    const reader = new PageReader(this.source.file, this.source.firstSeq);
+    let damage: Error | null = null;
+    const bytes = this.source.bytes[Symbol.asyncIterator]();
     try {
-      for await (const chunk of this.source.text) {
-        reader.write(chunk);
-        await this.handle(reader);
+      for (;;) {
+        let next: IteratorResult<Buffer>;
+        try {
+          next = await bytes.next();
+        } catch (e) {
+          damage = e as Error; // the decompressor's: the pages completed before it still go in
+          break;
+        }
+        if (next.done) break;
+        await this.take(this.split.push(next.value));
       }
-      reader.end();
     } finally {
-      await this.handle(reader); // the pages completed before any damage
+      await bytes.return?.();
     }
+    const last = this.split.end();
+    await this.take(last);
+    await this.drain(); // damage inside a run before the decompressor's comes first, as it does in the dump
+    if (damage) throw damage;
+    if (!this.site) return this.header.end(); // no page at all: the header is the whole dump
+    readTrailer(this.source.file, last.trailer.toString('utf8'), { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
   }
 
-  private async handle(reader: PageReader): Promise<void> {
-    const pages = reader.take();
-    if (!pages.length) return;
-    if (!this.titles) {
-      this.site = reader.siteinfo!;
-      this.titles = new Titles(this.site);
-      this.pool = new CleanPool(this.site, this.workers);
+  private async take({ header, runs }: { header: Buffer | null; runs: PageRun[] }): Promise<void> {
+    if (header?.length) this.header.write(header.toString('utf8'));
+    if (!runs.length) return;
+    if (!this.pool) {
+      this.header.finishHeader();
+      this.site = this.header.siteinfo!;
+      this.pool = new PagePool(this.source.file, this.site, this.workers);
       await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
-      const first = pages[0]!;
+    }
+    for (const run of runs) {
+      this.ordered.push(this.pool.parse(run, this.resumeAt));
+      while (this.ordered.length > this.maxBuffered) await this.write(await this.ordered.shift()!);
+    }
+    this.progress();
+  }
+
+  /** Writes a run's rows; its damage, if any, ends the ingest once the pages before it are in. */
+  private async write(r: RunResult): Promise<void> {
+    if (!this.checkedIndex && r.first) {
+      this.checkedIndex = true;
+      const first = r.first;
       if (this.index && this.resumeAt > 0) {
         const k = this.index.firstSeq.indexOf(first.seq);
         if (k < 0 || this.index.firstId[k] !== first.id) {
@@ -219,13 +253,15 @@ class IngestRun {
         }
       }
     }
-    for (const p of pages) {
-      this.pagesRead++;
-      if (p.seq < this.resumeAt) continue;
-      this.ordered.push(this.rowsOf(p));
-      while (this.ordered.length > this.maxBuffered) await this.writer.add(await this.ordered.shift()!);
+    for (const rows of r.rows) {
+      this.wikitextBytes += rows.wikitextBytes;
+      await this.writer.add(rows);
     }
-    this.progress();
+    if (r.error) throw new DumpSyntaxError(r.error); // the runs after it are not written
+  }
+
+  private async drain(): Promise<void> {
+    while (this.ordered.length) await this.write(await this.ordered.shift()!);
   }
 
   private progress(): void {
@@ -241,55 +277,15 @@ class IngestRun {
     });
   }
 
-  /** What one page becomes: immediately, or once a worker has cleaned the article. */
-  private rowsOf(p: DumpPage): Promise<PageRows> {
-    const titles = this.titles!;
-    const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
-    this.wikitextBytes += bytes;
-    const skip = (reason: string): Promise<PageRows> =>
-      Promise.resolve({ seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } });
-    if (!p.title?.trim()) return skip('no title');
-    const norm = titles.normalize(p.title);
-    const ns = p.ns ?? norm.ns;
-    const page = { seq: p.seq, page_id: p.id, ns, title: p.title, norm_title: norm.title, rev_id: p.revId, timestamp: p.timestamp, text_bytes: p.text === null ? null : bytes };
-    const textTarget = p.redirect === null || !p.redirect.trim() ? redirectTarget(p.text) : null;
-    const target = p.redirect?.trim() ? p.redirect : textTarget;
-    if (target !== null) {
-      const to = titles.normalize(target);
-      if (!to.title) return skip('redirect without target');
-      return Promise.resolve({
-        seq: p.seq,
-        wikitextBytes: bytes,
-        page: { ...page, kind: 'redirect' },
-        redirect: { seq: p.seq, ns, title: p.title, target: to.title, target_ns: to.ns, fragment: to.fragment, source: textTarget !== null ? 'text' : 'element' },
-      });
-    }
-    if (p.text === null) return skip('no text');
-    if (ns !== 0) return Promise.resolve({ seq: p.seq, wikitextBytes: bytes, page: { ...page, kind: 'other' } });
-    return this.pool!.clean(p.title, p.text).then((r): PageRows | Promise<PageRows> => {
-      if (r.error !== undefined) return skip(`wikitext parse error: ${r.error}`);
-      const a = r.article;
-      return {
-        seq: p.seq,
-        wikitextBytes: bytes,
-        page: { ...page, kind: 'article' },
-        article: { seq: p.seq, title: p.title!, disambiguation: a.disambiguation, text: a.text, sent_start: a.sentStart, sent_len: a.sentLen, para_first: a.paraFirst },
-        links: r.links,
-      };
-    });
-  }
-
-  /** Writes every page read before a failure, then the last batch. */
+  /**
+   * Commits the last batch. After a failure, the runs not yet written are dropped: read() has
+   * already written every page before the dump's damage, and a failure of our own (a worker's,
+   * the index check) ends the ingest where it happened.
+   */
   async finish(failure: Error | null): Promise<void> {
     try {
-      for (const pending of this.ordered) {
-        try {
-          await this.writer.add(await pending);
-        } catch (e) {
-          if (!failure) throw e;
-          break; // the workers are gone; what was written stays
-        }
-      }
+      if (!failure) await this.drain();
+      for (const dropped of this.ordered.splice(0)) dropped.catch(() => {}); // their workers are stopped below
       await this.writer.commit();
     } finally {
       await this.pool?.close();

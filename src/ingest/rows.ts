@@ -15,20 +15,6 @@ export interface SkippedRow { seq: number; page_id: number | null; ns: number | 
 /** One article's LinkRows by column (src is the article): far cheaper to pass between threads than an object per link. */
 export interface LinkColumns { idx: number[]; target: string[]; target_ns: number[]; fragment: (string | null)[]; anchor: string[]; offset: (number | null)[]; origin: LinkOrigin[] }
 
-export function linkColumns(links: Omit<LinkRow, 'src'>[]): LinkColumns {
-  const c: LinkColumns = { idx: [], target: [], target_ns: [], fragment: [], anchor: [], offset: [], origin: [] };
-  for (const l of links) {
-    c.idx.push(l.idx);
-    c.target.push(l.target);
-    c.target_ns.push(l.target_ns);
-    c.fragment.push(l.fragment);
-    c.anchor.push(l.anchor);
-    c.offset.push(l.offset);
-    c.origin.push(l.origin);
-  }
-  return c;
-}
-
 /** Everything ingest writes for one page. */
 export interface PageRows { seq: number; page?: PageRow; article?: ArticleRow; redirect?: RedirectRow; links?: LinkColumns; skipped?: SkippedRow; wikitextBytes: number }
 

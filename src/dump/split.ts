@@ -1,0 +1,117 @@
+/**
+ * Cuts a dump's UTF-8 bytes apart without parsing them: the header (everything before the first
+ * <page>), runs of whole <page> elements of about `size` bytes, and the trailer after the last
+ * </page>. Each run carries where it stands in the dump (first page's seq, line, column), so the
+ * thread it is sent to parses it as if it read the dump whole. Literal `<page>`/`</page>` cannot
+ * occur inside a page's text: XML escapes `<` there.
+ */
+import type { DumpPosition } from './xml.js';
+
+export type PageRun = Omit<DumpPosition, 'site'> & { bytes: Uint8Array; pages: number };
+
+const OPEN = Buffer.from('<page');
+const CLOSE = Buffer.from('</page>');
+const NL = 0x0a;
+
+export class PageSplitter {
+  private inHeader = true;
+  private chunks: Buffer[] = [];
+  private pending = 0;
+  private want: number;
+  /** where the next run starts */
+  seq: number;
+  line = 1;
+  column = 0;
+
+  constructor(
+    firstSeq: number,
+    private readonly size = 1 << 20,
+  ) {
+    this.seq = firstSeq;
+    this.want = size;
+  }
+
+  /** Adds bytes; returns the header bytes that are now known to be header, and the runs now complete. */
+  push(b: Buffer): { header: Buffer | null; runs: PageRun[] } {
+    let header: Buffer | null = null;
+    if (this.inHeader) {
+      const buf = this.chunks.length ? Buffer.concat([...this.chunks, b]) : b;
+      const at = pageOpen(buf);
+      if (at < 0) {
+        // keep what could be the start of `<page` for the next chunk
+        const keep = Math.min(buf.length, OPEN.length);
+        header = buf.subarray(0, buf.length - keep);
+        this.chunks = [Buffer.from(buf.subarray(buf.length - keep))];
+        this.advance(header);
+        return { header, runs: [] };
+      }
+      header = buf.subarray(0, at);
+      this.advance(header);
+      this.inHeader = false;
+      this.chunks = [];
+      b = buf.subarray(at);
+    }
+    this.chunks.push(b);
+    this.pending += b.length;
+    return { header, runs: this.pending >= this.want ? this.cut() : [] };
+  }
+
+  /** The end of the bytes (or of those that could be read): the header if no page began, the last run, and the trailer. */
+  end(): { header: Buffer | null; runs: PageRun[]; trailer: Buffer } {
+    const rest = Buffer.concat(this.chunks);
+    this.chunks = [];
+    this.pending = 0;
+    if (this.inHeader) return { header: rest, runs: [], trailer: Buffer.alloc(0) };
+    this.chunks = [rest];
+    this.pending = rest.length;
+    const runs = this.cut();
+    const trailer = Buffer.concat(this.chunks);
+    this.chunks = [];
+    return { header: null, runs, trailer };
+  }
+
+  /** Cuts the pending bytes into runs of about `size` bytes, the last one ending at the last </page>. */
+  private cut(): PageRun[] {
+    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    const runs: PageRun[] = [];
+    let pos = 0;
+    for (;;) {
+      let close = buf.indexOf(CLOSE, pos + Math.max(0, this.size - CLOSE.length));
+      if (close < 0) close = buf.lastIndexOf(CLOSE);
+      if (close < pos) break;
+      const end = close + CLOSE.length;
+      const bytes = new Uint8Array(end - pos); // its own memory, to be transferred to a worker
+      bytes.set(buf.subarray(pos, end));
+      let pages = 0;
+      for (let i = buf.indexOf(CLOSE, pos); i >= 0 && i < end; i = buf.indexOf(CLOSE, i + CLOSE.length)) pages++;
+      runs.push({ bytes, pages, seq: this.seq, line: this.line, column: this.column });
+      this.seq += pages;
+      this.advance(buf.subarray(pos, end));
+      pos = end;
+    }
+    this.chunks = pos < buf.length ? [pos ? Buffer.from(buf.subarray(pos)) : buf] : [];
+    this.pending = buf.length - pos;
+    this.want = runs.length ? this.size : this.pending * 2; // a page longer than `size`: look again when twice as much is here
+    return runs;
+  }
+
+  /** Moves line and column past these bytes (columns count bytes: only error messages use them). */
+  private advance(b: Buffer): void {
+    let last = -1;
+    for (let i = b.indexOf(NL); i >= 0; i = b.indexOf(NL, i + 1)) {
+      this.line++;
+      last = i;
+    }
+    this.column = last < 0 ? this.column + b.length : b.length - last - 1;
+  }
+}
+
+/** Index of the first `<page>` (or `<page …>`) tag, -1 if none. */
+function pageOpen(b: Buffer): number {
+  for (let i = b.indexOf(OPEN); i >= 0; i = b.indexOf(OPEN, i + 1)) {
+    const c = b[i + OPEN.length];
+    if (c === undefined) return -1; // cut off: decide with the next chunk
+    if (c === 0x3e || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2f) return i;
+  }
+  return -1;
+}

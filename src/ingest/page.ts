@@ -1,0 +1,57 @@
+/**
+ * What one page of the dump becomes in the ingest tables: a redirect, an article cleaned by
+ * wtf_wikipedia (with its links), a page of another namespace (counted), or a skipped page with
+ * its reason. Runs in the ingest workers.
+ */
+import type { DumpPage } from '../dump/xml.js';
+import { cleanArticle } from '../wiki/clean.js';
+import { redirectTarget } from '../wiki/redirect.js';
+import type { Titles } from '../wiki/title.js';
+import type { LinkColumns, PageRows } from './rows.js';
+
+export function pageRows(p: DumpPage, titles: Titles): PageRows {
+  const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
+  const skip = (reason: string): PageRows => ({ seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } });
+  if (!p.title?.trim()) return skip('no title');
+  const norm = titles.normalize(p.title);
+  const ns = p.ns ?? norm.ns;
+  const page = { seq: p.seq, page_id: p.id, ns, title: p.title, norm_title: norm.title, rev_id: p.revId, timestamp: p.timestamp, text_bytes: p.text === null ? null : bytes };
+  const textTarget = p.redirect === null || !p.redirect.trim() ? redirectTarget(p.text) : null;
+  const target = p.redirect?.trim() ? p.redirect : textTarget;
+  if (target !== null) {
+    const to = titles.normalize(target);
+    if (!to.title) return skip('redirect without target');
+    return {
+      seq: p.seq,
+      wikitextBytes: bytes,
+      page: { ...page, kind: 'redirect' },
+      redirect: { seq: p.seq, ns, title: p.title, target: to.title, target_ns: to.ns, fragment: to.fragment, source: textTarget !== null ? 'text' : 'element' },
+    };
+  }
+  if (p.text === null) return skip('no text');
+  if (ns !== 0) return { seq: p.seq, wikitextBytes: bytes, page: { ...page, kind: 'other' } };
+  let a;
+  try {
+    a = cleanArticle(p.title, p.text, titles);
+  } catch (e) {
+    return skip(`wikitext parse error: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  // links by column: far cheaper to pass between threads than an object per link
+  const links: LinkColumns = { idx: [], target: [], target_ns: [], fragment: [], anchor: [], offset: [], origin: [] };
+  for (const l of a.links) {
+    links.idx.push(l.idx);
+    links.target.push(l.target);
+    links.target_ns.push(l.targetNs);
+    links.fragment.push(l.fragment);
+    links.anchor.push(l.anchor);
+    links.offset.push(l.offset);
+    links.origin.push(l.origin);
+  }
+  return {
+    seq: p.seq,
+    wikitextBytes: bytes,
+    page: { ...page, kind: 'article' },
+    article: { seq: p.seq, title: p.title, disambiguation: a.disambiguation, text: a.text, sent_start: a.sentStart, sent_len: a.sentLen, para_first: a.paraFirst },
+    links,
+  };
+}
