@@ -25,7 +25,14 @@ export const MARKER = /^Lk(\d+)$/;
 
 // Tags whose content is not wikitext links: copied verbatim.
 const OPAQUE = new Set(['nowiki', 'pre', 'math', 'source', 'syntaxhighlight', 'score', 'timeline', 'chem', 'ce', 'graph', 'templatedata', 'mapframe', 'maplink']);
-const TAG = /^<(\/?)([a-zA-Z]+)\b[^>]*?(\/?)>/;
+const TAG = /<(\/?)([a-zA-Z]+)\b[^>]{0,200}?(\/?)>/y; // a tag of at most 200 characters, at lastIndex
+const CLOSERS = new Map<string, RegExp>();
+/** `</name`, any case (tag names are case-insensitive), searched from lastIndex. */
+function closer(name: string): RegExp {
+  let re = CLOSERS.get(name);
+  if (!re) CLOSERS.set(name, (re = new RegExp(`</${name}`, 'gi')));
+  return re;
+}
 const SPECIAL = /<|\{\{|\}\}|\[\[|\{\||\|\}/g;
 const BAD_TARGET = /[{}[\]<>\n]/;
 // Interwiki and interlanguage prefixes: such links leave the wiki, so they are not graph edges.
@@ -91,8 +98,11 @@ function originOf(stack: LinkOrigin[]): LinkOrigin {
 function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin[], strip: boolean): string {
   const out: string[] = [];
   const re = new RegExp(SPECIAL.source, 'g');
-  let lowered: string | null = null; // made once, when a closing tag is first looked for
-  const closeTag = (name: string, from: number) => (lowered ??= s.toLowerCase()).indexOf(`</${name}`, from);
+  const closeTag = (name: string, from: number) => {
+    const c = closer(name);
+    c.lastIndex = from;
+    return c.exec(s)?.index ?? -1;
+  };
   let copied = 0; // s[copied, i) is still to be copied
   let dropLevel = -1; // stack depth where the region being left out began; -1: none
   let dropFrom = 0;
@@ -154,8 +164,9 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
         i = to;
         continue;
       }
-      const t = TAG.exec(s.slice(i, i + 200));
-      if (!t) {
+      TAG.lastIndex = i;
+      const t = TAG.exec(s);
+      if (!t || t[0].length > 200) {
         i++;
         continue;
       }
@@ -223,10 +234,12 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
 
 /** A `[[…]]` at i: its rewritten text and where it ends, or null when it is no link. */
 function link(s: string, i: number, titles: Titles, links: WikiLink[], stack: LinkOrigin[], strip: boolean): { text: string; end: number } | null {
-  const bar = s.indexOf('|', i + 2);
   const close = s.indexOf(']]', i + 2);
   if (close < 0) return null;
-  const targetEnd = bar >= 0 && bar < close ? bar : close;
+  let bar = i + 2; // the first '|' inside the brackets, else -1 (looked for there only: an unpiped link may stand far from any '|')
+  while (bar < close && s.charCodeAt(bar) !== 0x7c) bar++;
+  if (bar === close) bar = -1;
+  const targetEnd = bar >= 0 ? bar : close;
   const target = s.slice(i + 2, targetEnd);
   if (!target.trim() || BAD_TARGET.test(target)) return null;
   const colonLead = target.trimStart().startsWith(':');
