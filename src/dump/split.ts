@@ -72,6 +72,8 @@ export class PageSplitter {
 
   /** Cuts the pending bytes into runs of about `size` bytes, the last one ending at the last </page>. */
   private cut(): PageRun[] {
+    // Buffer.concat allocates memory of its own (above 4 kB): a single run can take it as it is
+    const fresh = this.chunks.length > 1 && this.pending > 4096;
     const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
     const runs: PageRun[] = [];
     let pos = 0;
@@ -80,8 +82,9 @@ export class PageSplitter {
       if (close < 0) close = buf.lastIndexOf(CLOSE);
       if (close < pos) break;
       const end = close + CLOSE.length;
-      const bytes = new Uint8Array(end - pos); // its own memory, to be transferred to a worker
-      bytes.set(buf.subarray(pos, end));
+      const whole = fresh && pos === 0 && buf.lastIndexOf(CLOSE) === close;
+      // its own memory, to be transferred to a worker
+      const bytes = whole ? new Uint8Array(buf.buffer, buf.byteOffset, end) : Uint8Array.prototype.slice.call(buf, pos, end);
       let pages = 0;
       for (let i = buf.indexOf(CLOSE, pos); i >= 0 && i < end; i = buf.indexOf(CLOSE, i + CLOSE.length)) pages++;
       runs.push({ bytes, pages, seq: this.seq, line: this.line, column: this.column });
@@ -89,7 +92,7 @@ export class PageSplitter {
       this.advance(buf.subarray(pos, end));
       pos = end;
     }
-    this.chunks = pos < buf.length ? [pos ? Buffer.from(buf.subarray(pos)) : buf] : [];
+    this.chunks = pos < buf.length ? [pos ? Buffer.from(buf.subarray(pos)) : buf] : []; // the rest copied: a run may own buf
     this.pending = buf.length - pos;
     this.want = runs.length ? this.size : this.pending * 2; // a page longer than `size`: look again when twice as much is here
     return runs;
