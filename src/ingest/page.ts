@@ -7,6 +7,7 @@ import type { DumpPage } from '../dump/xml.js';
 import { cleanArticle } from '../wiki/clean.js';
 import { redirectTarget } from '../wiki/redirect.js';
 import type { Titles } from '../wiki/title.js';
+import { LINK_ORIGINS } from '../wiki/wikilinks.js';
 import type { LinkColumns, PageRows } from './rows.js';
 
 export function pageRows(p: DumpPage, titles: Titles): PageRows {
@@ -37,21 +38,23 @@ export function pageRows(p: DumpPage, titles: Titles): PageRows {
     return skip(`wikitext parse error: ${e instanceof Error ? e.message : String(e)}`);
   }
   // links by column: far cheaper to pass between threads than an object per link
-  const links: LinkColumns = { idx: [], target: [], target_ns: [], fragment: [], anchor: [], offset: [], origin: [] };
-  for (const l of a.links) {
-    links.idx.push(l.idx);
-    links.target.push(l.target);
-    links.target_ns.push(l.targetNs);
-    links.fragment.push(l.fragment);
-    links.anchor.push(l.anchor);
-    links.offset.push(l.offset);
-    links.origin.push(l.origin);
+  const n = a.links.length;
+  const links: LinkColumns = { idx: new Int32Array(n), target: new Array(n), target_ns: new Int32Array(n), fragment: new Array(n), anchor: new Array(n), offset: new Int32Array(n), origin: new Uint8Array(n) };
+  for (let k = 0; k < n; k++) {
+    const l = a.links[k]!;
+    links.idx[k] = l.idx;
+    links.target[k] = l.target;
+    links.target_ns[k] = l.targetNs;
+    links.fragment[k] = l.fragment;
+    links.anchor[k] = l.anchor;
+    links.offset[k] = l.offset ?? -1;
+    links.origin[k] = LINK_ORIGINS.indexOf(l.origin);
   }
   return {
     seq: p.seq,
     wikitextBytes: bytes,
     page: { ...page, kind: 'article' },
-    article: { seq: p.seq, title: p.title, disambiguation: a.disambiguation, text: a.text, sent_start: a.sentStart, sent_len: a.sentLen, para_first: a.paraFirst },
+    article: { seq: p.seq, title: p.title, disambiguation: a.disambiguation, text: a.text, sent_start: Int32Array.from(a.sentStart), sent_len: Int32Array.from(a.sentLen), para_first: Int32Array.from(a.paraFirst) },
     links,
   };
 }

@@ -7,13 +7,16 @@ import type { LinkOrigin } from '../wiki/wikilinks.js';
 export type PageKind = 'article' | 'redirect' | 'other';
 
 export interface PageRow { seq: number; page_id: number | null; ns: number; title: string; norm_title: string; rev_id: number | null; timestamp: string | null; kind: PageKind; text_bytes: number | null }
-export interface ArticleRow { seq: number; title: string; disambiguation: boolean; text: string; sent_start: number[]; sent_len: number[]; para_first: number[] }
+export interface ArticleRow { seq: number; title: string; disambiguation: boolean; text: string; sent_start: Int32Array; sent_len: Int32Array; para_first: Int32Array }
 export interface RedirectRow { seq: number; ns: number; title: string; target: string; target_ns: number; fragment: string | null; source: 'element' | 'text' }
 export interface LinkRow { src: number; idx: number; target: string; target_ns: number; fragment: string | null; anchor: string; offset: number | null; origin: LinkOrigin }
 export interface SkippedRow { seq: number; page_id: number | null; ns: number | null; title: string | null; reason: string; line: number }
 
-/** One article's LinkRows by column (src is the article): far cheaper to pass between threads than an object per link. */
-export interface LinkColumns { idx: number[]; target: string[]; target_ns: number[]; fragment: (string | null)[]; anchor: string[]; offset: (number | null)[]; origin: LinkOrigin[] }
+/**
+ * One article's LinkRows by column (src is the article), numbers in typed arrays: far cheaper to
+ * pass between threads than an object per link. offset -1 is NULL; origin indexes LINK_ORIGINS.
+ */
+export interface LinkColumns { idx: Int32Array; target: string[]; target_ns: Int32Array; fragment: (string | null)[]; anchor: string[]; offset: Int32Array; origin: Uint8Array }
 
 /** Everything ingest writes for one page. */
 export interface PageRows { seq: number; page?: PageRow; article?: ArticleRow; redirect?: RedirectRow; links?: LinkColumns; skipped?: SkippedRow; wikitextBytes: number }

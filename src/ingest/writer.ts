@@ -6,6 +6,7 @@
 import { DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
 import type { Db } from '../db/duckdb.js';
 import type { PageRows } from './rows.js';
+import { LINK_ORIGINS } from '../wiki/wikilinks.js';
 
 function int(a: DuckDBAppender, v: number | null): void {
   if (v === null) a.appendNull();
@@ -103,8 +104,10 @@ export class BatchWriter {
           links.appendInteger(l.target_ns[k]!);
           str(links, l.fragment[k]!);
           links.appendVarchar(l.anchor[k]!);
-          int(links, l.offset[k]!);
-          links.appendVarchar(l.origin[k]!);
+          const offset = l.offset[k]!;
+          if (offset < 0) links.appendNull();
+          else links.appendInteger(offset);
+          links.appendVarchar(LINK_ORIGINS[l.origin[k]!]!);
           links.endRow();
         }
         if (r.skipped) {

@@ -46,6 +46,13 @@ function cpLength(s: string): number {
   return n;
 }
 
+const LOOSE_SPACE = /\s\s|[\t\n\r\f\v\u00a0]|^\s|\s$/;
+/** Runs of white space as one space, none at the ends (the test spares the common case a copy; a lone
+ * unusual space such as U+2009 stays as it is). */
+function squeeze(s: string): string {
+  return LOOSE_SPACE.test(s) ? s.replace(/\s+/g, ' ').trim() : s;
+}
+
 class TextBuilder {
   parts: string[] = [];
   cp = 0;
@@ -58,27 +65,31 @@ class TextBuilder {
   paragraph(sentences: WtfSentence[], sep: string): void {
     this.inPara = false;
     for (const s of sentences) {
-      let text = s.text();
-      if (/\s\s|[\t\n\r\f\v\u00a0]|^\s|\s$/.test(text)) text = text.replace(/\s+/g, ' ').trim();
+      const text = squeeze(s.text());
       if (!text) continue;
-      if (this.sentStart.length) this.push(this.inPara ? sep : '\n\n');
+      if (this.sentStart.length) {
+        const glue = this.inPara ? sep : '\n\n';
+        this.push(glue, glue.length);
+      }
       if (!this.inPara) this.paraFirst.push(this.sentStart.length);
       this.inPara = true;
       const start = this.cp;
+      const astral = SURROGATE.test(text); // else code points = UTF-16 units
+      const length = astral ? cpLength(text) : text.length;
       this.sentStart.push(start);
-      this.sentLen.push(cpLength(text));
-      this.push(text);
-      this.place(s.links(), text, start);
+      this.sentLen.push(length);
+      this.push(text, length);
+      this.place(s.links(), text, start, astral);
     }
   }
 
-  private push(s: string): void {
+  private push(s: string, cp: number): void {
     this.parts.push(s);
-    this.cp += cpLength(s);
+    this.cp += cp;
   }
 
   /** Finds each numbered link's anchor in the sentence, left to right. */
-  private place(links: WtfLink[], text: string, start: number): void {
+  private place(links: WtfLink[], text: string, start: number, astral: boolean): void {
     let cursor = 0;
     for (const l of links) {
       const n = MARKER.exec(l.page?.() ?? '');
@@ -89,7 +100,7 @@ class TextBuilder {
       let at = text.indexOf(anchor, cursor);
       if (at < 0) at = text.indexOf(anchor);
       if (at < 0) continue;
-      this.placed.set(idx, { offset: start + cpLength(text.slice(0, at)), anchor });
+      this.placed.set(idx, { offset: start + (astral ? cpLength(text.slice(0, at)) : at), anchor });
       cursor = at + anchor.length;
     }
   }

@@ -8,7 +8,8 @@
 import type { Titles } from './title.js';
 
 /** Where in the wikitext a link stands. */
-export type LinkOrigin = 'text' | 'template' | 'infobox' | 'ref' | 'caption' | 'gallery' | 'table';
+export const LINK_ORIGINS = ['text', 'template', 'infobox', 'ref', 'caption', 'gallery', 'table'] as const;
+export type LinkOrigin = (typeof LINK_ORIGINS)[number];
 
 export interface WikiLink {
   target: string; // as written, before '|'
