@@ -21,9 +21,18 @@ function str(a: DuckDBAppender, v: string | null): void {
   else a.appendVarchar(v);
 }
 
+interface Appenders { pages: DuckDBAppender; articles: DuckDBAppender; redirects: DuckDBAppender; links: DuckDBAppender; skipped: DuckDBAppender }
+
+/**
+ * Rows are appended as they come (the JS objects die young instead of waiting for the commit in
+ * the heap); a batch is the transaction they go in, committed with the checkpoint once it holds
+ * `maxPages` pages or `maxBytes` of wikitext.
+ */
 export class BatchWriter {
-  private batch: PageRows[] = [];
+  private open: Appenders | null = null;
+  private pages = 0;
   private bytes = 0;
+  private nextSeq: number;
   committedSeq: number;
 
   constructor(
@@ -33,102 +42,127 @@ export class BatchWriter {
     private readonly onCommit?: (nextSeq: number) => void,
     private readonly maxBytes = 16 << 20,
   ) {
-    this.committedSeq = nextSeq;
+    this.committedSeq = this.nextSeq = nextSeq;
   }
 
-  /** Adds one page's rows (in seq order); commits when the batch is full. */
+  /** Appends one page's rows (in seq order); commits when the batch is full. */
   async add(r: PageRows): Promise<void> {
-    this.batch.push(r);
+    const a = this.open ?? (await this.begin());
+    try {
+      append(a, r);
+    } catch (e) {
+      await this.rollback();
+      throw e;
+    }
+    this.nextSeq = r.seq + 1;
+    this.pages++;
     this.bytes += r.wikitextBytes;
-    if (this.batch.length >= this.maxPages || this.bytes >= this.maxBytes) await this.commit();
+    if (this.pages >= this.maxPages || this.bytes >= this.maxBytes) await this.commit();
   }
 
   async commit(): Promise<void> {
-    if (!this.batch.length) return;
-    const batch = this.batch;
-    this.batch = [];
-    this.bytes = 0;
-    const nextSeq = batch[batch.length - 1]!.seq + 1;
+    const a = this.open;
+    if (!a) return;
     const { conn } = this.db;
-    await conn.run('BEGIN TRANSACTION');
     try {
-      const pages = await conn.createAppender('pages');
-      const articles = await conn.createAppender('articles');
-      const redirects = await conn.createAppender('redirects');
-      const links = await conn.createAppender('links');
-      const skipped = await conn.createAppender('skipped');
-      for (const r of batch) {
-        if (r.page) {
-          const p = r.page;
-          pages.appendInteger(p.seq);
-          big(pages, p.page_id);
-          pages.appendInteger(p.ns);
-          pages.appendVarchar(p.title);
-          pages.appendVarchar(p.norm_title);
-          big(pages, p.rev_id);
-          const ms = p.timestamp ? Date.parse(p.timestamp) : NaN;
-          if (Number.isNaN(ms)) pages.appendNull();
-          else pages.appendTimestamp(new DuckDBTimestampValue(BigInt(ms) * 1000n));
-          pages.appendVarchar(p.kind);
-          int(pages, p.text_bytes);
-          pages.endRow();
-        }
-        if (r.article) {
-          const a = r.article;
-          articles.appendInteger(a.seq);
-          articles.appendVarchar(a.title);
-          articles.appendBoolean(a.disambiguation);
-          articles.appendVarchar(a.text);
-          // lists as text ('[1,2,3]'), cast by the Appender: one value per list, not one per element
-          articles.appendVarchar(`[${a.sent_start.join(',')}]`);
-          articles.appendVarchar(`[${a.sent_len.join(',')}]`);
-          articles.appendVarchar(`[${a.para_first.join(',')}]`);
-          articles.endRow();
-        }
-        if (r.redirect) {
-          const d = r.redirect;
-          redirects.appendInteger(d.seq);
-          redirects.appendInteger(d.ns);
-          redirects.appendVarchar(d.title);
-          redirects.appendVarchar(d.target);
-          redirects.appendInteger(d.target_ns);
-          str(redirects, d.fragment);
-          redirects.appendVarchar(d.source);
-          redirects.endRow();
-        }
-        const l = r.links;
-        for (let k = 0; l && k < l.idx.length; k++) {
-          links.appendInteger(r.seq);
-          links.appendInteger(l.idx[k]!);
-          links.appendVarchar(l.target[k]!);
-          links.appendInteger(l.target_ns[k]!);
-          str(links, l.fragment[k]!);
-          links.appendVarchar(l.anchor[k]!);
-          const offset = l.offset[k]!;
-          if (offset < 0) links.appendNull();
-          else links.appendInteger(offset);
-          links.appendVarchar(LINK_ORIGINS[l.origin[k]!]!);
-          links.endRow();
-        }
-        if (r.skipped) {
-          const s = r.skipped;
-          skipped.appendInteger(s.seq);
-          big(skipped, s.page_id);
-          int(skipped, s.ns);
-          str(skipped, s.title);
-          skipped.appendVarchar(s.reason);
-          skipped.appendInteger(s.line);
-          skipped.endRow();
-        }
-      }
-      for (const a of [pages, articles, redirects, links, skipped]) a.closeSync();
-      await conn.run(`UPDATE runs SET next_seq = ${nextSeq} WHERE stage = 'ingest'`);
+      for (const x of Object.values(a)) x.closeSync();
+      this.open = null;
+      await conn.run(`UPDATE runs SET next_seq = ${this.nextSeq} WHERE stage = 'ingest'`);
       await conn.run('COMMIT');
     } catch (e) {
-      await conn.run('ROLLBACK').catch(() => {});
+      await this.rollback();
       throw e;
     }
-    this.committedSeq = nextSeq;
-    this.onCommit?.(nextSeq);
+    this.pages = 0;
+    this.bytes = 0;
+    this.committedSeq = this.nextSeq;
+    this.onCommit?.(this.nextSeq);
   }
+
+  private async begin(): Promise<Appenders> {
+    const { conn } = this.db;
+    await conn.run('BEGIN TRANSACTION');
+    this.open = {
+      pages: await conn.createAppender('pages'),
+      articles: await conn.createAppender('articles'),
+      redirects: await conn.createAppender('redirects'),
+      links: await conn.createAppender('links'),
+      skipped: await conn.createAppender('skipped'),
+    };
+    return this.open;
+  }
+
+  private async rollback(): Promise<void> {
+    this.open = null;
+    this.pages = 0;
+    this.bytes = 0;
+    this.nextSeq = this.committedSeq;
+    await this.db.conn.run('ROLLBACK').catch(() => {});
+  }
+}
+
+function append(a: Appenders, r: PageRows): void {
+  const { pages, articles, redirects, links, skipped } = a;
+    if (r.page) {
+      const p = r.page;
+      pages.appendInteger(p.seq);
+      big(pages, p.page_id);
+      pages.appendInteger(p.ns);
+      pages.appendVarchar(p.title);
+      pages.appendVarchar(p.norm_title);
+      big(pages, p.rev_id);
+      const ms = p.timestamp ? Date.parse(p.timestamp) : NaN;
+      if (Number.isNaN(ms)) pages.appendNull();
+      else pages.appendTimestamp(new DuckDBTimestampValue(BigInt(ms) * 1000n));
+      pages.appendVarchar(p.kind);
+      int(pages, p.text_bytes);
+      pages.endRow();
+    }
+    if (r.article) {
+      const a = r.article;
+      articles.appendInteger(a.seq);
+      articles.appendVarchar(a.title);
+      articles.appendBoolean(a.disambiguation);
+      articles.appendVarchar(a.text);
+      // lists as text ('[1,2,3]'), cast by the Appender: one value per list, not one per element
+      articles.appendVarchar(`[${a.sent_start.join(',')}]`);
+      articles.appendVarchar(`[${a.sent_len.join(',')}]`);
+      articles.appendVarchar(`[${a.para_first.join(',')}]`);
+      articles.endRow();
+    }
+    if (r.redirect) {
+      const d = r.redirect;
+      redirects.appendInteger(d.seq);
+      redirects.appendInteger(d.ns);
+      redirects.appendVarchar(d.title);
+      redirects.appendVarchar(d.target);
+      redirects.appendInteger(d.target_ns);
+      str(redirects, d.fragment);
+      redirects.appendVarchar(d.source);
+      redirects.endRow();
+    }
+    const l = r.links;
+    for (let k = 0; l && k < l.idx.length; k++) {
+      links.appendInteger(r.seq);
+      links.appendInteger(l.idx[k]!);
+      links.appendVarchar(l.target[k]!);
+      links.appendInteger(l.target_ns[k]!);
+      str(links, l.fragment[k]!);
+      links.appendVarchar(l.anchor[k]!);
+      const offset = l.offset[k]!;
+      if (offset < 0) links.appendNull();
+      else links.appendInteger(offset);
+      links.appendVarchar(LINK_ORIGINS[l.origin[k]!]!);
+      links.endRow();
+    }
+    if (r.skipped) {
+      const s = r.skipped;
+      skipped.appendInteger(s.seq);
+      big(skipped, s.page_id);
+      int(skipped, s.ns);
+      str(skipped, s.title);
+      skipped.appendVarchar(s.reason);
+      skipped.appendInteger(s.line);
+      skipped.endRow();
+    }
 }
