@@ -8,11 +8,11 @@ import { DEFAULT_DB } from './ingest.js';
 
 export const command: Command = {
   name: 'sql',
-  summary: 'query the DuckDB file read-only: your own SQL or a named query from sql/queries/',
+  summary: 'query the DuckDB file read-only (nothing outside it): your own SQL or a named query from sql/queries/',
   usage: 'linkbert sql [--db FILE] [--format table|csv|json] ("SELECT …" | --query NAME [--param key=value …] | --list)',
   positionals: true,
   flags: [
-    { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file (opened read-only)' },
+    { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file (opened read-only; no other file, extension or setting can be reached)' },
     { name: 'query', type: 'string', placeholder: 'NAME', help: 'run a named query (see --list)' },
     { name: 'param', type: 'string', placeholder: 'KEY=VALUE', multiple: true, help: 'a parameter of the named query (repeatable)' },
     { name: 'list', type: 'boolean', help: 'list the named queries, one line each' },
@@ -33,7 +33,7 @@ export const command: Command = {
     if (Boolean(flags.query) === Boolean(positionals.length)) throw new UsageError('give either one SQL statement or --query NAME');
     if (positionals.length > 1) throw new UsageError('quote the SQL statement as one argument');
     const path = flags.db as string;
-    const db = await openDb(path, { readOnly: true });
+    const db = await openDb(path, { readOnly: true, locked: true });
     try {
       let sql = positionals[0]!;
       let params: Record<string, string> | undefined;

@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { graph } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
 import { namedQueries } from '../src/sql/named.ts';
-import { cli, SAMPLE, tmp } from './helpers.ts';
+import { cli, query, SAMPLE, tmp } from './helpers.ts';
 
 const db = join(tmp(), 'q.duckdb');
 before(async () => {
@@ -93,4 +94,39 @@ test('inspection is read-only, and a DB held by a writer gets a clear message', 
   }
   const ok = await cli(['sql', '--db', db, '--format', 'json', 'SELECT count(*) AS n FROM pages']);
   assert.deepEqual(JSON.parse(ok.stdout), [{ n: 57 }]);
+});
+
+test('sql is read-only and reaches nothing outside its database: writes, other files, extensions and settings are refused', async () => {
+  const d = tmp();
+  const other = join(d, 'other.duckdb');
+  const mine = await DuckDBInstance.create(other);
+  const c = await mine.connect();
+  await c.run('CREATE TABLE links AS SELECT 1 AS x');
+  c.closeSync();
+  mine.closeSync();
+  const before = readFileSync(db);
+  writeFileSync(join(d, 'secret.csv'), 'a,b\n1,2\n');
+  const attacks: [string, RegExp][] = [
+    [`COPY (SELECT 1) TO '${db}'`, /disabled by configuration/],
+    [`COPY (SELECT 1) TO '${join(d, 'out.csv')}'`, /disabled by configuration/],
+    [`EXPORT DATABASE '${join(d, 'exp')}'`, /disabled by configuration/],
+    [`ATTACH '${other}' AS o (READ_WRITE)`, /disabled by configuration/],
+    [`SELECT * FROM read_csv('${join(d, 'secret.csv')}')`, /disabled by configuration/],
+    [`SELECT * FROM read_text('${join(d, 'secret.csv')}')`, /disabled by configuration/],
+    ['INSTALL httpfs', /disabled by configuration/],
+    ['LOAD httpfs', /disabled through configuration/],
+    ['SET enable_external_access = true', /configuration has been locked/],
+    ["SET memory_limit = '8GB'", /configuration has been locked/],
+    ['DROP TABLE links', /read-only/i],
+  ];
+  for (const [sql, why] of attacks) {
+    const r = await cli(['sql', '--db', db, '--format', 'json', sql]);
+    assert.equal(r.code, 1, `${sql} must fail`);
+    assert.match(r.stderr, why, sql);
+  }
+  assert.ok(readFileSync(db).equals(before), 'the database file is untouched');
+  assert.ok(!existsSync(join(d, 'out.csv')) && !existsSync(join(d, 'exp')), 'nothing written outside it');
+  assert.deepEqual(await query(other, 'SELECT count(*)::INT n FROM links'), [{ n: 1 }], 'the other database is untouched');
+  const ok = await cli(['sql', '--db', db, '--format', 'json', 'SELECT count(*)::INT AS n FROM links']);
+  assert.equal(ok.code, 0, ok.stderr);
 });

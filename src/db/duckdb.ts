@@ -39,6 +39,11 @@ export interface OpenOptions {
   mustExist?: boolean;
   /** DuckDB's memory_limit (default DEFAULT_MEMORY) */
   memory?: string;
+  /**
+   * For queries a user writes: nothing outside the database file can be read or written (COPY TO,
+   * ATTACH, EXPORT, read_csv…), no extension installed or loaded, no setting changed afterwards.
+   */
+  locked?: boolean;
 }
 
 /** Opens (or, for ingest, creates) a DuckDB file; `mustExist` for the stages that read what ingest made. */
@@ -50,6 +55,15 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> 
   const config: Record<string, string> = { memory_limit: memory.replace(/\s+/g, '') };
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   else config.temp_directory = `${path}.tmp`;
+  if (opts.locked) {
+    Object.assign(config, {
+      enable_external_access: 'false',
+      autoinstall_known_extensions: 'false',
+      autoload_known_extensions: 'false',
+      allow_community_extensions: 'false',
+      lock_configuration: 'true', // last: the settings above cannot be turned back by a query
+    });
+  }
   let instance: DuckDBInstance;
   try {
     instance = await DuckDBInstance.create(path, config);
