@@ -65,8 +65,8 @@ export const command: Command = {
       const s = (e as { summary?: IngestSummary }).summary;
       if (s) {
         if (flags.json) console.log(JSON.stringify({ ...s, error: (e as Error).message }));
-        else printIngest(s);
-        log('pages read before the error are kept; rerun the same command to resume after them');
+        else if (s.pages > 0) printIngest(s);
+        if (s.pages > 0) log('pages read before the error are kept; rerun the same command to resume after them');
       }
       throw e;
     }

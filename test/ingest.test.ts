@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { graph } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
 import { bzip2, cli, makeMultistream, namespaceCounts, query, replicateSample, ROOT, SAMPLE, sorted, tableDigests, tmp } from './helpers.ts';
 
@@ -99,6 +101,51 @@ test('a DB holding another dump is not overwritten without --force', async () =>
   await assert.rejects(ingest({ dump: other, db }), /already holds .*samplewiki\.xml.*--force/);
   const s = await ingest({ dump: other, db, force: true });
   assert.equal(s.pages, 57);
+  assert.deepEqual(readdirSync(d).sort(), ['other.xml', 'x.duckdb'], 'the replacement was moved in, nothing left beside it');
+});
+
+test('ingest never wipes a DuckDB file it did not make: refused without --force, replaced with it', async () => {
+  const d = tmp();
+  const db = join(d, 'mywork.duckdb');
+  const inst = await DuckDBInstance.create(db);
+  const c = await inst.connect();
+  await c.run('CREATE TABLE experiments AS SELECT 42 AS answer');
+  c.closeSync();
+  inst.closeSync();
+  await assert.rejects(ingest({ dump: SAMPLE, db }), /mywork\.duckdb is not a linkbert-pipeline database \(it holds experiments\); choose another --db, or pass --force/);
+  const r = await cli(['ingest', '--dump', SAMPLE, '--db', db]);
+  assert.equal(r.code, 1);
+  assert.deepEqual(await query(db, 'SELECT answer FROM experiments'), [{ answer: 42 }], 'the user table is still there');
+  const s = await ingest({ dump: SAMPLE, db, force: true });
+  assert.equal(s.pages, 57);
+  assert.equal(s.db, db);
+});
+
+test('--force keeps the old database until the new input has proved to be a dump (empty file, a README)', async () => {
+  const d = tmp();
+  const db = join(d, 'p.duckdb');
+  await ingest({ dump: SAMPLE, db });
+  await graph({ db });
+  const before = await tableDigests(db);
+  const edges = await query(db, 'SELECT count(*)::INT n FROM edges');
+  writeFileSync(join(d, 'empty.xml'), '');
+  for (const bad of [join(d, 'empty.xml'), join(ROOT, 'README.md')]) {
+    await assert.rejects(ingest({ dump: bad, db, force: true }), /is left as it was/);
+    assert.deepEqual(await tableDigests(db), before, bad);
+    assert.deepEqual(readdirSync(d).sort(), ['empty.xml', 'p.duckdb'], 'no replacement left behind');
+  }
+  assert.deepEqual(await query(db, 'SELECT count(*)::INT n FROM edges'), edges, 'what graph made is kept too');
+});
+
+test('an input that is not a dump says so, and leaves no database behind', async () => {
+  const d = tmp();
+  writeFileSync(join(d, 'foo.xml'), '<foo/>\n');
+  const r = await cli(['ingest', '--dump', join(ROOT, 'README.md'), '--db', join(d, 'n.duckdb')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /README\.md is not a MediaWiki XML dump: malformed XML at line \d+, column \d+: .*\(no database was made\)/);
+  assert.doesNotMatch(r.stderr, /resume/);
+  await assert.rejects(ingest({ dump: join(d, 'foo.xml'), db: join(d, 'n.duckdb') }), /foo\.xml: not a MediaWiki XML dump \(its root element is <foo>\)/);
+  assert.deepEqual(readdirSync(d), ['foo.xml']);
 });
 
 test('a multistream dump read through its index gives the same rows as read whole', async () => {

@@ -1,5 +1,5 @@
 /** Opening the project's DuckDB file, and the schema every stage shares. */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, renameSync, mkdirSync, rmSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { DuckDBConnection, DuckDBInstance } from '@duckdb/node-api';
@@ -94,6 +94,16 @@ export async function memoryLimit(db: Db): Promise<string> {
 export function removeDb(path: string): void {
   rmSync(path, { force: true });
   rmSync(`${path}.wal`, { force: true });
+  rmSync(`${path}.tmp`, { recursive: true, force: true });
+}
+
+/** Puts a closed database file in the place of another (whose write-ahead log must not meet it). */
+export function moveDb(from: string, to: string): void {
+  rmSync(`${to}.wal`, { force: true });
+  rmSync(`${to}.tmp`, { recursive: true, force: true });
+  renameSync(from, to);
+  if (existsSync(`${from}.wal`)) renameSync(`${from}.wal`, `${to}.wal`);
+  rmSync(`${from}.tmp`, { recursive: true, force: true });
 }
 
 export async function sqlFile(name: string): Promise<string> {

@@ -37,6 +37,8 @@ export class PageReader {
   private siteDone = false;
   private nsAttrs: { key: number; case: CaseSetting } | null = null;
   private error: Error | null = null;
+  /** name of the document's root element, once seen */
+  root: string | undefined;
   seq: number;
   private readonly line0: number;
   private readonly column0: number;
@@ -111,6 +113,7 @@ export class PageReader {
     if (this.error) return; // nothing after the damage counts
     const name = t.name;
     const parent = this.stack[this.stack.length - 1];
+    if (!this.stack.length) this.root ??= name;
     this.stack.push(name);
     if (name === 'siteinfo') {
       this.site = { ...defaultSiteInfo(), namespaces: [], fromDump: true };

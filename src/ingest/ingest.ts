@@ -9,9 +9,10 @@
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
+import { existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import { applySchema, memoryLimit, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
+import { applySchema, memoryLimit, moveDb, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { finishRun, getRun, startRun } from '../db/runs.js';
 import { openDump, type DumpSource } from '../dump/source.js';
 import { indexBeside, readIndex, type StreamIndex } from '../dump/multistream.js';
@@ -107,16 +108,23 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const workers = Math.max(1, opts.workers ?? availableParallelism());
   const fp = await fingerprint(opts.dump);
   const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
+  const existed = existsSync(opts.db);
   let db = await openDb(opts.db, { memory: opts.memory });
+  let building: string | null = null; // a new database is built here (beside opts.db when that holds something), kept once the dump has proved to be one
+  let proved = false;
   try {
-    // What the DB holds now: this dump (complete or to resume), another dump, or nothing.
+    // What the DB holds now: this dump (complete or to resume), another dump, someone else's tables, or nothing.
     const prev = await getRun(db, 'ingest');
     if (prev && prev.fingerprint !== fp && !opts.force) {
-      throw new Error(`${db.path} already holds ${prev.source} (another dump); pass --force to replace it, or choose another --db`);
+      throw new Error(`${opts.db} already holds ${prev.source} (another dump); pass --force to replace it, or choose another --db`);
+    }
+    const foreign = prev ? [] : await foreignTables(db);
+    if (foreign.length && !opts.force) {
+      throw new Error(`${opts.db} is not a linkbert-pipeline database (it holds ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); choose another --db, or pass --force to replace it`);
     }
     const same = prev && prev.fingerprint === fp && !opts.force;
     if (same && prev.status === 'done' && prev.summary) {
-      log(`${opts.dump} is already ingested into ${db.path}; nothing to do (--force re-ingests)`);
+      log(`${opts.dump} is already ingested into ${opts.db}; nothing to do (--force re-ingests)`);
       return { ...(JSON.parse(prev.summary) as IngestSummary), already_done: true, seconds: secs(t0) };
     }
     let nextSeq = 0;
@@ -127,11 +135,14 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       for (const t of INGEST_TABLES) await db.conn.run(`DELETE FROM ${t} WHERE ${t === 'links' ? 'src' : 'seq'} >= ${nextSeq}`);
       if (nextSeq > 0) log(`resuming ${basename(opts.dump)} at page ${nextSeq}`);
     } else {
-      // A new dump, or --force: start from an empty file (deleted rows would keep its size), and
-      // everything derived from the old dump goes with it.
+      // A new dump, or --force: a new file (deleted rows would keep the old one's size), and
+      // everything derived from the old dump goes with it. What the old file holds stays until
+      // the new dump has proved to be one: the new file is built beside it.
       db.close();
-      removeDb(opts.db);
-      db = await openDb(opts.db, { memory: opts.memory });
+      const keep = existed && (prev !== undefined || foreign.length > 0);
+      building = keep ? `${opts.db}.replacement` : opts.db; // a new file is ours to remove if nothing comes of it
+      removeDb(building);
+      db = await openDb(building, { memory: opts.memory });
       await applySchema(db);
     }
     await startRun(db, 'ingest', { source: opts.dump, fingerprint: fp, settings: JSON.stringify({ index: indexFile }), nextSeq });
@@ -161,11 +172,28 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     });
     await db.conn.run(`UPDATE runs SET siteinfo = $site WHERE stage = 'ingest'`, { site: JSON.stringify(run.site) });
     await finishRun(db, 'ingest', summary, failure ? failure.message : null);
-    if (failure) throw new IngestError(failure.message, summary);
+    // A dump that failed before its first page replaces nothing.
+    proved = !failure || summary.pages > 0;
+    if (failure && !proved && failure instanceof DumpSyntaxError && !failure.message.includes('not a MediaWiki XML dump')) {
+      failure = new DumpSyntaxError(`${opts.dump} is not a MediaWiki XML dump: ${failure.message.replace(`${opts.dump}: `, '')}`);
+    }
+    if (failure) throw new IngestError(!proved ? `${failure.message} (${building === opts.db && !existed ? 'no database was made' : `${opts.db} is left as it was`})` : failure.message, summary);
     return summary;
   } finally {
     db.close();
+    if (building) {
+      if (!proved) {
+        if (building !== opts.db || !existed) removeDb(building);
+      }
+      else if (building !== opts.db) moveDb(building, opts.db);
+    }
   }
+}
+
+/** Tables and views of a DuckDB file that the pipeline did not make (it has no `runs` table). */
+async function foreignTables(db: Db): Promise<string[]> {
+  const names = (await rows<{ name: string }>(db.conn, `SELECT table_name AS name FROM information_schema.tables WHERE table_catalog = current_database() AND table_schema = 'main' ORDER BY 1`)).map((r) => r.name);
+  return names.includes('runs') ? [] : names;
 }
 
 function secs(t0: number): number {
@@ -225,7 +253,12 @@ class IngestRun {
     await this.take(last);
     await this.drain(); // damage inside a run before the decompressor's comes first, as it does in the dump
     if (damage) throw damage;
-    if (!this.site) return this.header.end(); // no page at all: the header is the whole dump
+    if (!this.site) {
+      // no page at all: the header is the whole file
+      this.header.end();
+      if (this.header.root !== 'mediawiki') throw new DumpSyntaxError(`${this.source.file}: not a MediaWiki XML dump (its root element is <${this.header.root ?? 'none'}>)`);
+      return;
+    }
     readTrailer(this.source.file, last.trailer.toString('utf8'), { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
   }
 
@@ -316,7 +349,7 @@ async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary,
   return {
     stage: 'ingest',
     dump: opts.dump,
-    db: db.path,
+    db: opts.db,
     dbname: site?.dbname ?? null,
     pages: c!.pages!,
     namespaces: Object.fromEntries(nsRows.map((r) => [r.ns, r.n])),
