@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
@@ -170,8 +170,9 @@ test('linkbert shards --json and the DuckDB view of the shards', async () => {
   assert.equal(r.code, 0, r.stderr);
   const s = JSON.parse(r.stdout);
   for (const k of ['stage', 'rows', 'shards', 'files', 'labels', 'seconds']) assert.ok(k in s, k);
-  const q = await cli(['sql', '--db', db, '--format', 'json', `SELECT next_sentence_label AS label, count(*) AS n FROM read_parquet('${out}/*.parquet') GROUP BY 1 ORDER BY 1`]);
-  assert.deepEqual(JSON.parse(q.stdout).map((x: { n: number }) => x.n), [s.labels['0'], s.labels['1'], s.labels['2']]);
+  // DuckDB itself reads them (`linkbert sql` reaches nothing outside its database file)
+  const q = await query<{ n: number }>(db, `SELECT next_sentence_label AS label, count(*)::INT AS n FROM read_parquet('${out}/*.parquet') GROUP BY 1 ORDER BY 1`);
+  assert.deepEqual(q.map((x) => x.n), [s.labels['0'], s.labels['1'], s.labels['2']]);
 });
 
 test('the rows stand in the documented shuffled order: by hash(seed, "order", pair, copy), across all shards', async () => {
@@ -190,4 +191,35 @@ test('the rows stand in the documented shuffled order: by hash(seed, "order", pa
   for (let i = 1; i < ids.length; i++) if (keys.get(ids[i]!)! < keys.get(ids[i - 1]!)!) inversions++;
   assert.equal(inversions, 0);
   assert.ok(rows.length > 1, 'several shards');
+});
+
+test('shards never deletes what it did not write: foreign files and another dataset in --out are refused; its own are replaced', async () => {
+  const out = join(dir, 'own');
+  const first = await shards({ db, out, shardRows: 100, seed: 5 });
+  // a rerun with other settings replaces its own files, fewer of them this time
+  const second = await shards({ db, out, shardRows: 1000, seed: 6 });
+  assert.ok(second.shards < first.shards);
+  assert.deepEqual(readdirSync(out).sort(), ['manifest.json', ...second.files.map((f) => f.split('/').pop()!)].sort());
+
+  const other = join(dir, 'other-dataset');
+  mkdirSync(other);
+  writeFileSync(join(other, 'train-00000-of-00001.parquet'), 'not ours');
+  writeFileSync(join(other, 'notes.txt'), 'mine');
+  await assert.rejects(shards({ db, out: other }), /other-dataset holds files that linkbert shards did not write \(notes\.txt, train-00000-of-00001\.parquet\); choose an empty or new --out/);
+  assert.equal(readFileSync(join(other, 'train-00000-of-00001.parquet'), 'utf8'), 'not ours');
+
+  // shards of another dump's database, with their manifest
+  const foreign = join(dir, 'foreign');
+  mkdirSync(foreign);
+  const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  writeFileSync(join(foreign, 'manifest.json'), JSON.stringify({ ...m, source: { ...m.source, fingerprint: 'another', dump: 'enwiki.xml.bz2' } }));
+  await assert.rejects(shards({ db, out: foreign }), /holds the shards of another dataset \(from enwiki\.xml\.bz2\)/);
+
+  // a run killed while writing: its manifest listed the files first, so the rerun takes them over
+  const killed = join(dir, 'killed');
+  mkdirSync(killed);
+  writeFileSync(join(killed, 'manifest.json'), JSON.stringify({ format: 'linkbert-shards/1', writing: true, source: m.source, shards: [{ file: 'train-00000-of-00003.parquet' }] }));
+  writeFileSync(join(killed, 'train-00000-of-00003.parquet'), 'half written');
+  const redone = await shards({ db, out: killed, seed: 5 });
+  assert.deepEqual(readdirSync(killed).sort(), ['manifest.json', ...redone.files.map((f) => f.split('/').pop()!)].sort());
 });

@@ -6,7 +6,7 @@
  * own seeded generator; DuckDB writes the Parquet files.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { memoryLimit, openDb, rows, type Db } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
@@ -119,6 +119,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     const key = JSON.stringify({ settings, out: opts.out, pairs: pr.settings, segments: seg.settings });
     const done = opts.force ? null : await completedRun<ShardsSummary>(db, 'shards', ingest.fingerprint, key);
     if (done && shardsIntact(opts.out)) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
+    ownFiles(opts.out, ingest.fingerprint); // before the work: refuses an --out holding what this stage did not write
     await startRun(db, 'shards', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
 
     // 1. rows in their final order: one seeded shuffle of every (pair, copy) of the whole dataset,
@@ -207,8 +208,14 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
 
     // 4. Parquet shards of equal size (±1), one thread so the bytes are the same run after run
     mkdirSync(opts.out, { recursive: true });
-    for (const f of readdirSync(opts.out)) if (/^train-\d{5}-of-\d{5}\.parquet$/.test(f) || f === 'manifest.json') rmSync(join(opts.out, f));
     const count = Math.max(1, Math.ceil(n / shardRows));
+    const names = Array.from({ length: count }, (_, s) => `train-${String(s).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`);
+    // The manifest says first which files this run will write (and which of its last run's are
+    // there), so a run killed while writing leaves only files a rerun knows to be its own.
+    const old = ownFiles(opts.out, ingest.fingerprint);
+    const writing: PartialManifest = { format: 'linkbert-shards/1', writing: true, source: { dump: ingest.source, fingerprint: ingest.fingerprint }, shards: [...new Set([...names, ...old.filter((f) => f !== 'manifest.json')])].map((file) => ({ file })) };
+    writeFileSync(join(opts.out, 'manifest.json'), JSON.stringify(writing, null, 2) + '\n');
+    for (const f of old) if (f !== 'manifest.json' && !names.includes(f)) rmSync(join(opts.out, f));
     const files: ShardFile[] = [];
     const threads = (await rows<{ t: number }>(db.conn, `SELECT current_setting('threads') AS t`))[0]!.t;
     await db.conn.run('SET threads = 1');
@@ -216,7 +223,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       for (let s = 0; s < count; s++) {
         const from = Math.floor((s * n) / count);
         const to = Math.floor(((s + 1) * n) / count);
-        const file = join(opts.out, `train-${String(s).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`);
+        const file = join(opts.out, names[s]!);
         await db.conn.run(`COPY (${shardQuery(from, to)}) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 10000)`);
         const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM shard_load WHERE row >= ${from} AND row < ${to}`);
         files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') });
@@ -287,6 +294,36 @@ async function spilling(db: Db, sql: string): Promise<void> {
       await db.conn.run(`SET threads = ${t}`);
     }
   }
+}
+
+/** A manifest as written before the shards are: the files the run is about to write. */
+interface PartialManifest { format: 'linkbert-shards/1'; writing: true; source: { dump: string; fingerprint: string }; shards: { file: string }[] }
+
+/**
+ * The files in `out` that this stage wrote for this dataset (its manifest lists them), which it may
+ * replace. Anything else there, or another dataset's shards, is refused: a stage never deletes or
+ * overwrites what it did not make.
+ */
+function ownFiles(out: string, fingerprint: string): string[] {
+  if (!existsSync(out)) return [];
+  const entries = readdirSync(out);
+  if (!entries.length) return [];
+  let mine = new Set<string>();
+  if (entries.includes('manifest.json')) {
+    let m: Partial<Manifest | PartialManifest> | null = null;
+    try {
+      m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest | PartialManifest;
+    } catch {
+      // not ours: refused below
+    }
+    if (m?.format === 'linkbert-shards/1' && m.source && Array.isArray(m.shards)) {
+      if (m.source.fingerprint !== fingerprint) throw new Error(`${out} holds the shards of another dataset (from ${m.source.dump}); choose another --out, or remove them yourself`);
+      mine = new Set(['manifest.json', ...m.shards.map((f) => f.file)]);
+    }
+  }
+  const foreign = entries.filter((f) => !mine.has(f));
+  if (foreign.length) throw new Error(`${out} holds files that linkbert shards did not write (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); choose an empty or new --out`);
+  return entries;
 }
 
 /** The shards of a manifest are all there, with the bytes it recorded. */

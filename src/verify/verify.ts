@@ -139,6 +139,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const files = shardFiles(opts.shards);
   const dir = statSync(opts.shards).isFile() ? join(opts.shards, '..') : opts.shards;
   const manifest: Manifest | null = existsSync(join(dir, 'manifest.json')) ? (JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as Manifest) : null;
+  if (manifest && 'writing' in manifest) throw new Error(`${dir}: these shards are incomplete (a shards run stopped while writing them); rerun \`linkbert shards\``);
   // special ids from the manifest; BERT's when the shards came without one
   const ids: SpecialIds = manifest?.tokenizer.special_ids ?? { cls: 101, sep: 102, mask: 103, pad: 0, unk: 100 };
   const vocab = manifest?.tokenizer.vocab_size ?? null;
