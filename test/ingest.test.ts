@@ -209,14 +209,16 @@ test('damaged dumps: pages without text or title are skipped and counted; broken
   const d = tmp();
   const damaged = sampleXml
     .replace(/(<title>Lake Orla<\/title>[\s\S]*?)<text bytes="\d+" xml:space="preserve">[\s\S]*?<\/text>/, '$1')
-    .replace('<title>Oatcake</title>', '');
+    .replace('<title>Oatcake</title>', '')
+    .replace(/(<title>Greyhaven<\/title>[\s\S]*?)<text bytes="\d+" xml:space="preserve">[\s\S]*?<\/text>/, '$1<text bytes="0" xml:space="preserve" />');
   writeFileSync(join(d, 'd.xml'), damaged);
   const s = await ingest({ dump: join(d, 'd.xml'), db: join(d, 'd.duckdb') });
   assert.equal(s.pages, 57);
-  assert.deepEqual(s.skipped_reasons, { 'no text': 1, 'no title': 1 });
-  assert.equal(s.articles, 40);
+  assert.deepEqual(s.skipped_reasons, { 'empty text': 1, 'no text': 1, 'no title': 1 });
+  assert.equal(s.articles, 39);
   const skipped = await query(join(d, 'd.duckdb'), `SELECT title, reason, line > 0 AS has_line FROM skipped ORDER BY seq`);
   assert.deepEqual(skipped, [
+    { title: 'Greyhaven', reason: 'empty text', has_line: true },
     { title: 'Lake Orla', reason: 'no text', has_line: true },
     { title: null, reason: 'no title', has_line: true },
   ]);

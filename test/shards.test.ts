@@ -223,3 +223,15 @@ test('shards never deletes what it did not write: foreign files and another data
   const redone = await shards({ db, out: killed, seed: 5 });
   assert.deepEqual(readdirSync(killed).sort(), ['manifest.json', ...redone.files.map((f) => f.split('/').pop()!)].sort());
 });
+
+test('shards settings out of range are refused before any work', async () => {
+  const out = join(dir, 'never');
+  await assert.rejects(shards({ db, out, maskedLmProb: 2 }), /--masked-lm-prob must be between 0 and 1 \(BERT: 0\.15\), not 2/);
+  await assert.rejects(shards({ db, out, maskedLmProb: 0 }), /--masked-lm-prob must be between 0 and 1/);
+  await assert.rejects(shards({ db, out, maxPredictions: 0 }), /--max-predictions must be a whole number ≥ 1/);
+  await assert.rejects(shards({ db, out, seed: -1 }), /--seed must be a whole number ≥ 0/);
+  const r = await cli(['shards', '--db', db, '--out', out, '--masked-lm-prob', '2']);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /masked-lm-prob must be between 0 and 1/);
+  assert.deepEqual(readdirSync(dir).includes('never'), false);
+});

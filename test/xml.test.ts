@@ -47,10 +47,13 @@ test('an old-schema dump without <siteinfo> or <ns> still reads, with English de
   assert.equal(reader.siteinfo!.case, 'first-letter');
 });
 
-test('full-history pages keep the last revision; deleted text reads as missing', () => {
+test('full-history pages keep the newest revision, wherever it stands; deleted text reads as missing', () => {
   const xml = '<mediawiki><page><title>A</title><ns>0</ns><id>1</id><revision><id>1</id><text>old</text></revision><revision><id>2</id><text>new</text></revision></page><page><title>B</title><ns>0</ns><id>2</id><revision><id>3</id><text deleted="deleted" /></revision></page></mediawiki>';
   const { pages } = readAll(xml);
   assert.deepEqual(pages.map((p) => [p.revId, p.text]), [[2, 'new'], [3, null]]);
+  const rev = (id: number, ts: string, text: string) => `<revision><id>${id}</id><timestamp>${ts}</timestamp><text>${text}</text></revision>`;
+  const shuffled = `<mediawiki><page><title>C</title><ns>0</ns><id>3</id>${rev(7, '2024-05-01T00:00:00Z', 'newest')}${rev(5, '2020-01-01T00:00:00Z', 'oldest')}${rev(6, '2022-01-01T00:00:00Z', 'middle')}</page></mediawiki>`;
+  assert.deepEqual(readAll(shuffled).pages.map((p) => [p.revId, p.timestamp, p.text]), [[7, '2024-05-01T00:00:00Z', 'newest']]);
 });
 
 test('malformed XML: an error naming the file, line and column; pages before it were delivered', () => {

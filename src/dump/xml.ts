@@ -37,6 +37,8 @@ export class PageReader {
   private siteDone = false;
   private nsAttrs: { key: number; case: CaseSetting } | null = null;
   private error: Error | null = null;
+  private rev: Pick<DumpPage, 'revId' | 'timestamp' | 'text'> | null = null;
+  private revSeen = false;
   /** name of the document's root element, once seen */
   root: string | undefined;
   seq: number;
@@ -125,8 +127,10 @@ export class PageReader {
     } else if (name === 'page') {
       if (!this.siteDone) this.finishSite();
       this.page = { seq: this.seq++, title: null, ns: null, id: null, redirect: null, revId: null, timestamp: null, text: null, line: this.line };
+      this.revSeen = false;
     } else if (this.page) {
       if (name === 'redirect' && parent === 'page') this.page.redirect = t.attributes.title ?? '';
+      else if (name === 'revision' && parent === 'page') this.rev = { revId: null, timestamp: null, text: null };
       else if (name === 'text' && parent === 'revision') {
         this.textDeleted = 'deleted' in t.attributes;
         this.buf = [];
@@ -161,15 +165,27 @@ export class PageReader {
     if (name === 'page') {
       this.pages.push(p);
       this.page = null;
+    } else if (name === 'revision' && parent === 'page' && this.rev) {
+      // Full-history dumps carry several revisions, not always in date order: the newest wins
+      // (by timestamp; the later in the file when they tie or one has none).
+      const r = this.rev;
+      this.rev = null;
+      if (!this.revSeen || r.timestamp === null || p.timestamp === null || r.timestamp >= p.timestamp) {
+        p.revId = r.revId;
+        p.timestamp = r.timestamp;
+        p.text = r.text;
+      }
+      this.revSeen = true;
     } else if (parent === 'page') {
       if (name === 'title') p.title = value;
       else if (name === 'ns') p.ns = toInt(value);
       else if (name === 'id') p.id = toInt(value);
     } else if (parent === 'revision') {
-      // Full-history dumps carry several revisions: the last one wins.
-      if (name === 'id') p.revId = toInt(value);
-      else if (name === 'timestamp') p.timestamp = value.trim() || null;
-      else if (name === 'text') p.text = this.textDeleted ? null : value;
+      const r = this.rev;
+      if (!r) return;
+      if (name === 'id') r.revId = toInt(value);
+      else if (name === 'timestamp') r.timestamp = value.trim() || null;
+      else if (name === 'text') r.text = this.textDeleted ? null : value;
     }
   }
 

@@ -31,6 +31,7 @@ export function pageRows(p: DumpPage, titles: Titles): PageRows {
   }
   if (p.text === null) return skip('no text');
   if (ns !== 0) return { seq: p.seq, wikitextBytes: bytes, page: { ...page, kind: 'other' } };
+  if (!p.text.trim()) return skip('empty text'); // an article with no text gives no row to train on
   let a;
   try {
     a = cleanArticle(p.title, p.text, titles);

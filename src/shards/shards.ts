@@ -95,6 +95,9 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
   if (!Number.isInteger(dupe) || dupe < 1) throw new Error('--dupe-factor must be a whole number ≥ 1');
   if (masking === 'dynamic' && dupe > 1) throw new Error('--dupe-factor needs static masking (with dynamic masking the collator draws new masks each epoch)');
   if (!Number.isInteger(shardRows) || shardRows < 1) throw new Error('--shard-rows must be a whole number ≥ 1');
+  if (!(maskedLmProb > 0 && maskedLmProb < 1)) throw new Error(`--masked-lm-prob must be between 0 and 1 (BERT: 0.15), not ${maskedLmProb}`);
+  if (opts.maxPredictions !== undefined && (!Number.isInteger(opts.maxPredictions) || opts.maxPredictions < 1)) throw new Error(`--max-predictions must be a whole number ≥ 1, not ${opts.maxPredictions}`);
+  if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole number ≥ 0, not ${seed}`);
   const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
     const ingest = await completedIngest(db);
