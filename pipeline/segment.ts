@@ -52,6 +52,7 @@ export const command: Command = {
     }));
     if (flags.json) console.log(JSON.stringify(s));
     else printSegment(s);
+    for (const w of s.warnings ?? []) console.error(`linkbert segment: warning: ${w}`);
     return 0;
   },
 };

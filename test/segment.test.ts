@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { writeDemoTokenizer } from '../pipeline/vocab.ts';
@@ -135,4 +136,21 @@ test('linkbert segment --json prints the summary keys', async () => {
   const bad = await cli(['segment', '--db', db, '--tokenizer', demo, '--max-seq-len', '6']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /leaves no room for two segments/);
+});
+
+test('segment warns (stderr and --json) when [UNK] says the tokenizer does not fit the text', async () => {
+  const d = tmp();
+  // a WordPiece vocabulary of a few letters: almost every word of the sample is [UNK]
+  const vocab = join(d, 'vocab.txt');
+  writeFileSync(vocab, ['[PAD]', '[UNK]', '[CLS]', '[SEP]', '[MASK]', 'a', 'b', 'c', '.', ','].join('\n') + '\n');
+  const r = await cli(['segment', '--db', db, '--tokenizer', vocab, '--max-seq-len', '128', '--force', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.ok(s.unk_rate > 0.5, String(s.unk_rate));
+  assert.equal(s.warnings.length, 1);
+  assert.match(s.warnings[0], /% of the tokens are \[UNK\] \(over 2%\): the tokenizer .*vocab\.txt does not fit this text/);
+  assert.match(r.stderr, /linkbert segment: warning: .*\[UNK\]/);
+  const fine = await cli(['segment', '--db', db, '--tokenizer', demo, '--max-seq-len', '128', '--force', '--json']);
+  assert.deepEqual(JSON.parse(fine.stdout).warnings, []);
+  assert.doesNotMatch(fine.stderr, /warning/);
 });

@@ -41,6 +41,8 @@ export interface SegmentSummary {
   segments: number;
   tokens: number;
   unk_rate: number;
+  /** what a user should know before training on these segments (e.g. a tokenizer that does not fit the text) */
+  warnings: string[];
   /** segment lengths in buckets of bucket_size tokens: key = bucket start */
   length_histogram: Record<string, number>;
   bucket_size: number;
@@ -198,6 +200,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
       segments,
       tokens,
       unk_rate: tokens ? unk / tokens : 0,
+      warnings: unkWarning(tokens ? unk / tokens : 0, tok.identity.file),
       length_histogram: Object.fromEntries([...hist.entries()].sort((x, y) => x[0] - y[0]).map(([k, v]) => [String(k + 1), v])),
       bucket_size: bucket,
       settings,
@@ -212,4 +215,16 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   } finally {
     db.close();
   }
+}
+
+/**
+ * BERT's WordPiece vocabularies leave well under 1% of Wikipedia's tokens as [UNK]; a few percent
+ * means the vocabulary does not cover the text (another script or language, or a cased text with a
+ * vocabulary that lacks its characters), and a model would learn from [UNK]s.
+ */
+export const UNK_WARNING_RATE = 0.02;
+
+function unkWarning(rate: number, file: string): string[] {
+  if (rate <= UNK_WARNING_RATE) return [];
+  return [`${(rate * 100).toFixed(1)}% of the tokens are [UNK] (over ${UNK_WARNING_RATE * 100}%): the tokenizer ${file} does not fit this text; check its language and casing`];
 }
