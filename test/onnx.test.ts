@@ -36,6 +36,28 @@ test('safetensors: what is written is read back, with HF names; F16 and BF16 are
   assert.deepEqual([...h.get('g')!.data], [1.5]);
 });
 
+test('safetensors from an untrusted file: a tensor outside the file or larger than its bytes is refused, naming file and tensor', () => {
+  const write = (name: string, header: unknown, dataBytes: number) => {
+    const json = JSON.stringify(header);
+    const len = Buffer.alloc(8);
+    len.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
+    const f = join(dir, name);
+    writeFileSync(f, Buffer.concat([len, Buffer.from(json), Buffer.alloc(dataBytes, 7)]));
+    return f;
+  };
+  // declares 4,000 bytes of F32, stores 16: a reader without checks copies what follows the file
+  const big = write('big.safetensors', { w: { dtype: 'F32', shape: [1000], data_offsets: [0, 4000] } }, 16);
+  assert.throws(() => readSafetensors(big), /big\.safetensors: tensor w: data_offsets \[0,4000\] are not inside the 16 bytes of data/);
+  const lying = write('lying.safetensors', { w: { dtype: 'F32', shape: [1000], data_offsets: [0, 16] } }, 16);
+  assert.throws(() => readSafetensors(lying), /lying\.safetensors: tensor w: shape \[1000\] × F32 is 4000 bytes, data_offsets give 16/);
+  const negative = write('neg.safetensors', { w: { dtype: 'F32', shape: [-4], data_offsets: [0, 16] } }, 16);
+  assert.throws(() => readSafetensors(negative), /neg\.safetensors: tensor w: no valid shape/);
+  const ints = write('ints.safetensors', { ids: { dtype: 'I64', shape: [2], data_offsets: [8, 64] } }, 16);
+  assert.throws(() => readSafetensors(ints), /ints\.safetensors: tensor ids: data_offsets/);
+  writeFileSync(join(dir, 'junk.safetensors'), Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{oops')]));
+  assert.throws(() => readSafetensors(join(dir, 'junk.safetensors')), /junk\.safetensors: not a safetensors file \(its header is not JSON/);
+});
+
 test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 1e-4 on random inputs', async () => {
   const w = randomBert(config, { seed: 3, mlmHead: true });
   // make LayerNorm and biases non-trivial so that every parameter matters

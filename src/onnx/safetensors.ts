@@ -24,14 +24,27 @@ export function readSafetensors(file: string): Map<string, NamedTensor> {
   if (buf.length < 8) throw new Error(`${file}: not a safetensors file (too short)`);
   const n = Number(buf.readBigUInt64LE(0));
   if (n <= 0 || 8 + n > buf.length) throw new Error(`${file}: not a safetensors file (header length ${n})`);
-  const header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8')) as Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  let header: Record<string, { dtype: string; shape: number[]; data_offsets: [number, number] }>;
+  try {
+    header = JSON.parse(buf.subarray(8, 8 + n).toString('utf8'));
+  } catch (e) {
+    throw new Error(`${file}: not a safetensors file (its header is not JSON: ${(e as Error).message})`);
+  }
   const base = 8 + n;
+  const dataBytes = buf.length - base;
   const out = new Map<string, NamedTensor>();
   for (const [name, t] of Object.entries(header)) {
     if (name === '__metadata__') continue;
+    // An untrusted file: every tensor must lie inside the file and hold exactly shape × dtype bytes
+    // (else a reader copies whatever memory follows the file into the weights).
+    const bad = (why: string) => new Error(`${file}: tensor ${name}: ${why}; the file is damaged or not a safetensors file`);
+    if (!t || typeof t !== 'object' || !Array.isArray(t.shape) || !t.shape.every((d) => Number.isSafeInteger(d) && d >= 0)) throw bad('no valid shape');
+    const [begin, end] = Array.isArray(t.data_offsets) ? t.data_offsets : [NaN, NaN];
+    if (!Number.isSafeInteger(begin) || !Number.isSafeInteger(end) || begin < 0 || end < begin || end > dataBytes) throw bad(`data_offsets [${t.data_offsets}] are not inside the ${dataBytes} bytes of data`);
     const dt = DTYPES[t.dtype];
     if (!dt) continue; // integer buffers such as position_ids are not weights
     const count = t.shape.reduce((a, b) => a * b, 1);
+    if (count * dt.bytes !== end - begin) throw bad(`shape [${t.shape}] × ${t.dtype} is ${count * dt.bytes} bytes, data_offsets give ${end - begin}`);
     const data = new Float32Array(count);
     const start = base + t.data_offsets[0];
     if (t.dtype === 'F32' && start % 4 === 0) data.set(new Float32Array(buf.buffer, buf.byteOffset + start, count));
