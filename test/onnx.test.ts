@@ -2,12 +2,14 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { deflateRawSync } from 'node:zlib';
 import { test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { loadBert, randomBert, saveBert, type BertConfig } from '../src/onnx/bert.ts';
 import { exportBert } from '../src/onnx/export.ts';
 import { ReferenceBert } from '../src/onnx/forward.ts';
 import { readSafetensors, writeSafetensors } from '../src/onnx/safetensors.ts';
+import { readTorchBin } from '../src/onnx/torchbin.ts';
 import { rng, randInt } from '../src/util/rng.ts';
 import { cli, ROOT, tmp } from './helpers.ts';
 
@@ -56,6 +58,46 @@ test('safetensors from an untrusted file: a tensor outside the file or larger th
   assert.throws(() => readSafetensors(ints), /ints\.safetensors: tensor ids: data_offsets/);
   writeFileSync(join(dir, 'junk.safetensors'), Buffer.concat([Buffer.from([5, 0, 0, 0, 0, 0, 0, 0]), Buffer.from('{oops')]));
   assert.throws(() => readSafetensors(join(dir, 'junk.safetensors')), /junk\.safetensors: not a safetensors file \(its header is not JSON/);
+});
+
+/** A zip of one entry, by hand (local header, central directory, end record); sizes as given. */
+function zipOf(name: string, method: 0 | 8, data: Buffer, declared: number): Buffer {
+  const n = Buffer.from(name);
+  const local = Buffer.alloc(30);
+  local.writeUInt32LE(0x04034b50, 0);
+  local.writeUInt16LE(method, 8);
+  local.writeUInt32LE(data.length, 18);
+  local.writeUInt32LE(declared, 22);
+  local.writeUInt16LE(n.length, 26);
+  const central = Buffer.alloc(46);
+  central.writeUInt32LE(0x02014b50, 0);
+  central.writeUInt16LE(method, 10);
+  central.writeUInt32LE(data.length, 20);
+  central.writeUInt32LE(declared, 24);
+  central.writeUInt16LE(n.length, 28);
+  central.writeUInt32LE(0, 42);
+  const cdAt = local.length + n.length + data.length;
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(1, 8);
+  end.writeUInt16LE(1, 10);
+  end.writeUInt32LE(central.length + n.length, 12);
+  end.writeUInt32LE(cdAt, 16);
+  return Buffer.concat([local, n, data, central, n, end]);
+}
+
+test('pytorch_model.bin from an untrusted file: a deflated entry cannot inflate past what it declares; entries past the end are refused', () => {
+  // 64 MB of zeros deflate to ~64 kB; the entry declares 1,000 bytes
+  const bomb = join(dir, 'bomb.bin');
+  writeFileSync(bomb, zipOf('archive/data.pkl', 8, deflateRawSync(Buffer.alloc(64 << 20)), 1000));
+  assert.throws(() => readTorchBin(bomb), /bomb\.bin: zip entry archive\/data\.pkl inflates past the 1000 bytes it declares: refused/);
+  const huge = join(dir, 'huge.bin');
+  writeFileSync(huge, zipOf('archive/data.pkl', 8, deflateRawSync(Buffer.alloc(10)), 0xfffffff0));
+  assert.throws(() => readTorchBin(huge), /huge\.bin: zip entry archive\/data\.pkl declares \d+ bytes inflated, over the \d+-byte limit/);
+  const short = zipOf('archive/data.pkl', 0, Buffer.from('0123456789'), 10);
+  short.writeUInt32LE(5000, 30 + 16 + 10 + 20); // the central directory says 5,000 stored bytes
+  writeFileSync(join(dir, 'short.bin'), short);
+  assert.throws(() => readTorchBin(join(dir, 'short.bin')), /short\.bin: zip entry archive\/data\.pkl: 5000 bytes declared, the file ends before/);
 });
 
 test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 1e-4 on random inputs', async () => {

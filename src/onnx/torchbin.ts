@@ -13,7 +13,11 @@ interface ZipEntry {
   offset: number; // of the local header
   method: number;
   compressed: number;
+  uncompressed: number;
 }
+
+/** torch.save stores its entries; a deflated one (a hand-made file) is inflated up to this size at most. */
+const MAX_INFLATED = 1 << 30;
 
 function zipEntries(buf: Buffer, file: string): Map<string, ZipEntry> {
   let eocd = -1;
@@ -60,19 +64,30 @@ function zipEntries(buf: Buffer, file: string): Map<string, ZipEntry> {
       }
       e += 4 + size;
     }
-    out.set(name, { name, offset, method, compressed });
+    out.set(name, { name, offset, method, compressed, uncompressed });
     p = end + commentLen;
   }
   return out;
 }
 
-function entryData(buf: Buffer, e: ZipEntry): Buffer {
+function entryData(buf: Buffer, e: ZipEntry, file: string): Buffer {
   const h = e.offset;
+  if (h + 30 > buf.length || buf.readUInt32LE(h) !== 0x04034b50) throw new Error(`${file}: zip entry ${e.name}: no local header at byte ${h}`);
   const start = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28);
+  if (start + e.compressed > buf.length) throw new Error(`${file}: zip entry ${e.name}: ${e.compressed} bytes declared, the file ends before`);
   const raw = buf.subarray(start, start + e.compressed);
   if (e.method === 0) return raw;
-  if (e.method === 8) return inflateRawSync(raw);
-  throw new Error(`zip entry ${e.name}: compression method ${e.method} is not supported`);
+  if (e.method !== 8) throw new Error(`${file}: zip entry ${e.name}: compression method ${e.method} is not supported`);
+  // deflate: never more than the entry declares (nor than MAX_INFLATED), so a small file cannot inflate to gigabytes
+  if (e.uncompressed > MAX_INFLATED) throw new Error(`${file}: zip entry ${e.name} declares ${e.uncompressed} bytes inflated, over the ${MAX_INFLATED}-byte limit`);
+  try {
+    const out = inflateRawSync(raw, { maxOutputLength: Math.max(1, e.uncompressed) });
+    if (out.length !== e.uncompressed) throw new Error(`inflates to ${out.length} bytes, not the ${e.uncompressed} declared`);
+    return out;
+  } catch (err) {
+    const why = (err as { code?: string }).code === 'ERR_BUFFER_TOO_LARGE' ? `inflates past the ${e.uncompressed} bytes it declares` : (err as Error).message;
+    throw new Error(`${file}: zip entry ${e.name} ${why}: refused`);
+  }
 }
 
 const STORAGE_TYPES: Record<string, { bytes: number; read: (b: Buffer, o: number) => number }> = {
@@ -194,7 +209,7 @@ export function readTorchBin(file: string): Map<string, NamedTensor> {
   const pkl = [...entries.keys()].find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
   if (!pkl) throw new Error(`${file}: no data.pkl inside: not a torch.save file`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
-  const root = unpickle(entryData(buf, entries.get(pkl)!), file);
+  const root = unpickle(entryData(buf, entries.get(pkl)!, file), file);
   if (!(root instanceof Map)) throw new Error(`${file}: the pickle is not a state dict`);
   const storages = new Map<string, Buffer>();
   const out = new Map<string, NamedTensor>();
@@ -206,9 +221,11 @@ export function readTorchBin(file: string): Map<string, NamedTensor> {
     if (!raw) {
       const e = entries.get(`${prefix}data/${t.storage.key}`);
       if (!e) throw new Error(`${file}: storage ${t.storage.key} of ${name} is missing`);
-      storages.set(t.storage.key, (raw = entryData(buf, e)));
+      storages.set(t.storage.key, (raw = entryData(buf, e, file)));
     }
     const count = t.shape.reduce((a, b) => a * b, 1);
+    const last = t.offset + t.shape.reduce((a, n, d) => a + Math.max(0, n - 1) * t.stride[d]!, 0);
+    if (count > 0 && (t.offset < 0 || (last + 1) * st.bytes > raw.length)) throw new Error(`${file}: tensor ${name} reaches past its storage ${t.storage.key} (${raw.length} bytes)`);
     const data = new Float32Array(count);
     // element i of the row-major result sits at offset + Σ index_d × stride_d in the storage
     const idx = new Array<number>(t.shape.length).fill(0);
