@@ -249,3 +249,22 @@ test('damaged dumps: pages without text or title are skipped and counted; broken
   assert.ok(tk[0]!.n > 1000, `pages before the truncation kept (${tk[0]!.n})`);
   assert.equal(tk[0]!.status, 'failed');
 });
+
+test('a page that takes longer than --page-timeout to clean is skipped and counted; its worker is replaced and the run goes on', async () => {
+  const d = tmp();
+  // depth-1000 nested templates: wtf_wikipedia needs seconds for these 6 kB (its time grows ~n^2.3)
+  const nested = `Intro. ${'{{a|'.repeat(1000)}x${'}}'.repeat(1000)} End.`;
+  const xml = sampleXml.replace(/(<title>Greyhaven<\/title>[\s\S]*?<text bytes="\d+" xml:space="preserve">)[\s\S]*?(<\/text>)/, `$1${nested}$2`);
+  writeFileSync(join(d, 'n.xml'), xml);
+  const s = await ingest({ dump: join(d, 'n.xml'), db: join(d, 'n.duckdb'), workers: 2, pageTimeout: 0.3, runBytes: 4000 });
+  assert.equal(s.pages, 57);
+  assert.deepEqual(s.skipped_reasons, { 'parse timeout (over 0.3 s)': 1 });
+  assert.equal(s.articles, 41);
+  assert.deepEqual(await query(join(d, 'n.duckdb'), `SELECT title FROM skipped`), [{ title: 'Greyhaven' }]);
+  // every other page is as without the slow one
+  const plain = await ingest({ dump: SAMPLE, db: join(d, 'p.duckdb') });
+  const others = `SELECT md5(string_agg(text, '|' ORDER BY seq)) h FROM articles WHERE title <> 'Greyhaven'`;
+  assert.deepEqual(await query(join(d, 'n.duckdb'), others), await query(join(d, 'p.duckdb'), others));
+  assert.equal(plain.articles, 42);
+  await assert.rejects(ingest({ dump: SAMPLE, db: join(d, 'x.duckdb'), pageTimeout: 0 }), /--page-timeout must be a number of seconds > 0/);
+});

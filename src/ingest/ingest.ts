@@ -31,6 +31,8 @@ export interface IngestOptions {
   /** replace what the DB holds even if it came from another dump */
   force?: boolean;
   batchPages?: number;
+  /** longest a worker may spend on one page before it is skipped as a parse timeout (default 30 s) */
+  pageTimeout?: number;
   /** size of the runs of pages sent to the workers (about 1 MB by default; tests make it small) */
   runBytes?: number;
   /** DuckDB's memory limit */
@@ -106,6 +108,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const workers = Math.max(1, opts.workers ?? availableParallelism());
+  if (opts.pageTimeout !== undefined && !(opts.pageTimeout > 0)) throw new Error(`--page-timeout must be a number of seconds > 0, not ${opts.pageTimeout}`);
   const fp = await fingerprint(opts.dump);
   const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
   const existed = existsSync(opts.db);
@@ -268,7 +271,7 @@ class IngestRun {
     if (!this.pool) {
       this.header.finishHeader();
       this.site = this.header.siteinfo!;
-      this.pool = new PagePool(this.source.file, this.site, this.workers);
+      this.pool = new PagePool(this.source.file, this.site, this.workers, this.opts.pageTimeout ?? 30);
       await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
     }
     for (const run of runs) {

@@ -59,3 +59,9 @@ export function pageRows(p: DumpPage, titles: Titles): PageRows {
     links,
   };
 }
+
+/** A page skipped because cleaning it took longer than the budget (deeply nested templates can). */
+export function timedOut(p: DumpPage, budgetSeconds: number): PageRows {
+  const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
+  return { seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason: `parse timeout (over ${budgetSeconds} s)`, line: p.line } };
+}

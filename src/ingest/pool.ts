@@ -1,7 +1,11 @@
 /**
- * A fixed set of ingest worker threads, each sent runs of whole pages as bytes (transferred, not
- * copied). p-queue bounds the runs in flight; each worker holds `depth` of them, so it keeps
- * parsing while the main thread reads the dump or commits a batch.
+ * A fixed set of ingest worker threads, each sent runs of whole pages as bytes. p-queue bounds the
+ * runs in flight; each worker holds `depth` of them, so it keeps parsing while the main thread
+ * reads the dump or commits a batch.
+ *
+ * No page can stall a run: each worker says (through shared memory, no messages) which page it is
+ * cleaning; one that stays on a page longer than the budget is stopped and replaced, and its runs
+ * are sent again to the new worker with that page skipped (`parse timeout`).
  */
 import PQueue from 'p-queue';
 import type { Worker } from 'node:worker_threads';
@@ -10,7 +14,17 @@ import type { PageRun } from '../dump/split.js';
 import { projectWorker } from '../util/worker.js';
 import type { PageRows } from './rows.js';
 
-export interface RunRequest { id: number; bytes: Uint8Array; seq: number; line: number; column: number; skipBelow: number }
+export interface RunRequest {
+  id: number;
+  bytes: Uint8Array;
+  seq: number;
+  line: number;
+  column: number;
+  skipBelow: number;
+  /** pages that ran over the budget in an earlier worker: skipped, not parsed again */
+  timedOut: number[];
+  budgetSeconds: number;
+}
 export interface RunResult {
   id: number;
   /** the run's first page (to check a multistream index against) */
@@ -21,34 +35,60 @@ export interface RunResult {
   error: string | null;
 }
 
+interface Pending {
+  req: RunRequest;
+  resolve: (r: RunResult) => void;
+  reject: (e: Error) => void;
+}
+
 interface Slot {
   worker: Worker;
-  load: number;
+  /** [0]: seq + 1 of the page being cleaned, 0 when none */
+  beat: Int32Array;
+  pending: Map<number, Pending>;
+  watched: number;
+  since: number;
 }
 
 export class PagePool {
   private readonly slots: Slot[] = [];
-  private readonly waiting = new Map<number, { resolve: (r: RunResult) => void; reject: (e: Error) => void }>();
   private readonly queue: PQueue;
+  private readonly timer: NodeJS.Timeout;
   private nextId = 0;
   private failure: Error | null = null;
+  /** pages skipped for running over the budget */
+  timeouts = 0;
 
-  constructor(file: string, site: SiteInfo, readonly size: number, readonly depth = 2) {
+  constructor(
+    private readonly file: string,
+    private readonly site: SiteInfo,
+    readonly size: number,
+    private readonly budgetSeconds = 30,
+    readonly depth = 2,
+  ) {
     this.queue = new PQueue({ concurrency: size * depth });
     for (let i = 0; i < size; i++) {
-      const worker = projectWorker(new URL('./worker.ts', import.meta.url), { workerData: { file, site } });
-      const slot = { worker, load: 0 };
-      worker.on('message', (r: RunResult) => {
-        slot.load--;
-        this.waiting.get(r.id)?.resolve(r);
-        this.waiting.delete(r.id);
-      });
-      worker.on('error', (e) => this.fail(e));
-      worker.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`ingest worker exited with code ${code}`));
-      });
+      const beat = new Int32Array(new SharedArrayBuffer(4));
+      const slot: Slot = { worker: undefined as unknown as Worker, beat, pending: new Map(), watched: 0, since: performance.now() };
+      this.start(slot);
       this.slots.push(slot);
     }
+    this.timer = setInterval(() => this.watch(), Math.min(1000, (budgetSeconds * 1000) / 4));
+    this.timer.unref();
+  }
+
+  private start(slot: Slot): void {
+    const worker = projectWorker(new URL('./worker.ts', import.meta.url), { workerData: { file: this.file, site: this.site, beat: slot.beat } });
+    worker.on('message', (r: RunResult) => {
+      const p = slot.pending.get(r.id);
+      slot.pending.delete(r.id);
+      p?.resolve(r);
+    });
+    worker.on('error', (e) => this.fail(e));
+    worker.on('exit', (code) => {
+      if (code !== 0 && slot.worker === worker) this.fail(new Error(`ingest worker exited with code ${code}`));
+    });
+    slot.worker = worker;
   }
 
   /** Parses a run of pages; rows of pages before `skipBelow` are not made. */
@@ -56,25 +96,56 @@ export class PagePool {
     return this.queue.add(() => {
       if (this.failure) throw this.failure;
       let slot = this.slots[0]!;
-      for (const s of this.slots) if (s.load < slot.load) slot = s;
-      slot.load++;
+      for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
       const id = this.nextId++;
       return new Promise<RunResult>((resolve, reject) => {
-        this.waiting.set(id, { resolve, reject });
-        const req: RunRequest = { id, bytes: run.bytes, seq: run.seq, line: run.line, column: run.column, skipBelow };
-        slot.worker.postMessage(req, [run.bytes.buffer as ArrayBuffer]);
+        const req: RunRequest = { id, bytes: run.bytes, seq: run.seq, line: run.line, column: run.column, skipBelow, timedOut: [], budgetSeconds: this.budgetSeconds };
+        slot.pending.set(id, { req, resolve, reject });
+        // copied, not transferred: the run is sent again if its worker has to be replaced
+        slot.worker.postMessage(req);
       });
     }) as Promise<RunResult>;
   }
 
+  /** Replaces a worker that has been on one page for longer than the budget. */
+  private watch(): void {
+    const now = performance.now();
+    for (const slot of this.slots) {
+      const current = Atomics.load(slot.beat, 0);
+      if (current !== slot.watched || current === 0 || !slot.pending.size) {
+        slot.watched = current;
+        slot.since = now;
+        continue;
+      }
+      if (now - slot.since < this.budgetSeconds * 1000) continue;
+      const seq = current - 1;
+      this.timeouts++;
+      const old = slot.worker;
+      slot.watched = 0;
+      slot.since = now;
+      slot.beat = new Int32Array(new SharedArrayBuffer(4)); // the old worker may still write to its own
+      this.start(slot); // the old one is no longer the slot's: its exit is not a failure
+      void old.terminate();
+      for (const p of slot.pending.values()) {
+        p.req.timedOut.push(seq);
+        slot.worker.postMessage(p.req);
+      }
+    }
+  }
+
   private fail(e: Error): void {
     this.failure ??= e;
-    for (const w of this.waiting.values()) w.reject(e);
-    this.waiting.clear();
+    for (const slot of this.slots) {
+      for (const p of slot.pending.values()) p.reject(e);
+      slot.pending.clear();
+    }
   }
 
   async close(): Promise<void> {
+    clearInterval(this.timer);
     this.queue.clear();
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    const workers = this.slots.map((s) => s.worker);
+    for (const s of this.slots) s.worker = undefined as unknown as Worker; // their exits are expected
+    await Promise.all(workers.map((w) => w.terminate()));
   }
 }

@@ -3,21 +3,27 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { readPages } from '../dump/xml.js';
 import { Titles } from '../wiki/title.js';
-import { pageRows } from './page.js';
+import { pageRows, timedOut } from './page.js';
 import type { RunRequest, RunResult } from './pool.js';
 
-const { file, site } = workerData as { file: string; site: SiteInfo };
+const { file, site, beat } = workerData as { file: string; site: SiteInfo; beat: Int32Array };
 const titles = new Titles(site);
 const decoder = new TextDecoder();
 
 parentPort!.on('message', (req: RunRequest) => {
   const { pages, error } = readPages(file, decoder.decode(req.bytes), { seq: req.seq, line: req.line, column: req.column, site });
   const first = pages[0];
-  const res: RunResult = {
-    id: req.id,
-    first: first ? { seq: first.seq, id: first.id } : null,
-    rows: pages.filter((p) => p.seq >= req.skipBelow).map((p) => pageRows(p, titles)),
-    error: error ? error.message : null,
-  };
+  const rows = [];
+  for (const p of pages) {
+    if (p.seq < req.skipBelow) continue;
+    if (req.timedOut.includes(p.seq)) {
+      rows.push(timedOut(p, req.budgetSeconds));
+      continue;
+    }
+    Atomics.store(beat, 0, p.seq + 1); // the pool watches how long a page takes
+    rows.push(pageRows(p, titles));
+  }
+  Atomics.store(beat, 0, 0);
+  const res: RunResult = { id: req.id, first: first ? { seq: first.seq, id: first.id } : null, rows, error: error ? error.message : null };
   parentPort!.postMessage(res);
 });
