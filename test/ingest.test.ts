@@ -268,3 +268,12 @@ test('a page that takes longer than --page-timeout to clean is skipped and count
   assert.equal(plain.articles, 42);
   await assert.rejects(ingest({ dump: SAMPLE, db: join(d, 'x.duckdb'), pageTimeout: 0 }), /--page-timeout must be a number of seconds > 0/);
 });
+
+test('an article over 8 MiB of wikitext is skipped as too large, not cleaned', async () => {
+  const d = tmp();
+  const huge = 'The harbour is busy. '.repeat(420_000); // 8.8 MB
+  writeFileSync(join(d, 'h.xml'), sampleXml.replace(/(<title>Greyhaven<\/title>[\s\S]*?<text bytes="\d+" xml:space="preserve">)[\s\S]*?(<\/text>)/, `$1${huge}$2`));
+  const s = await ingest({ dump: join(d, 'h.xml'), db: join(d, 'h.duckdb') });
+  assert.deepEqual(s.skipped_reasons, { 'too large (8.4 MiB of wikitext; at most 8 MiB are cleaned)': 1 });
+  assert.equal(s.articles, 41);
+});

@@ -10,6 +10,12 @@ import type { Titles } from '../wiki/title.js';
 import { LINK_ORIGINS } from '../wiki/wikilinks.js';
 import type { LinkColumns, PageRows } from './rows.js';
 
+/**
+ * Articles longer than this are skipped, not cleaned: MediaWiki itself refuses pages over 2 MiB
+ * ($wgMaxArticleSize), and wtf_wikipedia needs about 30 times a page's size in memory.
+ */
+export const MAX_ARTICLE_BYTES = 8 * 2 ** 20;
+
 export function pageRows(p: DumpPage, titles: Titles): PageRows {
   const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
   const skip = (reason: string): PageRows => ({ seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } });
@@ -32,6 +38,7 @@ export function pageRows(p: DumpPage, titles: Titles): PageRows {
   if (p.text === null) return skip('no text');
   if (ns !== 0) return { seq: p.seq, wikitextBytes: bytes, page: { ...page, kind: 'other' } };
   if (!p.text.trim()) return skip('empty text'); // an article with no text gives no row to train on
+  if (bytes > MAX_ARTICLE_BYTES) return skip(`too large (${(bytes / 2 ** 20).toFixed(1)} MiB of wikitext; at most ${MAX_ARTICLE_BYTES / 2 ** 20} MiB are cleaned)`);
   let a;
   try {
     a = cleanArticle(p.title, p.text, titles);
