@@ -1,4 +1,5 @@
 /** `linkbert <stage> [flags]`: dispatch to the stage commands. */
+import { interruptRun } from '../src/db/runs.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { helpText, parse, UsageError, type Command } from '../src/cli/args.js';
 import { DbLockedError } from '../src/db/duckdb.js';
@@ -58,6 +59,16 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const { command } = await load();
+  // Ctrl-C: the run in progress is recorded as interrupted (rerun the command to resume it)
+  const stop = (signal: NodeJS.Signals) => {
+    process.once(signal, () => process.exit(130)); // a second Ctrl-C does not wait
+    void interruptRun().then((had) => {
+      if (had) console.error(`\nlinkbert ${name}: interrupted (${signal}); rerun the same command to resume`);
+      process.exit(130);
+    });
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
   try {
     const args = parse(command, rest);
     if (args.flags.help) {

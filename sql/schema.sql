@@ -69,7 +69,7 @@ CREATE TABLE IF NOT EXISTS runs (
   fingerprint VARCHAR,          -- identity of the input (size + content hash of its ends)
   settings    JSON,
   siteinfo    JSON,
-  status      VARCHAR NOT NULL, -- 'running', 'failed', 'done'
+  status      VARCHAR NOT NULL, -- 'running', 'failed', 'done', 'interrupted' (Ctrl-C)
   next_seq    INTEGER,          -- pages below this seq are committed
   error       VARCHAR,
   summary     JSON,

@@ -162,7 +162,7 @@ test('a multistream dump read through its index gives the same rows as read whol
 });
 
 /** Runs ingest in a child, SIGKILLs it after `commits` committed batches, then finishes the run. */
-async function killAndResume(dump: string, db: string, commits: number, extra: string[] = []) {
+async function killAndResume(dump: string, db: string, commits: number, extra: string[] = [], signal: NodeJS.Signals = 'SIGKILL') {
   const child = spawn(process.execPath, [join(ROOT, 'bin/linkbert.js'), 'ingest', '--dump', dump, '--db', db, '--batch-pages', '40', '--verbose', ...extra]);
   let seen = 0;
   let stderr = '';
@@ -170,17 +170,34 @@ async function killAndResume(dump: string, db: string, commits: number, extra: s
     child.stderr.on('data', (b: Buffer) => {
       stderr += b;
       seen = (stderr.match(/committed pages below/g) ?? []).length;
-      if (seen >= commits && child.exitCode === null) {
-        child.kill('SIGKILL');
+      if (seen >= commits && child.exitCode === null && !child.killed) {
+        child.kill(signal);
         resolve(true);
       }
     });
     child.on('close', () => resolve(false));
   });
-  await new Promise((r) => child.on('close', r));
+  const code = child.exitCode ?? (await new Promise((r) => child.on('close', r)));
   assert.ok(killed, `the run ended before ${commits} commits:\n${stderr}`);
+  if (signal === 'SIGINT') {
+    assert.equal(code, 130, stderr);
+    assert.match(stderr, /linkbert ingest: interrupted \(SIGINT\); rerun the same command to resume/);
+    assert.deepEqual(await query(db, `SELECT status FROM runs WHERE stage = 'ingest'`), [{ status: 'interrupted' }]);
+  }
   return cli(['ingest', '--dump', dump, '--db', db, '--json', ...extra]);
 }
+
+test('Ctrl-C records the run as interrupted (exit 130); the rerun resumes to the rows of an uninterrupted run', async () => {
+  const d = tmp();
+  const dump = join(d, 'big.xml');
+  writeFileSync(dump, replicateSample(12));
+  const resumed = await killAndResume(dump, join(d, 'i.duckdb'), 3, [], 'SIGINT');
+  assert.equal(resumed.code, 0, resumed.stderr);
+  assert.equal(JSON.parse(resumed.stdout).pages, 684);
+  await ingest({ dump, db: join(d, 'u.duckdb') });
+  assert.deepEqual(await tableDigests(join(d, 'i.duckdb')), await tableDigests(join(d, 'u.duckdb')));
+  assert.deepEqual(await query(join(d, 'i.duckdb'), `SELECT status FROM runs WHERE stage = 'ingest'`), [{ status: 'done' }]);
+});
 
 test('a run killed half way and started again ends with exactly the rows of an uninterrupted run', async () => {
   const d = tmp();

@@ -10,7 +10,7 @@ export interface RunRecord {
   source: string;
   fingerprint: string;
   settings: string | null; // JSON text
-  status: 'running' | 'failed' | 'done';
+  status: 'running' | 'failed' | 'done' | 'interrupted';
   next_seq: number | null;
   summary: string | null; // JSON text
 }
@@ -28,7 +28,31 @@ export async function completedRun<T>(db: Db, stage: string, fingerprint: string
   return run?.status === 'done' && run.fingerprint === fingerprint && run.settings === settings && run.summary ? (JSON.parse(run.summary) as T) : null;
 }
 
+/** The run in progress in this process, so that Ctrl-C can record it as interrupted. */
+let active: { db: Db; stage: string } | null = null;
+
+/**
+ * Ctrl-C (SIGINT/SIGTERM): stops DuckDB's current query, drops the open transaction (as a killed
+ * process would: every committed batch is a consistent checkpoint) and records the run as
+ * `interrupted`. Resolves whether there was a run to stop.
+ */
+export async function interruptRun(): Promise<boolean> {
+  const run = active;
+  if (!run) return false;
+  active = null;
+  try {
+    run.db.conn.interrupt();
+    await run.db.conn.run('ROLLBACK').catch(() => {});
+    await run.db.conn.run(`UPDATE runs SET status = 'interrupted', error = 'interrupted', finished_at = now()::TIMESTAMP WHERE stage = $stage AND status = 'running'`, { stage: run.stage });
+    run.db.close();
+  } catch {
+    // the database is closing already: the next stage to open it sees the run as it was left
+  }
+  return true;
+}
+
 export async function startRun(db: Db, stage: string, input: { source: string; fingerprint: string; settings?: string | null; nextSeq?: number }): Promise<void> {
+  active = { db, stage };
   await db.conn.run(
     `INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, next_seq, started_at) VALUES ($stage, $source, $fp, $settings, 'running', $next, now()::TIMESTAMP)`,
     { stage, source: input.source, fp: input.fingerprint, settings: input.settings ?? null, next: input.nextSeq ?? null },
@@ -36,6 +60,7 @@ export async function startRun(db: Db, stage: string, input: { source: string; f
 }
 
 export async function finishRun(db: Db, stage: string, summary: unknown, error: string | null = null): Promise<void> {
+  if (active?.db === db) active = null;
   await db.conn.run(`UPDATE runs SET status = $status, error = $error, summary = $summary, finished_at = now()::TIMESTAMP WHERE stage = $stage`, {
     stage,
     status: error ? 'failed' : 'done',
