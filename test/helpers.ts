@@ -51,6 +51,18 @@ export async function query<T = Record<string, unknown>>(db: string, sql: string
   }
 }
 
+/** A DuckDB file of someone else's, made by running `sql` in it. */
+export async function userDb(path: string, sql: string): Promise<void> {
+  const inst = await DuckDBInstance.create(path);
+  const conn = await inst.connect();
+  try {
+    await conn.run(sql);
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
+}
+
 /** The decompressed XML of a dump, independently of the project's code (bzip2 / iconv CLIs). */
 export function dumpXml(file: string): string {
   const raw = file.endsWith('.bz2') ? spawnSync('bzip2', ['-dc', file], { maxBuffer: 1 << 30 }).stdout : readFileSync(file);

@@ -3,10 +3,9 @@ import { spawn } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { DuckDBInstance } from '@duckdb/node-api';
 import { graph } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
-import { bzip2, cli, makeMultistream, namespaceCounts, query, replicateSample, ROOT, SAMPLE, sorted, tableDigests, tmp } from './helpers.ts';
+import { bzip2, cli, makeMultistream, namespaceCounts, query, replicateSample, ROOT, SAMPLE, sorted, tableDigests, tmp, userDb } from './helpers.ts';
 
 const sampleXml = readFileSync(SAMPLE, 'utf8');
 
@@ -107,11 +106,7 @@ test('a DB holding another dump is not overwritten without --force', async () =>
 test('ingest never wipes a DuckDB file it did not make: refused without --force, replaced with it', async () => {
   const d = tmp();
   const db = join(d, 'mywork.duckdb');
-  const inst = await DuckDBInstance.create(db);
-  const c = await inst.connect();
-  await c.run('CREATE TABLE experiments AS SELECT 42 AS answer');
-  c.closeSync();
-  inst.closeSync();
+  await userDb(db, 'CREATE TABLE experiments AS SELECT 42 AS answer');
   await assert.rejects(ingest({ dump: SAMPLE, db }), /mywork\.duckdb is not a linkbert-pipeline database \(it holds experiments\); choose another --db, or pass --force/);
   const r = await cli(['ingest', '--dump', SAMPLE, '--db', db]);
   assert.equal(r.code, 1);

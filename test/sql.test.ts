@@ -6,7 +6,7 @@ import { DuckDBInstance } from '@duckdb/node-api';
 import { graph } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
 import { namedQueries } from '../src/sql/named.ts';
-import { cli, query, SAMPLE, tmp } from './helpers.ts';
+import { cli, query, SAMPLE, tmp, userDb } from './helpers.ts';
 
 const db = join(tmp(), 'q.duckdb');
 before(async () => {
@@ -99,11 +99,7 @@ test('inspection is read-only, and a DB held by a writer gets a clear message', 
 test('sql is read-only and reaches nothing outside its database: writes, other files, extensions and settings are refused', async () => {
   const d = tmp();
   const other = join(d, 'other.duckdb');
-  const mine = await DuckDBInstance.create(other);
-  const c = await mine.connect();
-  await c.run('CREATE TABLE links AS SELECT 1 AS x');
-  c.closeSync();
-  mine.closeSync();
+  await userDb(other, 'CREATE TABLE links AS SELECT 1 AS x');
   const before = readFileSync(db);
   writeFileSync(join(d, 'secret.csv'), 'a,b\n1,2\n');
   const attacks: [string, RegExp][] = [
