@@ -289,3 +289,21 @@ test('an article over 8 MiB of wikitext is skipped as too large, not cleaned', a
   assert.deepEqual(s.skipped_reasons, { 'too large (8.4 MiB of wikitext; at most 8 MiB are cleaned)': 1 });
   assert.equal(s.articles, 41);
 });
+
+test('the pure-JS bz2 decoder keeps the pages of every block before the damage, as bzip2 does, and says what is wrong', async () => {
+  const d = tmp();
+  const bz = bzip2(replicateSample(100)); // several 900 kB blocks
+  writeFileSync(join(d, 'cut.xml.bz2'), bz.subarray(0, Math.floor(bz.length * 0.3)));
+  const kept: Record<string, number> = {};
+  for (const tool of ['bzip2', 'js']) {
+    const r = await cli(['ingest', '--dump', join(d, 'cut.xml.bz2'), '--db', join(d, `${tool}.duckdb`)], { LINKBERT_BUNZIP: tool });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, /cut\.xml\.bz2: bz2 data damaged after [1-9]\d* decompressed bytes/, tool);
+    assert.doesNotMatch(r.stderr, /Cannot read properties/);
+    kept[tool] = (await query<{ n: number }>(join(d, `${tool}.duckdb`), 'SELECT count(*)::INT n FROM pages'))[0]!.n;
+  }
+  assert.ok(kept.bzip2! > 500, `bzip2 kept ${kept.bzip2}`);
+  assert.ok(kept.js! >= kept.bzip2!, `js kept ${kept.js}, bzip2 ${kept.bzip2}`);
+  const same = `SELECT md5(string_agg(title || coalesce(text_bytes, -1), '|' ORDER BY seq)) h FROM pages WHERE seq < ${kept.bzip2}`;
+  assert.deepEqual(await query(join(d, 'js.duckdb'), same), await query(join(d, 'bzip2.duckdb'), same));
+});

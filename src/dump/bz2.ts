@@ -72,7 +72,13 @@ async function* decode(input: Readable, label: string, tool: Bunzip, skip: numbe
     // unbzip2-stream is an old-style `through` stream: bridge it to an async-iterable one.
     const dec = new PassThrough();
     const through = input.pipe(unbzip2());
-    through.on('error', (e: Error) => dec.destroy(e));
+    // Damage ends the output after every block decoded before it (as bzip2 does), then is reported:
+    // destroying the stream at once would drop the blocks still buffered.
+    let damage: Error | null = null;
+    through.on('error', (e: Error) => {
+      damage ??= e;
+      dec.end();
+    });
     input.on('error', (e) => dec.destroy(e));
     through.pipe(dec);
     try {
@@ -81,9 +87,14 @@ async function* decode(input: Readable, label: string, tool: Bunzip, skip: numbe
         if (x) yield x;
       }
     } catch (e) {
-      throw new DecompressError(`${label}: bz2 data damaged after ${out} decompressed bytes (${(e as Error).message})`);
+      throw new DecompressError(`${label}: cannot read the file after ${out} decompressed bytes (${(e as Error).message})`);
     } finally {
       input.destroy();
+    }
+    if (damage) {
+      // unbzip2-stream reports a cut-off block as whatever its decoder tripped over
+      const why = /^(TypeError|RangeError)$/.test((damage as Error).name) ? 'the file ends inside a block, or a block is corrupt' : (damage as Error).message;
+      throw new DecompressError(`${label}: bz2 data damaged after ${out} decompressed bytes (${why})`);
     }
     return;
   }
