@@ -74,3 +74,18 @@ test('a truncated bz2 dump is an error naming the file, with either decompressor
     else process.env.LINKBERT_BUNZIP = prev;
   }
 });
+
+test('a cut gzip dump is reported as gzip damage naming the file, after the bytes before it', async () => {
+  const d = tmp();
+  const z = gzipSync(xml);
+  writeFileSync(join(d, 'cut.xml.gz'), z.subarray(0, Math.floor(z.length * 0.6)));
+  const src = await openDump(join(d, 'cut.xml.gz'));
+  let got = 0;
+  await assert.rejects(
+    (async () => {
+      for await (const b of src.bytes) got += b.length;
+    })(),
+    /cut\.xml\.gz: gzip data damaged after \d+ decompressed bytes \(the file ends inside the compressed data\)/,
+  );
+  assert.ok(got > 0);
+});

@@ -6,8 +6,9 @@
  */
 import { createReadStream } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
+import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
-import { bunzip, bunzipTool, type Bunzip } from './bz2.js';
+import { bunzip, bunzipTool, DecompressError, type Bunzip } from './bz2.js';
 import { decodeRanges, rangesFrom, type StreamIndex } from './multistream.js';
 
 export type DumpFormat = 'xml' | 'bz2' | 'gzip';
@@ -63,6 +64,26 @@ async function* utf8(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
   if (tail) yield Buffer.from(tail, 'utf8');
 }
 
+/** gzip → bytes; damage (a cut file, a bad checksum) is reported with the file and how far it got. */
+async function* gunzip(input: Readable, file: string): AsyncGenerator<Buffer> {
+  const z = createGunzip();
+  input.on('error', (e) => z.destroy(e));
+  input.pipe(z);
+  let out = 0;
+  try {
+    for await (const b of z as AsyncIterable<Buffer>) {
+      out += b.length;
+      yield b;
+    }
+  } catch (e) {
+    const err = e as NodeJS.ErrnoException;
+    if (!err.code?.startsWith('Z_') && err.message !== 'unexpected end of file') throw e;
+    throw new DecompressError(`${file}: gzip data damaged after ${out} decompressed bytes (${err.message === 'unexpected end of file' ? 'the file ends inside the compressed data' : err.message})`);
+  } finally {
+    input.destroy();
+  }
+}
+
 export async function openDump(file: string, opts: { index?: StreamIndex | null; fromSeq?: number; concurrency?: number } = {}): Promise<DumpSource> {
   const format = await detectFormat(file);
   const totalBytes = (await stat(file)).size;
@@ -86,6 +107,6 @@ export async function openDump(file: string, opts: { index?: StreamIndex | null;
   }
   const tool = format === 'bz2' ? bunzipTool() : null;
   const bytes =
-    format === 'bz2' ? bunzip(() => counted(), file, tool!) : format === 'gzip' ? (counted().pipe(createGunzip()) as AsyncIterable<Buffer>) : (counted() as AsyncIterable<Buffer>);
+    format === 'bz2' ? bunzip(() => counted(), file, tool!) : format === 'gzip' ? gunzip(counted(), file) : (counted() as AsyncIterable<Buffer>);
   return { file, format, decompressor: tool, totalBytes, bytesRead: () => read, firstSeq: 0, bytes: utf8(bytes) };
 }
