@@ -33,11 +33,11 @@ export const command: Command = {
     { name: 'head', type: 'string', placeholder: 'none|mlm', help: 'build: add the MLM head (logits) when the weights have one (default none); init: make one (default mlm)' },
     { name: 'revision', type: 'string', placeholder: 'REV', help: 'build: hub revision (default main)' },
     { name: 'tokenizer', type: 'string', placeholder: 'X', help: 'init: the tokenizer whose vocabulary size the model takes' },
-    { name: 'hidden', type: 'number', help: 'init: hidden size (default 32)' },
-    { name: 'layers', type: 'number', help: 'init: layers (default 2)' },
-    { name: 'heads', type: 'number', help: 'init: attention heads (default 4)' },
-    { name: 'max-positions', type: 'number', help: 'init: position embeddings (default 512)' },
-    { name: 'seed', type: 'number', help: 'init: random seed (default 7)' },
+    { name: 'hidden', type: 'number', range: { integer: true, min: 1 }, help: 'init: hidden size (default 32)' },
+    { name: 'layers', type: 'number', range: { integer: true, min: 1 }, help: 'init: layers (default 2)' },
+    { name: 'heads', type: 'number', range: { integer: true, min: 1 }, help: 'init: attention heads (default 4)' },
+    { name: 'max-positions', type: 'number', range: { integer: true, min: 8 }, help: 'init: position embeddings (default 512)' },
+    { name: 'seed', type: 'number', range: { integer: true, min: 0 }, help: 'init: random seed (default 7)' },
   ],
   async run({ flags, positionals }) {
     const [action] = positionals;

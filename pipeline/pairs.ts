@@ -24,8 +24,8 @@ export const command: Command = {
   usage: 'linkbert pairs [--db FILE] [--seed S] [--instances-per-segment K] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with graph and segments' },
-    { name: 'seed', type: 'number', default: 12345, help: 'random seed' },
-    { name: 'instances-per-segment', type: 'number', default: 1, help: 'instances drawn per anchor segment' },
+    { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 12345, help: 'random seed' },
+    { name: 'instances-per-segment', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'instances drawn per anchor segment' },
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
     MEMORY_FLAG,
     JSON_FLAG,

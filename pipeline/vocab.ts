@@ -34,7 +34,7 @@ export const command: Command = {
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
     { name: 'out', type: 'string', placeholder: 'DIR', help: 'folder for vocab.txt and tokenizer_config.json' },
-    { name: 'size', type: 'number', default: 4000, help: 'largest vocabulary size' },
+    { name: 'size', type: 'number', range: { integer: true, min: 10 }, default: 4000, help: 'largest vocabulary size' },
   ],
   async run({ flags }) {
     if (!flags.out) throw new Error('--out DIR is required');

@@ -23,6 +23,25 @@ test('usage errors exit 2 with the stage help; a missing dump names the file', a
   assert.doesNotMatch(m.stderr, /at .*\.ts:\d+/); // no stack trace
 });
 
+test('numeric flags out of range are usage errors before any work, naming the flag and the range', async () => {
+  const cases: [string[], RegExp][] = [
+    [['shards', '--masked-lm-prob', '2'], /--masked-lm-prob must be > 0, < 1, not 2/],
+    [['shards', '--dupe-factor', '1.5'], /--dupe-factor must be a whole number, ≥ 1, not 1\.5/],
+    [['segment', '--short-seq-prob=-0.1'], /--short-seq-prob must be ≥ 0, ≤ 1, not -0\.1/],
+    [['segment', '--max-seq-len', '4'], /--max-seq-len must be a whole number, ≥ 8, not 4/],
+    [['ingest', '--workers', '0'], /--workers must be a whole number, ≥ 1, not 0/],
+    [['ingest', '--page-timeout', '0'], /--page-timeout must be > 0, not 0/],
+    [['pairs', '--seed=-3'], /--seed must be a whole number, ≥ 0, not -3/],
+    [['verify', '--samples', '0'], /--samples must be a whole number, ≥ 1, not 0/],
+    [['run', '--batch', '0'], /--batch must be a whole number, ≥ 1, not 0/],
+  ];
+  for (const [args, why] of cases) {
+    const r = await cli(args);
+    assert.equal(r.code, 2, args.join(' '));
+    assert.match(r.stderr, why, args.join(' '));
+  }
+});
+
 test('ingest --json prints exactly one JSON object with the summary keys on stdout', async () => {
   const r = await cli(['ingest', '--dump', SAMPLE, '--db', join(tmp(), 'j.duckdb'), '--json']);
   assert.equal(r.code, 0, r.stderr);

@@ -8,6 +8,22 @@ export interface Flag {
   default?: string | number | boolean;
   placeholder?: string;
   multiple?: boolean;
+  /** for numbers: the values that make sense (checked when the flag is parsed) */
+  range?: Range;
+}
+
+export interface Range { integer?: boolean; min?: number; max?: number; above?: number; below?: number }
+
+/** Why `n` is outside `r`, or null when it is inside. */
+export function outOfRange(n: number, r: Range): string | null {
+  const parts: string[] = [];
+  if (r.integer) parts.push('a whole number');
+  if (r.min !== undefined) parts.push(`≥ ${r.min}`);
+  if (r.above !== undefined) parts.push(`> ${r.above}`);
+  if (r.max !== undefined) parts.push(`≤ ${r.max}`);
+  if (r.below !== undefined) parts.push(`< ${r.below}`);
+  const bad = (r.integer && !Number.isInteger(n)) || (r.min !== undefined && n < r.min) || (r.above !== undefined && n <= r.above) || (r.max !== undefined && n > r.max) || (r.below !== undefined && n >= r.below);
+  return bad ? `must be ${parts.join(', ')}, not ${n}` : null;
 }
 
 export interface Command {
@@ -44,6 +60,8 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
     if (f.type === 'number' && typeof v === 'string') {
       const n = Number(v);
       if (!Number.isFinite(n)) throw new UsageError(`--${f.name} needs a number, got '${v}'`);
+      const why = f.range ? outOfRange(n, f.range) : null;
+      if (why) throw new UsageError(`--${f.name} ${why}`);
       flags[f.name] = n;
     } else flags[f.name] = v ?? f.default;
   }
