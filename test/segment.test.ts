@@ -134,8 +134,9 @@ test('linkbert segment --json prints the summary keys', async () => {
   for (const k of ['stage', 'articles', 'segments', 'tokens', 'unk_rate', 'seconds']) assert.ok(k in s, k);
   assert.equal(s.stage, 'segment');
   const bad = await cli(['segment', '--db', db, '--tokenizer', demo, '--max-seq-len', '6']);
-  assert.equal(bad.code, 1);
-  assert.match(bad.stderr, /leaves no room for two segments/);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--max-seq-len must be a whole number, ≥ 8, not 6/);
+  await assert.rejects(segment({ db, tokenizer: demo, maxSeqLen: 6 }), /leaves no room for two segments/);
 });
 
 test('segment warns (stderr and --json) when [UNK] says the tokenizer does not fit the text', async () => {

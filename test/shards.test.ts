@@ -231,7 +231,7 @@ test('shards settings out of range are refused before any work', async () => {
   await assert.rejects(shards({ db, out, maxPredictions: 0 }), /--max-predictions must be a whole number ≥ 1/);
   await assert.rejects(shards({ db, out, seed: -1 }), /--seed must be a whole number ≥ 0/);
   const r = await cli(['shards', '--db', db, '--out', out, '--masked-lm-prob', '2']);
-  assert.equal(r.code, 1);
-  assert.match(r.stderr, /masked-lm-prob must be between 0 and 1/);
+  assert.equal(r.code, 2, 'a usage error');
+  assert.match(r.stderr, /--masked-lm-prob must be > 0, < 1, not 2/);
   assert.deepEqual(readdirSync(dir).includes('never'), false);
 });
