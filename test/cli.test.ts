@@ -40,6 +40,8 @@ test('numeric flags out of range are usage errors before any work, naming the fl
     assert.equal(r.code, 2, args.join(' '));
     assert.match(r.stderr, why, args.join(' '));
   }
+  const help = await cli(['shards', '--help']);
+  assert.match(help.stdout, /--masked-lm-prob N +share of tokens to predict \(default: 0\.15\) \[> 0, < 1\]/);
 });
 
 test('ingest --json prints exactly one JSON object with the summary keys on stdout', async () => {

@@ -14,16 +14,21 @@ export interface Flag {
 
 export interface Range { integer?: boolean; min?: number; max?: number; above?: number; below?: number }
 
-/** Why `n` is outside `r`, or null when it is inside. */
-export function outOfRange(n: number, r: Range): string | null {
+/** The range in words: "a whole number, ≥ 1". */
+function rangeText(r: Range): string {
   const parts: string[] = [];
   if (r.integer) parts.push('a whole number');
   if (r.min !== undefined) parts.push(`≥ ${r.min}`);
   if (r.above !== undefined) parts.push(`> ${r.above}`);
   if (r.max !== undefined) parts.push(`≤ ${r.max}`);
   if (r.below !== undefined) parts.push(`< ${r.below}`);
+  return parts.join(', ');
+}
+
+/** Why `n` is outside `r`, or null when it is inside. */
+export function outOfRange(n: number, r: Range): string | null {
   const bad = (r.integer && !Number.isInteger(n)) || (r.min !== undefined && n < r.min) || (r.above !== undefined && n <= r.above) || (r.max !== undefined && n > r.max) || (r.below !== undefined && n >= r.below);
-  return bad ? `must be ${parts.join(', ')}, not ${n}` : null;
+  return bad ? `must be ${rangeText(r)}, not ${n}` : null;
 }
 
 export interface Command {
@@ -73,7 +78,8 @@ export function helpText(cmd: Command): string {
   const rows = cmd.flags.map((f) => {
     const left = `--${f.name}${f.type === 'boolean' ? '' : ` ${f.placeholder ?? (f.type === 'number' ? 'N' : 'VALUE')}`}`;
     const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${f.default})` : '';
-    return [left, f.help + def];
+    const range = f.range ? ` [${rangeText(f.range)}]` : '';
+    return [left, f.help + def + range];
   });
   rows.push(['--help', 'show this help']);
   const w = Math.max(...rows.map((r) => r[0]!.length));
