@@ -16,7 +16,13 @@ test('linkbert --help lists the stages; each stage has --help', async () => {
 test('usage errors exit 2 with the stage help; a missing dump names the file', async () => {
   const r = await cli(['ingest', '--bogus']);
   assert.equal(r.code, 2);
-  assert.match(r.stderr, /Unknown option '--bogus'/);
+  assert.match(r.stderr, /linkbert ingest: unknown flag --bogus\n/);
+  assert.match(r.stderr, /usage: linkbert ingest --dump FILE/);
+  for (const [args, meant] of [[['ingest', '--dupm', 'x'], 'dump'], [['segment', '--tokeniser', 'x'], 'tokenizer'], [['shards', '--shard_rows', '5'], 'shard-rows'], [['shards', '--maskedlm-prob=0.2'], 'masked-lm-prob']] as const) {
+    const t = await cli([...args]);
+    assert.equal(t.code, 2, args.join(' '));
+    assert.match(t.stderr, new RegExp(`unknown flag ${args[1]!.split('=')[0]}; did you mean --${meant}\\?`), args.join(' '));
+  }
   const m = await cli(['ingest', '--dump', '/nonexistent/x.xml', '--db', join(tmp(), 'x.duckdb')]);
   assert.equal(m.code, 1);
   assert.match(m.stderr, /\/nonexistent\/x\.xml/);

@@ -56,6 +56,11 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
   } catch (e) {
+    const unknown = /^Unknown option '(--?[^']+)'/.exec((e as Error).message)?.[1];
+    if (unknown) {
+      const near = closest(unknown.replace(/^-+/, '').split('=')[0]!, Object.keys(options));
+      throw new UsageError(`unknown flag ${unknown}${near ? `; did you mean --${near}?` : ''}`);
+    }
     throw new UsageError((e as Error).message);
   }
   if (parsed.positionals.length && !cmd.positionals) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
@@ -85,4 +90,30 @@ export function helpText(cmd: Command): string {
   const w = Math.max(...rows.map((r) => r[0]!.length));
   for (const [l, r] of rows) lines.push(`  ${l!.padEnd(w)}  ${r}`);
   return lines.join('\n');
+}
+
+/** The flag a mistyped one most likely meant (`--dupm` → dump, `--shard_rows` → shard-rows), if any is close. */
+export function closest(typed: string, names: string[]): string | null {
+  const t = typed.toLowerCase().replace(/_/g, '-');
+  let best: string | null = null;
+  let bestD = Infinity;
+  for (const n of names) {
+    const d = editDistance(t, n);
+    if (d < bestD) [best, bestD] = [n, d];
+  }
+  return best !== null && bestD <= Math.max(1, Math.min(2, Math.floor(t.length / 3))) ? best : null;
+}
+
+/** Levenshtein distance, a transposition counted as one edit. */
+function editDistance(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...new Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) d[i]![j] = Math.min(d[i]![j]!, d[i - 2]![j - 2]! + 1);
+    }
+  }
+  return d[a.length]![b.length]!;
 }
