@@ -85,7 +85,7 @@ export const command: Command = {
         seed: flags.seed as number,
         force,
         memory,
-        onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total }),
+        onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, total: p.total }),
       }),
     );
     say(() => printSegment(s));
@@ -103,7 +103,7 @@ export const command: Command = {
         seed: flags.seed as number,
         force,
         memory,
-        onProgress: (q) => tick({ done: q.rows, seconds: q.seconds, bytesRead: q.rows, totalBytes: q.total }),
+        onProgress: (q) => tick({ done: q.rows, seconds: q.seconds, total: q.total }),
       }),
     );
     say(() => printShards(h));
@@ -122,7 +122,7 @@ export const command: Command = {
     const samples = (flags.samples as number | undefined) ?? (flags.model ? 512 : 32);
     const mlmPositions = (flags['mlm-positions'] as number | undefined) ?? (flags.model ? undefined : 4);
     const v = await withProgress('verify', 'rows', (tick) =>
-      verify({ model: m, shards: shardDir, tokenizer, seed: flags.seed as number, samples, mlmPositions, batch: flags.batch as number, onProgress: (q) => tick({ done: q.done, seconds: q.seconds, bytesRead: q.done, totalBytes: q.total }) }),
+      verify({ model: m, shards: shardDir, tokenizer, seed: flags.seed as number, samples, mlmPositions, batch: flags.batch as number, onProgress: (q) => tick({ done: q.done, seconds: q.seconds, total: q.total }) }),
     );
     say(() => printVerify(v));
 

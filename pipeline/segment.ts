@@ -48,7 +48,7 @@ export const command: Command = {
       workers: flags.workers as number,
       force: Boolean(flags.force),
       memory: flags.memory as string,
-      onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, bytesRead: p.articles, totalBytes: p.total, extra: `${p.tokens.toLocaleString('en')} tokens` }),
+      onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, total: p.total, extra: `${p.tokens.toLocaleString('en')} tokens` }),
     }));
     if (flags.json) console.log(JSON.stringify(s));
     else printSegment(s);

@@ -48,7 +48,7 @@ export const command: Command = {
       wholeWord: Boolean(flags['whole-word']),
       force: Boolean(flags.force),
       memory: flags.memory as string,
-      onProgress: (p) => tick({ done: p.rows, seconds: p.seconds, bytesRead: p.rows, totalBytes: p.total }),
+      onProgress: (p) => tick({ done: p.rows, seconds: p.seconds, total: p.total }),
     }));
     if (flags.json) console.log(JSON.stringify(s));
     else printShards(s);

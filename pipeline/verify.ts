@@ -54,7 +54,7 @@ export const command: Command = {
       batch: flags.batch as number,
       mlmPositions: flags['mlm-positions'] as number | undefined,
       seed: flags.seed as number,
-      onProgress: (p) => tick({ done: p.done, seconds: p.seconds, bytesRead: p.done, totalBytes: p.total }),
+      onProgress: (p) => tick({ done: p.done, seconds: p.seconds, total: p.total }),
     }));
     if (flags.json) console.log(JSON.stringify(r));
     else printVerify(r);

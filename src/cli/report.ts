@@ -9,29 +9,46 @@ function duration(s: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+export interface ProgressState {
+  done: number;
+  unit: string;
+  seconds: number;
+  /** what `done` counts up to: a bar and an ETA in that unit */
+  total?: number;
+  /** input bytes read so far and in all (ingest): the bar, MB/s and the ETA follow them */
+  bytesRead?: number;
+  totalBytes?: number;
+  extra?: string;
+}
+
 export interface Progress {
-  update(p: { done: number; unit: string; seconds: number; bytesRead?: number; totalBytes?: number; extra?: string }): void;
+  update(p: ProgressState): void;
   end(): void;
 }
 
-/** A one-line progress bar on stderr: count, rate, MB/s and ETA (from bytes read of the input). */
+/** One progress line: count and rate in the unit that moves; a bar and ETA when the end is known; MB/s only for bytes. */
+export function progressLine(label: string, { done, unit, seconds, total, bytesRead, totalBytes, extra }: ProgressState): string {
+  const rate = seconds > 0 ? done / seconds : 0;
+  const parts = [`${label}`, `${done.toLocaleString('en')} ${unit}`, `${rate.toFixed(0)} ${unit}/s`];
+  const frac = bytesRead !== undefined && totalBytes ? Math.min(1, bytesRead / totalBytes) : total ? Math.min(1, done / total) : null;
+  if (frac !== null) {
+    const width = 20;
+    const fill = Math.round(frac * width);
+    parts.unshift(`[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%`);
+    if (bytesRead !== undefined && totalBytes) parts.push(`${(bytesRead / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s`);
+    parts.push(`ETA ${frac > 0 ? duration((seconds * (1 - frac)) / frac) : '?'}`);
+  }
+  if (extra) parts.push(extra);
+  return parts.join('  ');
+}
+
+/** A one-line progress bar on stderr (progressLine), on a terminal only. */
 export function progressBar(label: string): Progress {
   if (!isTTY()) return { update() {}, end() {} };
   let shown = false;
   return {
-    update({ done, unit, seconds, bytesRead, totalBytes, extra }) {
-      const rate = seconds > 0 ? done / seconds : 0;
-      const parts = [`${label}`, `${done.toLocaleString('en')} ${unit}`, `${rate.toFixed(0)} ${unit}/s`];
-      if (bytesRead !== undefined && totalBytes) {
-        const frac = Math.min(1, bytesRead / totalBytes);
-        const width = 20;
-        const fill = Math.round(frac * width);
-        parts.unshift(`[${'#'.repeat(fill)}${'.'.repeat(width - fill)}] ${(frac * 100).toFixed(0).padStart(3)}%`);
-        parts.push(`${(bytesRead / 1e6 / Math.max(seconds, 1e-3)).toFixed(1)} MB/s`);
-        parts.push(`ETA ${frac > 0 ? duration((seconds * (1 - frac)) / frac) : '?'}`);
-      }
-      if (extra) parts.push(extra);
-      process.stderr.write(`\r\x1b[2K${parts.join('  ')}`);
+    update(p) {
+      process.stderr.write(`\r\x1b[2K${progressLine(label, p)}`);
       shown = true;
     },
     end() {
