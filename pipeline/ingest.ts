@@ -15,7 +15,8 @@ export function printIngest(s: IngestSummary): void {
       ['redirects', s.redirects],
       ['links', s.links],
       ['  placed in text', s.links_in_text],
-      ['  elsewhere', counts(s.links_elsewhere)],
+      // origin 'text' without an offset: prose the clean text leaves out (apparatus sections, an anchor not found)
+      ['  elsewhere', counts(Object.fromEntries(Object.entries(s.links_elsewhere).map(([k, v]) => [k === 'text' ? 'prose left out' : k, v])))],
       ['skipped pages', s.skipped],
       ['  reasons', counts(s.skipped_reasons)],
       ['wikitext', `${s.wikitext_mb.toFixed(2)} MB`],

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, ROOT, SAMPLE, tmp } from './helpers.ts';
@@ -48,6 +48,15 @@ test('numeric flags out of range are usage errors before any work, naming the fl
   }
   const help = await cli(['shards', '--help']);
   assert.match(help.stdout, /--masked-lm-prob N +share of tokens to predict \(default: 0\.15\) \[> 0, < 1\]/);
+});
+
+test('the ingest summary names links in prose the clean text leaves out as such', async () => {
+  const d = tmp();
+  const xml = readFileSync(SAMPLE, 'utf8').replace(/(<title>Greyhaven<\/title>[\s\S]*?)(<\/text>)/, '$1\n\n== See also ==\nThe [[Amber River]] flows nearby.$2');
+  writeFileSync(join(d, 'a.xml'), xml);
+  const r = await cli(['ingest', '--dump', join(d, 'a.xml'), '--db', join(d, 'a.duckdb')]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stdout, /elsewhere +.*prose left out: 1/);
 });
 
 test('ingest --json prints exactly one JSON object with the summary keys on stdout', async () => {
