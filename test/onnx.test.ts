@@ -231,3 +231,9 @@ test('pytorch_model.bin (torch.save zip, as the Python pickler writes it): same 
   const s = await ort.InferenceSession.create(join(dir, 'bin.onnx'), { logSeverityLevel: 3 });
   assert.deepEqual(s.outputNames, ['last_hidden_state', 'pooler_output', 'logits']);
 });
+
+test('model build --from a folder that does not exist says so first (it reads as a hub id too)', async () => {
+  const r = await cli(['model', 'build', '--from', 'typo-dir', '--out', join(dir, 'x.onnx')], { HF_HUB_OFFLINE: '1' });
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /--from typo-dir: no such folder \(.*typo-dir\); as a hub model id: typo-dir: config\.json is not in the cache/);
+});

@@ -3,7 +3,7 @@
  * (config.json + model.safetensors or pytorch_model.bin), or made at random for tiny test/demo models.
  */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { hubFile, isModelId } from '../tokenize/hub.js';
 import { rng } from '../util/rng.js';
 import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
@@ -90,8 +90,13 @@ export async function loadBert(from: string, opts: { revision?: string } = {}): 
     weights = [join(from, 'model.safetensors'), join(from, 'pytorch_model.bin')].find((f) => existsSync(f)) ?? '';
     if (!weights) throw new Error(`${from}: neither model.safetensors nor pytorch_model.bin`);
   } else if (isModelId(from)) {
-    config = (await hubFile(from, 'config.json', { revision: opts.revision }))!;
-    weights = (await hubFile(from, 'model.safetensors', { revision: opts.revision, optional: true })) ?? (await hubFile(from, 'pytorch_model.bin', { revision: opts.revision }))!;
+    try {
+      config = (await hubFile(from, 'config.json', { revision: opts.revision }))!;
+      weights = (await hubFile(from, 'model.safetensors', { revision: opts.revision, optional: true })) ?? (await hubFile(from, 'pytorch_model.bin', { revision: opts.revision }))!;
+    } catch (e) {
+      // a mistyped folder reads as a hub id too: say first that there is no such folder
+      throw new Error(`--from ${from}: no such folder (${resolve(from)}); as a hub model id: ${(e as Error).message}`);
+    }
   } else throw new Error(`--from ${from}: no such folder, and not a hub model id`);
   const tensors = weights.endsWith('.bin') ? readTorchBin(weights) : readSafetensors(weights);
   return fromTensors(JSON.parse(readFileSync(config, 'utf8')) as Partial<BertConfig>, tensors, from);
