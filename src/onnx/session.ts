@@ -27,7 +27,9 @@ export class OnnxModel {
     if (!existsSync(file)) throw new Error(`${file}: no such model file`);
     let session: ort.InferenceSession;
     try {
-      session = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
+      // fatal only: a failing kernel's message comes back in the error we raise (naming the model and
+      // what it could not take); onnxruntime's own copy on stderr would only repeat it, in red
+      session = await ort.InferenceSession.create(file, { logSeverityLevel: 4 });
     } catch (e) {
       throw new Error(`${file}: onnxruntime cannot load it (${(e as Error).message.split('\n')[0]})`);
     }
