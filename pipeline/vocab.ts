@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type Command } from '../src/cli/args.js';
+import { JSON_FLAG, type Command } from '../src/cli/args.js';
 import { log } from '../src/cli/report.js';
 import { openDb } from '../src/db/duckdb.js';
 import { completedIngest } from '../src/db/runs.js';
@@ -30,16 +30,18 @@ export async function writeDemoTokenizer(dbPath: string, dir: string, size: numb
 export const command: Command = {
   name: 'vocab',
   summary: 'make a small demo WordPiece vocabulary from the ingested articles (for the sample and tests)',
-  usage: 'linkbert vocab [--db FILE] --out DIR [--size N]',
+  usage: 'linkbert vocab [--db FILE] --out DIR [--size N] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
     { name: 'out', type: 'string', placeholder: 'DIR', help: 'folder for vocab.txt and tokenizer_config.json' },
     { name: 'size', type: 'number', range: { integer: true, min: 10 }, default: 4000, help: 'largest vocabulary size' },
+    JSON_FLAG,
   ],
   async run({ flags }) {
     if (!flags.out) throw new Error('--out DIR is required');
     const r = await writeDemoTokenizer(flags.db as string, flags.out as string, flags.size as number);
-    log(`vocab: ${r.size} tokens → ${join(r.dir, 'vocab.txt')} (use it with --tokenizer ${r.dir})`);
+    if (flags.json) console.log(JSON.stringify({ stage: 'vocab', dir: r.dir, vocab: join(r.dir, 'vocab.txt'), size: r.size }));
+    else log(`vocab: ${r.size} tokens → ${join(r.dir, 'vocab.txt')} (use it with --tokenizer ${r.dir})`);
     return 0;
   },
 };

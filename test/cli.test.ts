@@ -59,6 +59,18 @@ test('the ingest summary names links in prose the clean text leaves out as such'
   assert.match(r.stdout, /elsewhere +.*prose left out: 1/);
 });
 
+test('vocab --json prints one JSON object naming the vocabulary it wrote', async () => {
+  const d = tmp();
+  const db = join(d, 'v.duckdb');
+  assert.equal((await cli(['ingest', '--dump', SAMPLE, '--db', db])).code, 0);
+  const r = await cli(['vocab', '--db', db, '--out', join(d, 'tok'), '--size', '500', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.stage, 'vocab');
+  assert.equal(s.vocab, join(d, 'tok', 'vocab.txt'));
+  assert.equal(readFileSync(s.vocab, 'utf8').trim().split('\n').length, s.size);
+});
+
 test('ingest --json prints exactly one JSON object with the summary keys on stdout', async () => {
   const r = await cli(['ingest', '--dump', SAMPLE, '--db', join(tmp(), 'j.duckdb'), '--json']);
   assert.equal(r.code, 0, r.stderr);
