@@ -212,15 +212,21 @@ export interface DumpPosition {
   site: SiteInfo;
 }
 
+/** A reader for text cut out of a dump at `at`, the root element's tag already written. */
+function fragmentReader(fileName: string, at: DumpPosition): PageReader {
+  const reader = new PageReader(fileName, at.seq, { line: at.line, column: at.column - ROOT.length, site: at.site });
+  reader.write(ROOT);
+  return reader;
+}
+
 /**
  * Parses a run of whole <page> elements (and the whitespace around them) cut out of a dump at
  * `at`. Returns the pages completed before any damage, and the damage as an error naming the file,
  * line and column in the dump.
  */
 export function readPages(fileName: string, text: string, at: DumpPosition): { pages: DumpPage[]; error: Error | null } {
-  const reader = new PageReader(fileName, at.seq, { line: at.line, column: at.column - ROOT.length, site: at.site });
+  const reader = fragmentReader(fileName, at);
   try {
-    reader.write(ROOT);
     reader.write(text);
     reader.checkClosed();
     return { pages: reader.take(), error: null };
@@ -231,8 +237,7 @@ export function readPages(fileName: string, text: string, at: DumpPosition): { p
 
 /** Parses what follows a dump's last </page> (its closing tag, or the damage that ends it). */
 export function readTrailer(fileName: string, text: string, at: DumpPosition): void {
-  const reader = new PageReader(fileName, at.seq, { line: at.line, column: at.column - ROOT.length, site: at.site });
-  reader.write(ROOT);
+  const reader = fragmentReader(fileName, at);
   reader.write(text);
   reader.end();
 }

@@ -16,9 +16,14 @@ import type { LinkColumns, PageRows } from './rows.js';
  */
 export const MAX_ARTICLE_BYTES = 8 * 2 ** 20;
 
+/** A page that gives no rows but its line in `skipped`, with the reason. */
+function skipped(p: DumpPage, bytes: number, reason: string): PageRows {
+  return { seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } };
+}
+
 export function pageRows(p: DumpPage, titles: Titles): PageRows {
   const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
-  const skip = (reason: string): PageRows => ({ seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } });
+  const skip = (reason: string) => skipped(p, bytes, reason);
   if (!p.title?.trim()) return skip('no title');
   const norm = titles.normalize(p.title);
   const ns = p.ns ?? norm.ns;
@@ -69,6 +74,5 @@ export function pageRows(p: DumpPage, titles: Titles): PageRows {
 
 /** A page skipped because cleaning it took longer than the budget (deeply nested templates can). */
 export function timedOut(p: DumpPage, budgetSeconds: number): PageRows {
-  const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
-  return { seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason: `parse timeout (over ${budgetSeconds} s)`, line: p.line } };
+  return skipped(p, p.text === null ? 0 : Buffer.byteLength(p.text), `parse timeout (over ${budgetSeconds} s)`);
 }
