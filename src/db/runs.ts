@@ -43,8 +43,9 @@ export async function interruptRun(): Promise<boolean> {
   try {
     run.db.conn.interrupt();
     await run.db.conn.run('ROLLBACK').catch(() => {});
+    // committed (and so in the write-ahead log) before the process exits; the file is not closed
+    // here: appenders of the stage may still be open on it, and exiting leaves it as a kill would
     await run.db.conn.run(`UPDATE runs SET status = 'interrupted', error = 'interrupted', finished_at = now()::TIMESTAMP WHERE stage = $stage AND status = 'running'`, { stage: run.stage });
-    run.db.close();
   } catch {
     // the database is closing already: the next stage to open it sees the run as it was left
   }
