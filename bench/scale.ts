@@ -6,10 +6,13 @@
  * the data, peak RSS under 1.5 GB); and a projection to the whole English Wikipedia.
  *
  * Flags: --sizes 6000,60000 (page counts, ascending), --large (adds 600000), --memory SIZE (passed
- * to every stage), --workers N.
+ * to every stage), --workers N, --reuse (a size whose figures are in bench/data/scale-N.json from an
+ * earlier complete run is not run again: a 600k run takes hours).
+ *
+ * Each stage's figures are printed as it ends and kept in bench/data/scale-N.json.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +21,7 @@ import { parseArgs } from 'node:util';
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const { values } = parseArgs({
   args: process.argv.slice(2).filter((a) => a !== '--scale'),
-  options: { sizes: { type: 'string', default: '6000,60000' }, large: { type: 'boolean' }, memory: { type: 'string' }, workers: { type: 'string' } },
+  options: { sizes: { type: 'string', default: '6000,60000' }, large: { type: 'boolean' }, memory: { type: 'string' }, workers: { type: 'string' }, reuse: { type: 'boolean' } },
 });
 const sizes = values.sizes!.split(',').map(Number);
 if (values.large) sizes.push(600_000);
@@ -80,9 +83,22 @@ interface SizeResult {
   pages: number;
   wikitextMb: number;
   stages: Record<StageName, Measured & { rate: string; amount: number }>;
+  memory: string | null;
+  date: string;
 }
 
+/** Figures of one size, kept beside the bench data as each stage ends. */
+const figuresOf = (pages: number) => join(dataDir, `scale-${pages}.json`);
+
 async function measure(pages: number): Promise<SizeResult> {
+  const kept = figuresOf(pages);
+  if (values.reuse && existsSync(kept)) {
+    const r = JSON.parse(readFileSync(kept, 'utf8')) as SizeResult & { complete?: boolean };
+    if (r.complete && (r.memory ?? null) === (values.memory ?? null)) {
+      console.error(`${pages} pages: figures of ${r.date} reused (${kept})`);
+      return r;
+    }
+  }
   const dump = dumpOf(pages);
   const dir = join(dataDir, `scale-${pages}`);
   rmSync(dir, { recursive: true, force: true }); // made by this bench only
@@ -91,31 +107,34 @@ async function measure(pages: number): Promise<SizeResult> {
   const shards = join(dir, 'shards');
   const workers = values.workers ? ['--workers', values.workers] : [];
   console.error(`${pages} pages: ${dump}`);
+  const result = { pages, wikitextMb: 0, stages: {}, memory: values.memory ?? null, date: new Date().toISOString(), complete: false } as SizeResult & { complete: boolean };
+  const keep = (stage: StageName, m: Measured, amount: number, rate: string) => {
+    result.stages[stage] = { ...m, amount, rate };
+    writeFileSync(kept, JSON.stringify(result, null, 1));
+    console.error(`  ${stage}: ${m.wall.toFixed(1)} s wall, ${m.cpu.toFixed(1)} CPU-s, peak RSS ${m.rss} MB, ${rate}`);
+  };
+  const n = (m: Measured, k: string) => m.json[k] as number;
+  const per = (stage: StageName, m: Measured, amount: number, unit: string) => keep(stage, m, amount, `${Math.round(amount / m.wall).toLocaleString('en')} ${unit}/s`);
+
   const ingest = await linkbert(['ingest', '--dump', dump, '--db', db, ...workers, ...common, '--json'], 'ingest');
-  const mb = ingest.json.wikitext_mb as number;
+  result.wikitextMb = ingest.json.wikitext_mb as number;
+  keep('ingest', ingest, result.wikitextMb, `${(result.wikitextMb / ingest.wall).toFixed(1)} MB/s`);
   const graph = await linkbert(['graph', '--db', db, ...common, '--json'], 'graph');
+  per('graph', graph, n(graph, 'links'), 'links');
   const segment = await linkbert(['segment', '--db', db, '--tokenizer', vocab, ...common, '--json'], 'segment');
+  per('segment', segment, n(segment, 'tokens'), 'tokens');
   const pairs = await linkbert(['pairs', '--db', db, ...common, '--json'], 'pairs');
+  per('pairs', pairs, n(pairs, 'pairs'), 'instances');
   const shardsRun = await linkbert(['shards', '--db', db, '--out', shards, ...common, '--json'], 'shards');
+  per('shards', shardsRun, n(shardsRun, 'rows'), 'rows');
   // verify with a tiny random BERT with an MLM head, as `run` does without --model
   const model = join(dir, 'tiny-model');
   await linkbert(['model', 'init', '--out', model, '--tokenizer', vocab], 'model init');
   await linkbert(['model', 'build', '--from', model, '--out', join(model, 'model.onnx'), '--head', 'mlm'], 'model build');
   const verify = await linkbert(['verify', '--model', join(model, 'model.onnx'), '--shards', shards, '--json'], 'verify');
-  const n = (m: Measured, k: string) => m.json[k] as number;
-  const per = (amount: number, m: Measured, unit: string) => ({ ...m, amount, rate: `${Math.round(amount / m.wall).toLocaleString('en')} ${unit}/s` });
-  return {
-    pages,
-    wikitextMb: mb,
-    stages: {
-      ingest: { ...ingest, amount: mb, rate: `${(mb / ingest.wall).toFixed(1)} MB/s` },
-      graph: per(n(graph, 'links'), graph, 'links'),
-      segment: per(n(segment, 'tokens'), segment, 'tokens'),
-      pairs: per(n(pairs, 'pairs'), pairs, 'instances'),
-      shards: per(n(shardsRun, 'rows'), shardsRun, 'rows'),
-      verify: per(n(verify, 'samples'), verify, 'rows'),
-    },
-  };
+  result.complete = true;
+  per('verify', verify, n(verify, 'samples'), 'rows');
+  return result;
 }
 
 const results: SizeResult[] = [];
