@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag } from '../src/cli/args.js';
 import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { ingest, type IngestSummary } from '../src/ingest/ingest.js';
 
@@ -26,10 +26,13 @@ export function printIngest(s: IngestSummary): void {
   );
 }
 
+/** Shared with `run`. */
+export const KEEP_LISTS_FLAG: Flag = { name: 'keep-lists', type: 'boolean', help: 'keep list items in the clean text (default: text passages only, as BERT and WikiExtractor)' };
+
 export const command: Command = {
   name: 'ingest',
   summary: 'stream a MediaWiki XML dump into DuckDB: pages, clean article text, redirects, links',
-  usage: 'linkbert ingest --dump FILE [--db FILE] [--index FILE] [--workers N] [--force] [--memory SIZE] [--json]',
+  usage: 'linkbert ingest --dump FILE [--db FILE] [--index FILE] [--workers N] [--keep-lists] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz' },
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file to write' },
@@ -37,6 +40,7 @@ export const command: Command = {
     { name: 'no-index', type: 'boolean', help: 'read a multistream dump whole, ignoring its index' },
     { name: 'workers', type: 'number', range: { integer: true, min: 1 }, help: 'article-parsing worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'replace what the DB holds, even from another dump' },
+    KEEP_LISTS_FLAG,
     { name: 'batch-pages', type: 'number', range: { integer: true, min: 1 }, default: 5000, help: 'pages per committed batch (the unit a killed run loses)' },
     { name: 'verbose', type: 'boolean', help: 'log each committed batch' },
     { name: 'page-timeout', type: 'number', range: { above: 0 }, default: 30, placeholder: 'SECONDS', help: 'skip a page (counted as a parse timeout) when cleaning it takes longer' },
@@ -53,6 +57,7 @@ export const command: Command = {
           index: flags['no-index'] ? null : (flags.index as string | undefined),
           workers: flags.workers as number | undefined,
           force: Boolean(flags.force),
+          keepLists: Boolean(flags['keep-lists']),
           memory: flags.memory as string,
           batchPages: flags['batch-pages'] as number,
           pageTimeout: flags['page-timeout'] as number,

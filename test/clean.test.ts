@@ -12,12 +12,68 @@ const cps = (s: string) => Array.from(s);
 /** The text at a code-point offset, as SQL's substr() sees it. */
 const at = (text: string, offset: number, len: number) => cps(text).slice(offset, offset + len).join('');
 
-test('paragraphs of sentences, with sentence spans that recover each sentence', () => {
-  const a = cleanArticle('Foo', "'''Foo''' is a [[bar]]. It has two sentences.\n\nA second paragraph here.\n* first item\n* second item", titles);
+test('paragraphs of sentences, with sentence spans that recover each sentence (lists kept on request)', () => {
+  const a = cleanArticle('Foo', "'''Foo''' is a [[bar]]. It has two sentences.\n\nA second paragraph here.\n* first item\n* second item", titles, { keepLists: true });
   const sentences = a.sentStart.map((s, i) => at(a.text, s, a.sentLen[i]!));
   assert.deepEqual(sentences, ['Foo is a bar.', 'It has two sentences.', 'A second paragraph here.', 'first item', 'second item']);
   assert.deepEqual(a.paraFirst, [0, 2, 3]);
   assert.equal(a.text, 'Foo is a bar. It has two sentences.\n\nA second paragraph here.\n\nfirst item\nsecond item');
+});
+
+test('text passages only: list items (*, #, :, ;) are left out by default, their links kept with origin list', () => {
+  const w = 'Ports of the coast:\n* [[Wren Harbour]], the largest\n*# [[Old Quay]]\n; Term : a [[definition]]\n:{| class="wikitable"\n| [[In indented table]]\n|}\nThe coast is [[rocky]].';
+  const a = cleanArticle('Coast', w, titles);
+  assert.equal(a.text, 'Ports of the coast:\n\nThe coast is rocky.');
+  assert.deepEqual(a.links.map((l) => [l.target, l.offset === null ? null : 'placed', l.origin]), [
+    ['Wren Harbour', null, 'list'],
+    ['Old Quay', null, 'list'],
+    ['Definition', null, 'list'],
+    ['In indented table', null, 'table'],
+    ['Rocky', 'placed', 'text'],
+  ]);
+  const kept = cleanArticle('Coast', w, titles, { keepLists: true });
+  assert.ok(kept.text.includes('Wren Harbour, the largest'), kept.text);
+  assert.equal(kept.links[0]!.origin, 'text');
+});
+
+test('a single line break inside a paragraph is a space, not a sentence end', () => {
+  const a = cleanArticle('Port', 'Large ships\ncan dock safely in the\n[[harbour]] all year.\n\nA new paragraph.\n== Heading ==\nText.', titles);
+  assert.deepEqual(a.sentStart.map((s, i) => at(a.text, s, a.sentLen[i]!)), ['Large ships can dock safely in the harbour all year.', 'A new paragraph.', 'Text.']);
+  assert.equal(a.links[0]!.offset, 'Large ships can dock safely in the '.length);
+});
+
+test('a link is placed where its anchor starts a word, not inside an earlier word', () => {
+  const a = cleanArticle('A', 'Sociocultural anthropology and [[cultural anthropology]] differ. [[Port]]s and a [[port]].', titles);
+  const [c, p1, p2] = a.links;
+  assert.equal(at(a.text, c!.offset!, 'cultural anthropology'.length), 'cultural anthropology');
+  assert.equal(c!.offset, 'Sociocultural anthropology and '.length);
+  assert.equal(p1!.anchor, 'Ports');
+  assert.ok(p2!.offset! > p1!.offset!);
+});
+
+test('interwiki and interlanguage prefixes in any case are not article links; interlanguage links show nothing', () => {
+  const a = cleanArticle('A', 'See [[Wikt:harbour]] and [[WIKTIONARY:quay]]. [[Be-x-old:Порт]][[FR:Port]] A [[Mo:Real title]] and [[ABC: The Show]].', titles);
+  assert.deepEqual(a.links.map((l) => l.target), ['Mo:Real title', 'ABC: The Show']);
+  assert.ok(!a.text.includes('Порт') && !a.text.includes('FR'), a.text);
+});
+
+test('link trails follow the wiki language', async () => {
+  const { linkTrail, siteLanguage } = await import('../src/wiki/interwiki.ts');
+  assert.equal(siteLanguage({ dbname: 'dewiki', base: null }), 'de');
+  assert.equal(siteLanguage({ dbname: null, base: 'https://bg.wikipedia.org/wiki/Начална_страница' }), 'bg');
+  assert.equal(siteLanguage({ dbname: 'tmp-wp', base: null }), null);
+  const de = cleanArticle('A', 'Die [[Hafen]]anlage und [[Straße]]n über [[Fluss]]ü.', titles, { trail: linkTrail('de') });
+  assert.deepEqual(de.links.map((l) => l.anchor), ['Hafenanlage', 'Straßen', 'Flussü']);
+  const en = cleanArticle('A', 'The [[Hafen]]anlage and [[Fluss]]ü.', titles);
+  assert.deepEqual(en.links.map((l) => l.anchor), ['Hafenanlage', 'Fluss']);
+  const ja = cleanArticle('A', '[[港]]です。', titles, { trail: linkTrail('ja') });
+  assert.deepEqual(ja.links.map((l) => l.anchor), ['港']);
+});
+
+test('no markup, markers or character references are left in the text', () => {
+  const a = cleanArticle('A', 'A [http://example.org the [[Port]] site] is 3 &times; 4 &eta; wide.\n\nKey &amp; more &lt;b&gt;.\n\nq &times; 2 {{legend|red|Reds}}', titles);
+  assert.equal(a.text, 'A the Port site is 3 × 4 η wide.\n\nKey & more <b>.\n\nq × 2');
+  assert.equal(a.links[0]!.target, 'Port');
 });
 
 test('every placed link has its anchor at its offset, counted in code points', () => {
@@ -81,7 +137,9 @@ function assertSameClean(title: string, wikitext: string): boolean {
   const full = cleanArticle(title, wikitext, titles, { strip: false });
   const stripped = cleanArticle(title, wikitext, titles);
   // where wtf itself fails to remove a ref, the stripped text is the cleaner one
-  if (full.text.includes('<ref')) return assert.ok(!stripped.text.includes('<ref'), title), false;
+  if (full.text.includes('<ref') && !stripped.text.includes('<ref')) return false;
+  // markup escaped in the wikitext itself (`&lt;ref&gt;`, as one fixture has it) reads as text: wtf splits around it at will
+  if (wikitext.includes('&lt;ref')) return false;
   assert.equal(stripped.text, full.text, title);
   // wtf splits a few more sentences when a ref no longer stands between them; never fewer
   const starts = new Set(stripped.sentStart);

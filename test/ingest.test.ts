@@ -103,6 +103,24 @@ test('a DB holding another dump is not overwritten without --force', async () =>
   assert.deepEqual(readdirSync(d).sort(), ['other.xml', 'x.duckdb'], 'the replacement was moved in, nothing left beside it');
 });
 
+test('--keep-lists keeps list items; the choice is recorded, and a DB is not resumed or reused the other way', async () => {
+  const d = tmp();
+  const db = join(d, 'l.duckdb');
+  const plain = await ingest({ dump: SAMPLE, db });
+  const text = async () => (await query<{ t: string }>(db, `SELECT string_agg(text, chr(10) ORDER BY seq) AS t FROM articles`))[0]!.t;
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::INT n FROM links WHERE origin = 'list' AND "offset" IS NULL`)) as [{ n: number }];
+  assert.ok(n > 0, 'links of list items are kept, origin list');
+  const without = await text();
+  await assert.rejects(ingest({ dump: SAMPLE, db, keepLists: true }), /ingested without --keep-lists.*--force/);
+  const kept = await ingest({ dump: SAMPLE, db, keepLists: true, force: true });
+  assert.equal(kept.links, plain.links, 'the same links either way');
+  const withLists = await text();
+  assert.ok(withLists.length > without.length);
+  const [run] = await query<{ s: string }>(db, `SELECT settings::VARCHAR AS s FROM runs WHERE stage = 'ingest'`);
+  assert.equal(JSON.parse(run!.s).keep_lists, true);
+  assert.equal((await ingest({ dump: SAMPLE, db, keepLists: true })).already_done, true);
+});
+
 test('ingest never wipes a DuckDB file it did not make: refused without --force, replaced with it', async () => {
   const d = tmp();
   const db = join(d, 'mywork.duckdb');

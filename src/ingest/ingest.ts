@@ -31,6 +31,8 @@ export interface IngestOptions {
   /** replace what the DB holds even if it came from another dump */
   force?: boolean;
   batchPages?: number;
+  /** keep list items in the clean text (default: text passages only, as BERT's and WikiExtractor's) */
+  keepLists?: boolean;
   /** longest a worker may spend on one page before it is skipped as a parse timeout (default 30 s) */
   pageTimeout?: number;
   /** size of the runs of pages sent to the workers (about 1 MB by default; tests make it small) */
@@ -126,6 +128,11 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       throw new Error(`${opts.db} is not a linkbert-pipeline database (it holds ${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', …' : ''}); choose another --db, or pass --force to replace it`);
     }
     const same = prev && prev.fingerprint === fp && !opts.force;
+    const keepLists = opts.keepLists ?? false;
+    const before = prev?.settings ? (JSON.parse(prev.settings) as { keep_lists?: boolean }).keep_lists : undefined;
+    if (same && before !== undefined && before !== keepLists) {
+      throw new Error(`${opts.db} holds ${basename(opts.dump)} ingested ${before ? 'with' : 'without'} --keep-lists; rerun ${before ? 'with' : 'without'} it, or pass --force to ingest it again ${keepLists ? 'with' : 'without'} lists`);
+    }
     if (same && prev.status === 'done' && prev.summary) {
       log(`${opts.dump} is already ingested into ${opts.db}; nothing to do (--force re-ingests)`);
       return { ...(JSON.parse(prev.summary) as IngestSummary), already_done: true, seconds: secs(t0) };
@@ -148,7 +155,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       db = await openDb(building, { memory: opts.memory });
       await applySchema(db);
     }
-    await startRun(db, 'ingest', { source: opts.dump, fingerprint: fp, settings: JSON.stringify({ index: indexFile }), nextSeq });
+    await startRun(db, 'ingest', { source: opts.dump, fingerprint: fp, settings: JSON.stringify({ index: indexFile, keep_lists: keepLists }), nextSeq });
 
     // DuckDB only appends and commits while pages are read: one thread of its own, not one per
     // core beside the parsers (measured on 2 cores: about 2 CPU-s and 1 s less for the 6k bench).
@@ -271,7 +278,7 @@ class IngestRun {
     if (!this.pool) {
       this.header.finishHeader();
       this.site = this.header.siteinfo!;
-      this.pool = new PagePool(this.source.file, this.site, this.workers, this.opts.pageTimeout ?? 30);
+      this.pool = new PagePool(this.source.file, this.site, this.workers, { keepLists: this.opts.keepLists ?? false }, this.opts.pageTimeout ?? 30);
       await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
     }
     for (const run of runs) {

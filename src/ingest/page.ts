@@ -7,7 +7,9 @@ import type { DumpPage } from '../dump/xml.js';
 import { cleanArticle } from '../wiki/clean.js';
 import { redirectTarget } from '../wiki/redirect.js';
 import type { Titles } from '../wiki/title.js';
-import { LINK_ORIGINS } from '../wiki/wikilinks.js';
+import type { SiteInfo } from '../dump/siteinfo.js';
+import { linkTrail, siteLanguage } from '../wiki/interwiki.js';
+import { LINK_ORIGINS, type ScanOptions } from '../wiki/wikilinks.js';
 import type { LinkColumns, PageRows } from './rows.js';
 
 /**
@@ -21,7 +23,17 @@ function skipped(p: DumpPage, bytes: number, reason: string): PageRows {
   return { seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } };
 }
 
-export function pageRows(p: DumpPage, titles: Titles): PageRows {
+/** What the user chose about the clean text (recorded in the ingest run's settings). */
+export interface CleanSettings {
+  keepLists: boolean;
+}
+
+/** How articles of this wiki are read: the user's settings and the wiki language's link trail. */
+export function scanOptions(site: SiteInfo, clean: CleanSettings): ScanOptions {
+  return { keepLists: clean.keepLists, trail: linkTrail(siteLanguage(site)) };
+}
+
+export function pageRows(p: DumpPage, titles: Titles, scan: ScanOptions = {}): PageRows {
   const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
   const skip = (reason: string) => skipped(p, bytes, reason);
   if (!p.title?.trim()) return skip('no title');
@@ -46,7 +58,7 @@ export function pageRows(p: DumpPage, titles: Titles): PageRows {
   if (bytes > MAX_ARTICLE_BYTES) return skip(`too large (${(bytes / 2 ** 20).toFixed(1)} MiB of wikitext; at most ${MAX_ARTICLE_BYTES / 2 ** 20} MiB are cleaned)`);
   let a;
   try {
-    a = cleanArticle(p.title, p.text, titles);
+    a = cleanArticle(p.title, p.text, titles, scan);
   } catch (e) {
     return skip(`wikitext parse error: ${e instanceof Error ? e.message : String(e)}`);
   }

@@ -10,6 +10,7 @@
 import PQueue from 'p-queue';
 import type { Worker } from 'node:worker_threads';
 import type { SiteInfo } from '../dump/siteinfo.js';
+import type { CleanSettings } from './page.js';
 import type { PageRun } from '../dump/split.js';
 import { projectWorker } from '../util/worker.js';
 import type { PageRows } from './rows.js';
@@ -63,6 +64,7 @@ export class PagePool {
     private readonly file: string,
     private readonly site: SiteInfo,
     readonly size: number,
+    private readonly clean: CleanSettings,
     private readonly budgetSeconds = 30,
     readonly depth = 2,
   ) {
@@ -78,7 +80,7 @@ export class PagePool {
   }
 
   private start(slot: Slot): void {
-    const worker = projectWorker(new URL('./worker.ts', import.meta.url), { workerData: { file: this.file, site: this.site, beat: slot.beat } });
+    const worker = projectWorker(new URL('./worker.ts', import.meta.url), { workerData: { file: this.file, site: this.site, clean: this.clean, beat: slot.beat } });
     worker.on('message', (r: RunResult) => {
       const p = slot.pending.get(r.id);
       slot.pending.delete(r.id);

@@ -3,11 +3,12 @@ import { parentPort, workerData } from 'node:worker_threads';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { readPages } from '../dump/xml.js';
 import { Titles } from '../wiki/title.js';
-import { pageRows, timedOut } from './page.js';
+import { pageRows, scanOptions, timedOut, type CleanSettings } from './page.js';
 import type { RunRequest, RunResult } from './pool.js';
 
-const { file, site, beat } = workerData as { file: string; site: SiteInfo; beat: Int32Array };
+const { file, site, clean, beat } = workerData as { file: string; site: SiteInfo; clean: CleanSettings; beat: Int32Array };
 const titles = new Titles(site);
+const scan = scanOptions(site, clean);
 const decoder = new TextDecoder();
 
 parentPort!.on('message', (req: RunRequest) => {
@@ -21,7 +22,7 @@ parentPort!.on('message', (req: RunRequest) => {
       continue;
     }
     Atomics.store(beat, 0, p.seq + 1); // the pool watches how long a page takes
-    rows.push(pageRows(p, titles));
+    rows.push(pageRows(p, titles, scan));
   }
   Atomics.store(beat, 0, 0);
   const res: RunResult = { id: req.id, first: first ? { seq: first.seq, id: first.id } : null, rows, error: error ? error.message : null };

@@ -6,6 +6,7 @@
  * paragraphs by '\n\n'. Offsets and lengths count Unicode code points, as DuckDB's substr() and
  * Python's str do, so `substr(text, offset + 1, length(anchor)) = anchor` holds in SQL.
  */
+import { decodeHTMLStrict } from 'entities';
 import wtf from 'wtf_wikipedia';
 import type { Titles } from './title.js';
 import { APPARATUS, MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilinks.js';
@@ -53,6 +54,31 @@ function squeeze(s: string): string {
   return LOOSE_SPACE.test(s) ? s.replace(/\s+/g, ' ').trim() : s;
 }
 
+const LEFTOVER = /\{\{|\}\}|\{\||\|\}|\[\[|\]\]|Lk\d|&[#a-zA-Z0-9]+;|<\/?[a-zA-Z]/;
+// HTML tags allowed in wikitext that wtf may leave around text (`<span title="…">` from IPA templates)
+const TAG = /<\/?(?:span|div|small|big|sup|sub|center|font|br|hr|abbr|s|u|i|b|p|code|kbd|var|tt|del|ins|mark|q|cite|dfn|bdi|bdo|ruby|rt|rp|wbr|em|strong|strike|poem|references|nowiki|includeonly|noinclude|onlyinclude)\b[^<>]{0,500}>/gi;
+/**
+ * A sentence as a reader sees it: character references decoded (wtf leaves `&times;` as it is) and
+ * what wtf let through of markup taken out: a template or table it did not parse, a link it
+ * broke (its marker or brackets).
+ */
+function readable(s: string, anchors: (idx: number) => string | undefined): string {
+  if (!LEFTOVER.test(s)) return s;
+  let t = s;
+  // innermost templates first, until none is left
+  for (let prev = ''; prev !== t && t.includes('{{'); ) {
+    prev = t;
+    t = t.replace(/\{\{[^{}]*\}\}/g, '');
+  }
+  t = t
+    .replace(/\[\[Lk(\d+)\|([^\]]*)\]\]?/g, (_, _n: string, a: string) => a)
+    .replace(/\bLk(\d+)\b/g, (m, n: string) => anchors(Number(n)) ?? m)
+    .replace(/\{\||\|\}|\{\{|\}\}|\[\[|\]\]/g, '')
+    .replace(TAG, '');
+  return decodeHTMLStrict(t);
+}
+const WORD_CHAR = /[\p{L}\p{N}]/u;
+
 class TextBuilder {
   parts: string[] = [];
   cp = 0;
@@ -62,11 +88,14 @@ class TextBuilder {
   placed = new Map<number, { offset: number; anchor: string }>();
   private inPara = false;
 
-  paragraph(sentences: WtfSentence[], sep: string): void {
+  constructor(private anchors: (idx: number) => string | undefined) {}
+
+  paragraph(sentences: WtfSentence[], sep: string, keepBullets = true): void {
     this.inPara = false;
     for (const s of sentences) {
-      const text = squeeze(s.text());
+      const text = squeeze(readable(s.text(), this.anchors));
       if (!text) continue;
+      if (!keepBullets && text.startsWith('• ')) continue; // a list inside a template ({{columns-list|…}}), as wtf renders it
       if (this.sentStart.length) {
         const glue = this.inPara ? sep : '\n\n';
         this.push(glue, glue.length);
@@ -88,16 +117,18 @@ class TextBuilder {
     this.cp += cp;
   }
 
-  /** Finds each numbered link's anchor in the sentence, left to right. */
+  /** Finds each numbered link's anchor in the sentence, left to right, where a word starts
+   * ("cultural anthropology" is not the end of "Sociocultural anthropology") when it can. */
   private place(links: WtfLink[], text: string, start: number, astral: boolean): void {
     let cursor = 0;
     for (const l of links) {
       const n = MARKER.exec(l.page?.() ?? '');
       if (!n) continue;
       const idx = Number(n[1]);
-      const anchor = (l.text?.() ?? '').replace(/\s+/g, ' ').trim();
+      const anchor = squeeze(readable(l.text?.() ?? '', this.anchors));
       if (!anchor || this.placed.has(idx)) continue;
-      let at = text.indexOf(anchor, cursor);
+      let at = wordAt(text, anchor, cursor);
+      if (at < 0) at = text.indexOf(anchor, cursor);
       if (at < 0) at = text.indexOf(anchor);
       if (at < 0) continue;
       this.placed.set(idx, { offset: start + (astral ? cpLength(text.slice(0, at)) : at), anchor });
@@ -106,10 +137,19 @@ class TextBuilder {
   }
 }
 
+/** The first occurrence of `anchor` at or after `from` that does not start inside a word. */
+function wordAt(text: string, anchor: string, from: number): number {
+  if (!WORD_CHAR.test(anchor[0] ?? '')) return text.indexOf(anchor, from);
+  for (let at = text.indexOf(anchor, from); at >= 0; at = text.indexOf(anchor, at + 1)) {
+    if (at === 0 || !WORD_CHAR.test(text[at - 1]!)) return at;
+  }
+  return -1;
+}
+
 export function cleanArticle(title: string, wikitext: string, titles: Titles, opts: ScanOptions = {}): CleanArticle {
   const scan = scanLinks(wikitext, titles, opts);
   const doc = wtf(scan.rewritten, { title });
-  const b = new TextBuilder();
+  const b = new TextBuilder((idx) => scan.links[idx]?.anchor);
   let apparatusDepth: number | null = null; // inside an apparatus section, subsections included
   for (const section of doc.sections()) {
     const depth = section.depth();
@@ -117,8 +157,8 @@ export function cleanArticle(title: string, wikitext: string, titles: Titles, op
     apparatusDepth = APPARATUS.test(section.title().trim()) ? depth : null;
     if (apparatusDepth !== null) continue;
     for (const p of section.paragraphs() as unknown as WtfParagraph[]) {
-      b.paragraph(p.sentences(), ' ');
-      for (const list of p.lists()) b.paragraph(list.lines(), '\n');
+      b.paragraph(p.sentences(), ' ', opts.keepLists ?? false);
+      if (opts.keepLists) for (const list of p.lists()) b.paragraph(list.lines(), '\n');
     }
   }
   const links: CleanLink[] = [];
@@ -134,7 +174,7 @@ export function cleanArticle(title: string, wikitext: string, titles: Titles, op
       target,
       targetNs: self ? self.ns : norm.ns,
       fragment: norm.fragment,
-      anchor: placed?.anchor ?? l.anchor.replace(/\s+/g, ' ').trim(),
+      anchor: placed?.anchor ?? squeeze(decodeHTMLStrict(l.anchor)),
       offset: placed?.offset ?? null,
       origin: placed ? 'text' : l.origin,
     });

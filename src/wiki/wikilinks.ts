@@ -5,10 +5,11 @@
  * wtf's own link parsing quirks (one-letter piped targets, namespaces read as interwiki, links inside
  * templates/refs/captions not returned) no longer matter.
  */
+import { isInterwiki, isLanguage } from './interwiki.js';
 import type { Titles } from './title.js';
 
 /** Where in the wikitext a link stands. */
-export const LINK_ORIGINS = ['text', 'template', 'infobox', 'ref', 'caption', 'gallery', 'table'] as const;
+export const LINK_ORIGINS = ['text', 'template', 'infobox', 'ref', 'caption', 'gallery', 'table', 'list'] as const;
 export type LinkOrigin = (typeof LINK_ORIGINS)[number];
 
 export interface WikiLink {
@@ -36,15 +37,14 @@ function closer(name: string): RegExp {
 }
 const SPECIAL = /<|\{\{|\}\}|\[\[|\{\||\|\}/g;
 const BAD_TARGET = /[{}[\]<>\n]/;
-// Interwiki and interlanguage prefixes: such links leave the wiki, so they are not graph edges.
-const INTERWIKI = /^(?:[a-z]{2,3}(?:-[a-z0-9]{2,})*|simple|commons|meta|wikt|wiktionary|wikisource|wikiquote|wikibooks|wikinews|wikiversity|wikivoyage|wikispecies|species|wikidata|mediawikiwiki|mw|foundation|wmf|phab|phabricator|outreach|incubator|s|q|b|n|v|voy|d|c|m|f|w)$/;
-const TRAIL = /^[a-z]+/;
+const ENGLISH_TRAIL = /^[a-z]+/;
 
+/** Whether only spaces (or the colons of an indented table, `:{|`) stand before i on its line. */
 function atLineStart(s: string, i: number): boolean {
   for (let j = i - 1; j >= 0; j--) {
     const c = s[j];
     if (c === '\n') return true;
-    if (c !== ' ' && c !== '\t') return false;
+    if (c !== ' ' && c !== '\t' && c !== ':') return false;
   }
   return true;
 }
@@ -56,6 +56,11 @@ export interface ScanOptions {
    * and its clean text is the same (test/clean.test.ts checks this on real articles).
    */
   strip?: boolean;
+  /** Keep list items (`*`, `#`, `:`, `;` lines) in the text; by default they are left out, as BERT's
+   * and WikiExtractor's Wikipedia text leaves them out (their links are kept, origin 'list'). */
+  keepLists?: boolean;
+  /** The wiki language's link trail (interwiki.ts linkTrail); English's a–z by default. */
+  trail?: RegExp;
 }
 
 /** Sections whose text is apparatus, not prose: left out of the clean text (their links are kept). */
@@ -84,10 +89,140 @@ const DROPPED: ReadonlySet<LinkOrigin> = new Set(['ref', 'gallery', 'table', 'in
 // Templates that never render as prose (citations, maintenance tags, navigation).
 const SILENT_TEMPLATE = /^(?:cite\b|citation\b|reflist|refbegin|refend|sfn|harvnb|efn|notelist|authority control|portal|commons|use (?:dmy|mdy) dates|use (?:british|american|australian|canadian|indian) english|short description|defaultsort|pp-|dead link|citation needed|clarify|good article|featured article|navbox|coord missing)/i;
 
+interface Scan {
+  titles: Titles;
+  links: WikiLink[];
+  strip: boolean;
+  keepLists: boolean;
+  trail: RegExp;
+}
+
 export function scanLinks(wikitext: string, titles: Titles, opts: ScanOptions = {}): LinkScan {
-  const links: WikiLink[] = [];
-  const rewritten = rewrite(wikitext, titles, links, [], opts.strip ?? true);
-  return { rewritten, links };
+  const scan: Scan = { titles, links: [], strip: opts.strip ?? true, keepLists: opts.keepLists ?? false, trail: opts.trail ?? ENGLISH_TRAIL };
+  const rewritten = rewrite(joinProseLines(wikitext), scan, []);
+  return { rewritten, links: scan.links };
+}
+
+type Region = [start: number, end: number, kind: 'apparatus' | 'list'];
+
+/** Apparatus sections and (unless lists are kept) runs of list lines, in order, none inside another. */
+function regionsOf(s: string, scan: Scan): Region[] {
+  const apparatus: Region[] = scan.strip ? apparatusRegions(s).map(([a, b]) => [a, b, 'apparatus']) : [];
+  if (scan.keepLists) return apparatus;
+  const out: Region[] = [];
+  let k = 0;
+  for (const r of listRegions(s)) {
+    while (k < apparatus.length && apparatus[k]![1] <= r[0]) out.push(apparatus[k++]!);
+    if (k < apparatus.length && apparatus[k]![0] < r[1]) continue; // inside (or across) an apparatus section
+    out.push(r);
+  }
+  while (k < apparatus.length) out.push(apparatus[k++]!);
+  return out;
+}
+
+const LIST_LINE = /[*#:;]/;
+/**
+ * [start, end) of each run of list lines at the top level (not inside a template, table or
+ * comment), up to the end of its last line (its line break stays, so the text around it keeps
+ * its paragraph break). A list item's template or table (`:{|`) that goes on over more lines
+ * belongs to the item.
+ */
+function listRegions(s: string): Region[] {
+  const out: Region[] = [];
+  let depth = 0; // {{ }} nesting
+  let tables = 0; // {| |} nesting, by line
+  let open = -1; // start of the run of list lines being read; -1: none
+  let inItem = false; // the current line (or the construct it opened) is a list item
+  let lineEnd = -1;
+  for (let i = 0; i < s.length; ) {
+    // at a line start
+    let j = i;
+    while (s.charCodeAt(j) === 0x3a || s.charCodeAt(j) === 0x20) j++; // `:{|` is an indented table
+    const tableOpen = s.startsWith('{|', j);
+    const tableClose = s.startsWith('|}', j);
+    const top = depth === 0 && tables === 0;
+    if (top) inItem = LIST_LINE.test(s[i] ?? '');
+    if (top && inItem && open < 0) open = i;
+    if (top && !inItem && open >= 0) {
+      out.push([open, lineEnd, 'list']);
+      open = -1;
+    }
+    if (tableOpen) tables++;
+    else if (tableClose && tables > 0) tables--;
+    // through the line, counting braces (and skipping comments, which may span lines)
+    let e = i;
+    for (; e < s.length; e++) {
+      const c = s.charCodeAt(e);
+      if (c === 0x0a) break;
+      if (c === 0x7b && s.charCodeAt(e + 1) === 0x7b) {
+        depth++;
+        e++;
+      } else if (c === 0x7d && s.charCodeAt(e + 1) === 0x7d) {
+        if (depth > 0) depth--;
+        e++;
+      } else if (c === 0x3c && s.startsWith('<!--', e)) {
+        const close = s.indexOf('-->', e + 4);
+        e = (close < 0 ? s.length : close + 3) - 1;
+      }
+    }
+    lineEnd = e;
+    i = e + 1;
+  }
+  if (open >= 0) out.push([open, Math.min(lineEnd, s.length), 'list']);
+  return out;
+}
+
+// A line MediaWiki reads as paragraph text starts with none of these (list, heading, table,
+// template line, tag, magic word, rule, preformatted).
+const PROSE_START = /^[^*#:;=!|{}< \t\r\n_-]/;
+
+/**
+ * A single line break between two lines of paragraph text, outside templates, tables, refs and
+ * comments, as the space MediaWiki renders it (`ships\ncan dock` is one sentence); wtf_wikipedia
+ * would end a sentence there. Done on the wikitext as written, before anything is left out, so
+ * what is left out later (a table on its own line) cannot join the lines around it.
+ */
+export function joinProseLines(s: string): string {
+  if (!s.includes('\n')) return s;
+  const re = /\{\{|\}\}|<!--|<ref\b[^>]{0,200}>|\n/gi;
+  let out: string[] | null = null;
+  let copied = 0;
+  let depth = 0;
+  let tables = 0;
+  let lineStart = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(s))) {
+    const tok = m[0];
+    const e = m.index;
+    if (tok === '{{') depth++;
+    else if (tok === '}}') depth = Math.max(0, depth - 1);
+    else if (tok === '<!--') {
+      const close = s.indexOf('-->', e + 4);
+      re.lastIndex = close < 0 ? s.length : close + 3;
+    } else if (tok !== '\n') {
+      // a ref keeps its lines (wtf removes a ref whole only as written); `<ref name="x"/>` has none
+      if (!tok.endsWith('/>')) {
+        const close = s.indexOf('</ref', e);
+        if (close >= 0) re.lastIndex = close + 5;
+      }
+    } else {
+      let t = lineStart;
+      while (s.charCodeAt(t) === 0x3a || s.charCodeAt(t) === 0x20) t++;
+      if (s.startsWith('{|', t)) tables++;
+      else if (s.startsWith('|}', t) && tables > 0) tables--;
+      if (depth === 0 && tables === 0 && e > lineStart && PROSE_START.test(s[lineStart]!)) {
+        const next = e + 1 < s.length ? s[e + 1]! : '';
+        if (next && PROSE_START.test(next) && !s.startsWith('----', e + 1)) {
+          (out ??= []).push(s.slice(copied, e), ' ');
+          copied = e + 1;
+        }
+      }
+      lineStart = e + 1;
+    }
+  }
+  if (!out) return s;
+  out.push(s.slice(copied));
+  return out.join('');
 }
 
 /** The innermost context that is not a plain template; a template only when that is all there is. */
@@ -96,7 +231,8 @@ function originOf(stack: LinkOrigin[]): LinkOrigin {
   return stack.length ? 'template' : 'text';
 }
 
-function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin[], strip: boolean): string {
+function rewrite(s: string, scan: Scan, stack: LinkOrigin[]): string {
+  const { strip, links } = scan;
   const out: string[] = [];
   const re = new RegExp(SPECIAL.source, 'g');
   const closeTag = (name: string, from: number) => {
@@ -107,10 +243,11 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
   let copied = 0; // s[copied, i) is still to be copied
   let dropLevel = -1; // stack depth where the region being left out began; -1: none
   let dropFrom = 0;
-  // apparatus sections are left out whole (their links are still recorded)
-  const regions = strip && stack.length === 0 ? apparatusRegions(s) : [];
+  // apparatus sections and lists are left out whole (their links are still recorded)
+  const regions = stack.length === 0 ? regionsOf(s, scan) : [];
   let region = 0;
   let cutUntil = 0;
+  let listUntil = 0; // s[…, listUntil) is a list left out: its prose links' origin is 'list'
   const base = stack.length;
   // Where a region is left out: refs become a space, as wtf renders them; a file, table, gallery
   // or infobox that filled its line takes the line break with it, so paragraphs join as they would
@@ -149,10 +286,11 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
     if (!m) break;
     i = m.index;
     while (region < regions.length && regions[region]![0] <= i) {
-      const [start, end] = regions[region++]!;
+      const [start, end, kind] = regions[region++]!;
       if (dropLevel < 0 && stack.length === base && start >= copied) {
         out.push(s.slice(copied, start));
         copied = cutUntil = end;
+        if (kind === 'list') listUntil = end;
       }
     }
     const tok = m[0];
@@ -210,7 +348,9 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
         i += 2;
       } else i++; // as in `{{hlist |}}`: the brace may close a template
     } else {
-      const r = link(s, i, titles, links, stack, strip);
+      const before = links.length;
+      const r = link(s, i, scan, stack);
+      if (i < listUntil) for (let k = before; k < links.length; k++) if (links[k]!.origin === 'text') links[k]!.origin = 'list';
       if (!r) {
         i += 2;
         continue;
@@ -234,7 +374,8 @@ function rewrite(s: string, titles: Titles, links: WikiLink[], stack: LinkOrigin
 }
 
 /** A `[[…]]` at i: its rewritten text and where it ends, or null when it is no link. */
-function link(s: string, i: number, titles: Titles, links: WikiLink[], stack: LinkOrigin[], strip: boolean): { text: string; end: number } | null {
+function link(s: string, i: number, scan: Scan, stack: LinkOrigin[]): { text: string; end: number } | null {
+  const { titles, links, strip } = scan;
   const close = s.indexOf(']]', i + 2);
   if (close < 0) return null;
   let bar = i + 2; // the first '|' inside the brackets, else -1 (looked for there only: an unpiped link may stand far from any '|')
@@ -253,21 +394,36 @@ function link(s: string, i: number, titles: Titles, links: WikiLink[], stack: Li
     const end = matchingClose(s, i);
     if (end < 0) return null;
     stack.push('caption');
-    const inner = rewrite(s.slice(i + 2, end), titles, links, stack, strip);
+    const inner = rewrite(s.slice(i + 2, end), scan, stack);
     stack.pop();
     return { text: strip ? '' : `[[${inner}]]`, end: end + 2 };
   }
   if (ns && ns.key === 14 && !colonLead) return strip ? { text: '', end: close + 2 } : null; // category membership, not a link
-  if (!ns && prefix && INTERWIKI.test(prefix)) return null;
+  if (!ns && prefix && isInterwiki(prefix)) {
+    // an interlanguage link shows nothing in the text (`[[:fr:Port]]` is an inline link, left to wtf)
+    return !colonLead && isLanguage(prefix) ? { text: '', end: close + 2 } : null;
+  }
   const inner = s.slice(i + 2, close);
   if (inner.includes('[[')) return null;
   // Unpiped links show their target as written, underscores as spaces.
   let anchor = bar >= 0 && bar < close ? s.slice(bar + 1, close) : body.replace(/_/g, ' ').trim();
   if (bar >= 0 && bar < close && !anchor.trim()) anchor = pipeTrick(body);
-  const trail = TRAIL.exec(s.slice(close + 2, close + 40))?.[0] ?? '';
+  const trail = scan.trail.exec(s.slice(close + 2, close + 40))?.[0] ?? '';
   const n = links.length;
   links.push({ target, anchor: anchor + trail, origin: originOf(stack) });
-  return { text: `[[Lk${n}|${anchor}]]`, end: close + 2 };
+  // inside an external link's label (`[http://… the [[Foo]] site]`) wtf would keep the marker: the anchor alone
+  if (insideExternalLink(s, i)) return { text: anchor + trail, end: close + 2 + trail.length };
+  // the trail goes inside the link, so wtf's own (English) trail rule never applies
+  return { text: `[[Lk${n}|${anchor}${trail}]]`, end: close + 2 + trail.length };
+}
+
+const EXTERNAL_OPEN = /\[(?:https?:|ftp:|mailto:|\/\/)[^\]\n]*$/i;
+/** Whether the `[[` at i stands in the label of an external link opened earlier on its line. */
+function insideExternalLink(s: string, i: number): boolean {
+  const from = Math.max(0, i - 300);
+  const lineStart = s.lastIndexOf('\n', i - 1) + 1;
+  const before = s.slice(Math.max(from, lineStart), i);
+  return before.includes('[') && EXTERNAL_OPEN.test(before.replace(/\[\[[^\]]*\]\]/g, ''));
 }
 
 /** The `]]` closing the `[[` at i, counting nested brackets (file captions hold links). */
