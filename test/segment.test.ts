@@ -80,7 +80,8 @@ before(async () => {
 
 test('segments of the sample: each article tokenized once, packed by the rule, spans cover its text in order', async () => {
   const s = await segment({ db, tokenizer: demo, maxSeqLen: 128, seed: 3 });
-  assert.equal(s.articles, 42);
+  assert.equal(s.articles, 41); // 42, less the disambiguation page
+  assert.equal(s.disambiguation_left_out, 1);
   assert.equal(s.articles_without_segments, 0);
   assert.equal(s.unk_rate, 0);
   assert.equal(Object.values(s.length_histogram).reduce((a, b) => a + b, 0), s.segments);
@@ -88,7 +89,7 @@ test('segments of the sample: each article tokenized once, packed by the rule, s
   assert.equal(segs.length, s.segments);
   assert.equal(segs.reduce((a, x) => a + x.n_tokens, 0), s.tokens);
   const tok = await loadTokenizer(demo);
-  const arts = await query<{ seq: number; text: string }>(db, 'SELECT seq, text FROM articles ORDER BY seq');
+  const arts = await query<{ seq: number; text: string }>(db, 'SELECT seq, text FROM articles WHERE NOT disambiguation ORDER BY seq');
   const sents = await query<{ article: number; text: string }>(db, 'SELECT article, text FROM sentences ORDER BY article, idx');
   for (const a of arts) {
     const mine = segs.filter((x) => x.article === a.seq);
@@ -125,6 +126,20 @@ test('same rows whatever the number of tokenizer batches in flight; rerun skippe
   assert.equal(summary.tokenizer.kind, 'vocab.txt');
   assert.match(summary.tokenizer.sha256, /^[0-9a-f]{64}$/);
   assert.equal(summary.settings.max_segment_tokens, 62);
+});
+
+test('disambiguation pages give no training text unless asked for', async () => {
+  const left = await segment({ db, tokenizer: demo, maxSeqLen: 128, force: true });
+  const dis = await query<{ seq: number }>(db, 'SELECT seq FROM articles WHERE disambiguation');
+  assert.equal(dis.length, 1);
+  assert.equal(left.disambiguation_left_out, 1);
+  const has = async () => (await query<{ n: number }>(db, `SELECT count(*)::INT n FROM segments WHERE article = ${dis[0]!.seq}`))[0]!.n;
+  assert.equal(await has(), 0);
+  const kept = await segment({ db, tokenizer: demo, maxSeqLen: 128, disambiguation: true });
+  assert.equal(kept.already_done, false);
+  assert.equal(kept.disambiguation_left_out, 0);
+  assert.ok((await has()) > 0);
+  await segment({ db, tokenizer: demo, maxSeqLen: 128, force: true });
 });
 
 test('linkbert segment --json prints the summary keys', async () => {

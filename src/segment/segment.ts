@@ -18,6 +18,8 @@ export interface SegmentOptions extends TokenizerOptions {
   maxSeqLen?: number;
   shortSeqProb?: number;
   seed?: number;
+  /** segment disambiguation pages too (left out by default: a list of links, no text passage) */
+  disambiguation?: boolean;
   /** tokenizer batches in flight */
   workers?: number;
   force?: boolean;
@@ -31,6 +33,7 @@ export interface SegmentSettings {
   max_segment_tokens: number;
   short_seq_prob: number;
   seed: number;
+  disambiguation: boolean;
 }
 
 export interface SegmentSummary {
@@ -38,6 +41,8 @@ export interface SegmentSummary {
   db: string;
   articles: number;
   articles_without_segments: number;
+  /** disambiguation pages not segmented (all of them unless settings.disambiguation) */
+  disambiguation_left_out: number;
   segments: number;
   tokens: number;
   unk_rate: number;
@@ -86,6 +91,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     max_segment_tokens: maxSegmentTokens(opts.maxSeqLen ?? 512),
     short_seq_prob: opts.shortSeqProb ?? 0.1,
     seed: opts.seed ?? 12345,
+    disambiguation: opts.disambiguation ?? false,
   };
   if (settings.max_segment_tokens < 2) throw new Error(`--max-seq-len ${settings.max_seq_len} leaves no room for two segments`);
   if (!(settings.short_seq_prob >= 0 && settings.short_seq_prob <= 1)) throw new Error('--short-seq-prob must be between 0 and 1');
@@ -99,7 +105,9 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     await startRun(db, 'segment', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
     await db.conn.run(await sqlFile('segments.sql'));
 
-    const [{ total, first, last }] = (await rows<{ total: number; first: number | null; last: number | null }>(db.conn, 'SELECT count(*) AS total, min(seq) AS first, max(seq) AS last FROM articles')) as [{ total: number; first: number | null; last: number | null }];
+    // disambiguation pages: lists of links with no text passage, left out of training text by default
+    const include = settings.disambiguation ? 'true' : 'NOT disambiguation';
+    const [{ total, left_out, first, last }] = (await rows<{ total: number; left_out: number; first: number | null; last: number | null }>(db.conn, `SELECT count(*) FILTER (WHERE ${include}) AS total, count(*) FILTER (WHERE NOT (${include})) AS left_out, min(seq) AS first, max(seq) AS last FROM articles`)) as [{ total: number; left_out: number; first: number | null; last: number | null }];
     const reader = await db.instance.connect();
     // Rows go in with the ids as text ('[1,2,3]'), which the Appender casts to INTEGER[]: one value
     // per segment instead of one per token (10× faster than appending list values).
@@ -168,7 +176,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     // Articles in seq order, a range of pages at a time: one ORDER BY over the whole table would
     // hold every article's text at once (the range's rows come from a row group or two).
     for (let from = first ?? 0; last !== null && from <= last; from += RANGE_PAGES) {
-      const result = await reader.runAndReadAll(`SELECT seq, text, sent_start, sent_len FROM articles WHERE seq >= ${from} AND seq < ${from + RANGE_PAGES} ORDER BY seq`);
+      const result = await reader.runAndReadAll(`SELECT seq, text, sent_start, sent_len FROM articles WHERE seq >= ${from} AND seq < ${from + RANGE_PAGES} AND ${include} ORDER BY seq`);
       for (const r of result.getRowObjectsJS()) {
         batch.push(r as unknown as ArticleIn);
         textBytes += (r.text as string).length;
@@ -197,6 +205,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
       db: db.path,
       articles,
       articles_without_segments: empty,
+      disambiguation_left_out: Number(left_out),
       segments,
       tokens,
       unk_rate: tokens ? unk / tokens : 0,
