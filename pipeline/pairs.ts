@@ -1,7 +1,12 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag } from '../src/cli/args.js';
 import { counts, table } from '../src/cli/report.js';
-import { pairs, type PairsSummary } from '../src/pairs/pairs.js';
+import { pairs, type BSegments, type PairsSummary } from '../src/pairs/pairs.js';
 import { DEFAULT_DB } from './ingest.js';
+
+const pc = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** Shared with `run`. */
+export const B_SEGMENTS_FLAG: Flag = { name: 'b-segments', type: 'string', placeholder: 'POLICY', default: 'non-lead', help: "non-lead: a random or linked B is never an article's first segment (as a contiguous B cannot be); any: it may be, so one-segment articles are reached too" };
 
 export function printPairs(s: PairsSummary): void {
   console.log(`pairs: ${s.db}${s.already_done ? ' (already complete for these settings; --force redoes it)' : ''}`);
@@ -13,6 +18,9 @@ export function printPairs(s: PairsSummary): void {
       ['pairs written', s.pairs],
       ['  labels', `${counts({ contiguous: s.labels['0'], random: s.labels['1'], linked: s.labels['2'] })}`],
       ['  fallbacks', `${s.fallbacks} (every anchor allows all three relations)`],
+      ['  B segments', `${s.b_segments}${s.b_segments === 'any' ? ` (${s.lead_b} random or linked B are an article's first segment)` : " (a random or linked B is never an article's first segment)"}`],
+      ['coverage', `articles ${pc(s.coverage.articles)}, segments ${pc(s.coverage.segments)}, tokens ${pc(s.coverage.tokens)} appear in an instance (as A or B)`],
+      ['  articles without segments', s.coverage.articles_without_segments],
       ['time', `${s.seconds}s, seed ${s.seed}`],
     ]),
   );
@@ -21,17 +29,18 @@ export function printPairs(s: PairsSummary): void {
 export const command: Command = {
   name: 'pairs',
   summary: 'sample LinkBERT instances: A with a contiguous, random or linked B (1/3 each)',
-  usage: 'linkbert pairs [--db FILE] [--seed S] [--instances-per-segment K] [--force] [--memory SIZE] [--json]',
+  usage: 'linkbert pairs [--db FILE] [--seed S] [--instances-per-segment K] [--b-segments non-lead|any] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with graph and segments' },
     { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 12345, help: 'random seed' },
     { name: 'instances-per-segment', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'instances drawn per anchor segment' },
+    B_SEGMENTS_FLAG,
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
     MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {
-    const s = await pairs({ db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force: Boolean(flags.force), memory: flags.memory as string });
+    const s = await pairs({ db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, force: Boolean(flags.force), memory: flags.memory as string });
     if (flags.json) console.log(JSON.stringify(s));
     else printPairs(s);
     return 0;

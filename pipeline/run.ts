@@ -4,12 +4,12 @@ import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
 import { log, withProgress } from '../src/cli/report.js';
 import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
-import { pairs } from '../src/pairs/pairs.js';
+import { pairs, type BSegments } from '../src/pairs/pairs.js';
 import { segment } from '../src/segment/segment.js';
 import { shards, type Masking } from '../src/shards/shards.js';
 import { printGraph } from './graph.js';
-import { printIngest } from './ingest.js';
-import { printPairs } from './pairs.js';
+import { KEEP_LISTS_FLAG, printIngest } from './ingest.js';
+import { B_SEGMENTS_FLAG, printPairs } from './pairs.js';
 import { printShards } from './shards.js';
 import { printSegment } from './segment.js';
 import { TOKENIZER_FLAGS } from './tokenize.js';
@@ -41,6 +41,8 @@ export const command: Command = {
     { name: 'mlm-positions', type: 'number', range: { integer: true, min: 1 }, help: "masked positions verify scores per row (default: all with --model; 4 with the tiny random model)" },
     { name: 'workers', type: 'number', range: { integer: true, min: 1 }, help: 'worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'redo stages even when their output is complete' },
+    KEEP_LISTS_FLAG,
+    B_SEGMENTS_FLAG,
     MEMORY_FLAG,
     JSON_FLAG,
   ],
@@ -60,7 +62,7 @@ export const command: Command = {
     const maxSeqLen = (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128);
 
     const i = await withProgress('ingest', 'pages', (tick) =>
-      ingest({ dump, db, workers: flags.workers as number | undefined, force, memory, onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),
+      ingest({ dump, db, workers: flags.workers as number | undefined, force, memory, keepLists: Boolean(flags['keep-lists']), onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),
     );
     say(() => printIngest(i));
 
@@ -90,7 +92,7 @@ export const command: Command = {
     );
     say(() => printSegment(s));
 
-    const p = await pairs({ db, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, force, memory });
+    const p = await pairs({ db, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, force, memory });
     say(() => printPairs(p));
     const shardDir = join(out, 'shards');
     const h = await withProgress('shards', 'rows', (tick) =>

@@ -1,4 +1,8 @@
 -- What `linkbert pairs` made, and which segments could not be anchors and why.
+WITH used AS (
+  SELECT a_article AS article, a_idx AS idx FROM pairs
+  UNION SELECT b_article, b_idx FROM pairs
+)
 SELECT
   (SELECT count(*) FROM pairs) AS pairs,
   (SELECT count(*) FROM pairs WHERE label = 0) AS contiguous,
@@ -10,4 +14,12 @@ SELECT
   (SELECT count(*) FROM segments s JOIN seg_n n USING (article) WHERE n.n > 1 AND s.idx = n.n - 1) AS last_segments,
   (SELECT count(*) FROM segments s JOIN seg_n n USING (article)
      WHERE s.idx < n.n - 1 AND s.article NOT IN (SELECT DISTINCT src FROM link_cdf)) AS segments_without_linked_candidate,
-  (SELECT count(*) FROM b_articles) AS b_articles;
+  (SELECT count(*) FROM b_articles) AS b_articles,
+  -- coverage: what appears in at least one instance, as A or as B
+  (SELECT count(*) FROM articles) AS corpus_articles,
+  (SELECT count(DISTINCT article) FROM seg_n) AS segmented_articles,
+  (SELECT sum(n_tokens) FROM segments) AS tokens,
+  (SELECT count(DISTINCT article) FROM used) AS covered_articles,
+  (SELECT count(*) FROM used) AS covered_segments,
+  (SELECT sum(s.n_tokens) FROM used u JOIN segments s USING (article, idx)) AS covered_tokens,
+  (SELECT count(*) FROM pairs WHERE label <> 0 AND b_idx = 0) AS lead_b;

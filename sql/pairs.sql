@@ -2,7 +2,7 @@
 --   0 contiguous  B is the next segment of i
 --   1 random      B is a segment of an article drawn uniformly from the whole corpus (not i)
 --   2 linked      B is a segment of an article j that i links to, j drawn ∝ 1 / in-degree(j)
--- Run by `linkbert pairs` after SET VARIABLE seed / instances. Every draw is a hash of the seed and
+-- Run by `linkbert pairs` after SET VARIABLE seed / instances / b_lead. Every draw is a hash of the seed and
 -- what it is for, so the table is the same however DuckDB schedules the work.
 
 -- u(x…): a uniform draw in [0, 1) from the seed and x…
@@ -11,12 +11,14 @@ CREATE OR REPLACE TEMP MACRO u(what, a, b, c) AS (hash(getvariable('seed'), what
 CREATE OR REPLACE TEMP TABLE seg_n AS
 SELECT article, count(*)::INTEGER AS n FROM segments GROUP BY article;
 
--- B is never an article's first segment, whatever the label: a contiguous B cannot be one, so a
--- random or linked B must not be either, or a lead sentence ("X is a …") would give the label away.
--- So B comes from articles with two segments or more, and is uniform over their segments 1…n-1.
+-- `--b-segments non-lead` (b_lead = 0): B is never an article's first segment, whatever the label:
+-- a contiguous B cannot be one, so a random or linked B must not be either, or a lead sentence
+-- ("X is a …") would give the label away. B then comes from articles with two segments or more,
+-- uniform over their segments 1…n-1. `any` (b_lead = 1): a random or linked B may be any segment,
+-- so articles of one segment can be reached too.
 CREATE OR REPLACE TEMP TABLE b_articles AS
 SELECT article, n, (row_number() OVER (ORDER BY article) - 1)::INTEGER AS pos
-FROM seg_n WHERE n >= 2;
+FROM seg_n WHERE n >= 2 - getvariable('b_lead');
 
 -- Linked candidates of each article: its out-neighbours that can give a B, weighted 1 / in-degree
 -- (the LinkBERT paper's rule, so hub articles do not dominate), as a cumulative distribution.
@@ -75,7 +77,8 @@ WITH
 SELECT (row_number() OVER (ORDER BY c.article, c.idx, c.k) - 1)::BIGINT AS id,
        c.article AS a_article, c.idx AS a_idx,
        c.b_article,
-       CASE WHEN c.label = 0 THEN c.idx + 1 ELSE 1 + floor(c.u_segment * (b.n - 1))::INTEGER END AS b_idx,
+       CASE WHEN c.label = 0 THEN c.idx + 1
+            ELSE (1 - getvariable('b_lead')) + floor(c.u_segment * (b.n - 1 + getvariable('b_lead')))::INTEGER END AS b_idx,
        c.label, c.k
 FROM chosen c JOIN seg_n b ON b.article = c.b_article
 ORDER BY id;

@@ -39,6 +39,37 @@ test('each label means what it says, checked against the graph and the segments'
   assert.ok(perAnchor.every((r) => r.n === 4));
 });
 
+test('coverage: the share of articles, segments and tokens in an instance, counted independently', async () => {
+  const s = await pairs({ db, seed: 5, force: true });
+  const [c] = await query<{ articles: number; segments: number; tokens: number; all_articles: number; all_segments: number; all_tokens: number }>(
+    db,
+    `WITH used AS (SELECT DISTINCT a_article AS article, a_idx AS idx FROM pairs UNION SELECT b_article, b_idx FROM pairs)
+     SELECT count(DISTINCT u.article)::INT articles, count(*)::INT segments, sum(s.n_tokens)::INT tokens,
+            (SELECT count(*) FROM articles)::INT all_articles, (SELECT count(*) FROM segments)::INT all_segments, (SELECT sum(n_tokens) FROM segments)::INT all_tokens
+     FROM used u JOIN segments s USING (article, idx)`,
+  );
+  assert.ok(Math.abs(s.coverage.articles - c!.articles / c!.all_articles) < 1e-4);
+  assert.ok(Math.abs(s.coverage.segments - c!.segments / c!.all_segments) < 1e-4);
+  assert.ok(Math.abs(s.coverage.tokens - c!.tokens / c!.all_tokens) < 1e-4);
+  assert.ok(s.coverage.articles > 0 && s.coverage.articles < 1);
+  assert.equal(s.b_segments, 'non-lead');
+  assert.equal(s.lead_b, 0);
+});
+
+test('--b-segments any: a random or linked B may be a first segment, and one-segment articles are reached', async () => {
+  const lead = await pairs({ db, seed: 5, instancesPerSegment: 4, bSegments: 'any' });
+  assert.equal(lead.b_segments, 'any');
+  assert.equal(lead.already_done, false, 'another policy is another run');
+  const ps = await allPairs(db);
+  assert.ok(ps.some((p) => p.label !== 0 && p.b_idx === 0), 'some B is a first segment');
+  assert.ok(ps.some((p) => p.label !== 0 && p.n_b === 1), 'some B comes from an article of one segment');
+  for (const p of ps) assert.ok(p.b_idx >= 0 && p.b_idx < p.n_b);
+  assert.equal(lead.lead_b, ps.filter((p) => p.label !== 0 && p.b_idx === 0).length);
+  const nonLead = await pairs({ db, seed: 5, instancesPerSegment: 4 });
+  assert.ok(lead.coverage.articles >= nonLead.coverage.articles);
+  await assert.rejects(pairs({ db, bSegments: 'first' as never }), /--b-segments must be non-lead or any/);
+});
+
 test('labels are balanced to a third each (counts differ by at most one)', async () => {
   for (const k of [1, 2, 7]) {
     const s = await pairs({ db, seed: 11, instancesPerSegment: k, force: true });

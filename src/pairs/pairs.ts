@@ -19,6 +19,17 @@ export interface PairsSummary {
   anchors: number;
   segments: number;
   not_anchors: { last_segment: number; single_segment_article: number; no_linked_candidate: number };
+  /** whether a random or linked B may be an article's first segment (`any`) or not (`non-lead`) */
+  b_segments: BSegments;
+  /** random or linked instances whose B is an article's first segment (0 with non-lead) */
+  lead_b: number;
+  /** the share of the corpus that appears in at least one instance, as A or B, and what keeps the rest out */
+  coverage: {
+    articles: number; // share of the articles
+    segments: number;
+    tokens: number;
+    articles_without_segments: number; // no text to segment (or disambiguation pages, left out by segment)
+  };
   seed: number;
   instances_per_segment: number;
   memory_limit: string;
@@ -26,23 +37,30 @@ export interface PairsSummary {
   seconds: number;
 }
 
-export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; force?: boolean; memory?: string }): Promise<PairsSummary> {
+const share = (part: number, whole: number) => (whole ? Math.round((1e4 * part) / whole) / 1e4 : 0);
+
+export type BSegments = 'non-lead' | 'any';
+export const B_SEGMENTS: BSegments[] = ['non-lead', 'any'];
+
+export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; bSegments?: BSegments; force?: boolean; memory?: string }): Promise<PairsSummary> {
   const t0 = performance.now();
   const seed = opts.seed ?? 12345;
   const k = opts.instancesPerSegment ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new Error('--instances-per-segment must be a whole number ≥ 1');
   if (!Number.isInteger(seed)) throw new Error('--seed must be a whole number');
+  const bSegments = opts.bSegments ?? 'non-lead';
+  if (!B_SEGMENTS.includes(bSegments)) throw new Error(`--b-segments must be ${B_SEGMENTS.join(' or ')}, not ${bSegments}`);
   const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
     const ingest = await completedIngest(db);
     await requireStage(db, 'graph', ingest.fingerprint, 'linkbert graph');
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
     // the pairs depend on the segments they were drawn from, so the segment run is part of the key
-    const key = JSON.stringify({ seed, instances_per_segment: k, segments: seg.settings });
+    const key = JSON.stringify({ seed, instances_per_segment: k, b_segments: bSegments, segments: seg.settings });
     const done = opts.force ? null : await completedRun<PairsSummary>(db, 'pairs', ingest.fingerprint, key);
     if (done) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
     await startRun(db, 'pairs', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
-    await db.conn.run(`SET VARIABLE seed = ${seed}; SET VARIABLE instances = ${k}`);
+    await db.conn.run(`SET VARIABLE seed = ${seed}; SET VARIABLE instances = ${k}; SET VARIABLE b_lead = ${bSegments === 'any' ? 1 : 0}`);
     await db.conn.run(await sqlFile('pairs.sql'));
     const [c] = await rows<Record<string, number>>(db.conn, await sqlFile('pairs-summary.sql'));
     const s: PairsSummary = {
@@ -54,6 +72,14 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
       anchors: c!.anchors!,
       segments: c!.segments!,
       not_anchors: { last_segment: c!.last_segments!, single_segment_article: c!.single_segment_articles!, no_linked_candidate: c!.segments_without_linked_candidate! },
+      b_segments: bSegments,
+      lead_b: c!.lead_b!,
+      coverage: {
+        articles: share(c!.covered_articles!, c!.corpus_articles!),
+        segments: share(c!.covered_segments!, c!.segments!),
+        tokens: share(c!.covered_tokens!, c!.tokens!),
+        articles_without_segments: c!.corpus_articles! - c!.segmented_articles!,
+      },
       seed,
       instances_per_segment: k,
       memory_limit: await memoryLimit(db),
