@@ -24,6 +24,10 @@ if (process.argv.includes('--scale')) {
   await import('./scale.ts');
   process.exit(0);
 }
+if (process.argv.includes('--fidelity')) {
+  await import('./fidelity.ts');
+  process.exit(0);
+}
 const { values } = parseArgs({ options: { pages: { type: 'string', default: '6000' }, workers: { type: 'string' }, rounds: { type: 'string', default: '3' }, 'ingest-only': { type: 'boolean', default: false } } });
 const pages = Number(values.pages);
 const workers = values.workers ? Number(values.workers) : availableParallelism();

@@ -1,0 +1,113 @@
+/**
+ * `npm run bench -- --fidelity`: our clean text beside WikiExtractor's on the real English dumps in
+ * ../shared, article by article (matched by title): lower-cased word tokens as multisets,
+ * WikiExtractor's heading lines left out (it writes each section heading as a line of its own).
+ * recall = shared words / WikiExtractor's words; precision = shared words / ours. Prints the mean
+ * and the 10th percentile of each and the articles furthest apart.
+ *
+ * Needs `$WIKIEXTRACTOR` (a checkout of https://github.com/attardi/wikiextractor) run with
+ * `$WIKIEXTRACTOR_PYTHON` (default python3.10). Flags: --keep-lists (compare that text instead).
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { openDb, rows } from '../src/db/duckdb.ts';
+import { ingest } from '../src/ingest/ingest.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DUMPS = join(ROOT, '../shared/fixtures/dumps');
+const WE = process.env.WIKIEXTRACTOR;
+if (!WE || !existsSync(join(WE, 'wikiextractor/WikiExtractor.py'))) {
+  console.error('bench --fidelity: set $WIKIEXTRACTOR to a checkout of https://github.com/attardi/wikiextractor');
+  process.exit(1);
+}
+if (!existsSync(DUMPS)) {
+  console.error(`bench --fidelity: ${DUMPS} is needed (real dumps, in ../shared)`);
+  process.exit(1);
+}
+const keepLists = process.argv.includes('--keep-lists');
+const python = process.env.WIKIEXTRACTOR_PYTHON ?? 'python3.10';
+// English Wikipedia dumps (gensim's test corpus is one too)
+const dumps = readdirSync(DUMPS).filter((f) => /^(enwiki|simplewiki|testcorpus)/.test(f) && !f.includes('-index.'));
+
+const words = (s: string): Map<string, number> => {
+  const m = new Map<string, number>();
+  for (const w of s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) m.set(w, (m.get(w) ?? 0) + 1);
+  return m;
+};
+const size = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
+const shared = (a: Map<string, number>, b: Map<string, number>) => [...a].reduce((t, [w, n]) => t + Math.min(n, b.get(w) ?? 0), 0);
+
+/** Section headings of each page of the dump, lower-cased words joined by spaces, by title. */
+function headings(file: string): Map<string, Set<string>> {
+  const xml = file.endsWith('.bz2') ? spawnSync('bzip2', ['-dc', file], { maxBuffer: 1 << 30 }).stdout.toString('utf8') : readFileSync(file, 'utf8');
+  const out = new Map<string, Set<string>>();
+  for (const page of xml.split('<page>').slice(1)) {
+    const title = /<title>([^<]*)<\/title>/.exec(page)?.[1]?.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#039;/g, "'");
+    if (!title) continue;
+    const set = new Set<string>();
+    for (const m of page.matchAll(/^=+\s*(.*?)\s*=+\s*$/gm)) set.add([...words(m[1]!.replace(/\[\[(?:[^|\]]*\|)?([^\]]*)\]\]/g, '$1').replace(/'''?/g, '')).keys()].join(' '));
+    out.set(title, set);
+  }
+  return out;
+}
+
+interface Row {
+  dump: string;
+  title: string;
+  recall: number;
+  precision: number;
+  ours: number;
+  theirs: number;
+}
+const all: Row[] = [];
+for (const name of dumps) {
+  const file = join(DUMPS, name);
+  const dir = mkdtempSync(join(tmpdir(), 'fidelity-'));
+  try {
+    const we = spawnSync(python, ['-m', 'wikiextractor.WikiExtractor', '--no-templates', '--json', '--processes', '1', '-q', '-o', join(dir, 'we'), file], { cwd: WE, encoding: 'utf8', env: { ...process.env } });
+    if (we.status !== 0) throw new Error(`WikiExtractor on ${name}: ${we.stderr}`);
+    const theirs = new Map<string, string>();
+    for (const sub of readdirSync(join(dir, 'we'))) for (const f of readdirSync(join(dir, 'we', sub))) {
+      for (const line of readFileSync(join(dir, 'we', sub, f), 'utf8').split('\n')) if (line) {
+        const j = JSON.parse(line) as { title: string; text: string };
+        theirs.set(j.title, j.text);
+      }
+    }
+    const heads = headings(file);
+    const db = join(dir, 'd.duckdb');
+    await ingest({ dump: file, db, index: null, keepLists });
+    const d = await openDb(db, { mustExist: true });
+    const ours = await rows<{ title: string; text: string }>(d.conn, 'SELECT title, text FROM articles ORDER BY seq');
+    d.close();
+    for (const a of ours) {
+      const t = theirs.get(a.title);
+      if (t === undefined) continue;
+      const h = heads.get(a.title) ?? new Set();
+      // their heading lines ("History.") left out
+      const body = t.split('\n').filter((l) => !h.has([...words(l).keys()].join(' '))).join('\n');
+      const w = words(body);
+      const o = words(a.text);
+      if (!size(w) && !size(o)) continue;
+      const s = shared(o, w);
+      all.push({ dump: name, title: a.title, recall: size(w) ? s / size(w) : 1, precision: size(o) ? s / size(o) : 1, ours: size(o), theirs: size(w) });
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((p / 100) * (xs.length - 1))]!;
+const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+const f = (x: number) => x.toFixed(3);
+console.log(`fidelity against WikiExtractor (--no-templates), ${keepLists ? 'with --keep-lists' : 'default text passages'}: ${all.length} articles of ${dumps.length} dumps`);
+console.log(`recall:    mean ${f(mean(all.map((r) => r.recall)))}, 10th percentile ${f(pct(all.map((r) => r.recall), 10))}`);
+console.log(`precision: mean ${f(mean(all.map((r) => r.precision)))}, 10th percentile ${f(pct(all.map((r) => r.precision), 10))}`);
+const words_ = (k: 'ours' | 'theirs') => all.reduce((t, r) => t + r[k], 0);
+console.log(`words: ours ${words_('ours').toLocaleString('en')}, WikiExtractor's ${words_('theirs').toLocaleString('en')}`);
+for (const [label, key] of [['lowest recall', 'recall'], ['lowest precision', 'precision']] as const) {
+  console.log(`${label}:`);
+  for (const r of [...all].sort((a, b) => a[key] - b[key]).slice(0, 6)) console.log(`  ${f(r[key])}  ${r.title} (${r.dump}; ours ${r.ours} words, theirs ${r.theirs})`);
+}
