@@ -100,3 +100,12 @@ test('npm start (linkbert run on the embedded sample) runs every stage and says 
   assert.equal(s.verify.conformance.ok, true);
   assert.ok(s.verify.mlm && s.verify.probe);
 });
+
+test('npm runs in this project without a config warning, and onnxruntime-node never tries to download (allowScripts)', async () => {
+  const { spawnSync } = await import('node:child_process');
+  const r = spawnSync('npm', ['pkg', 'get', 'name'], { cwd: ROOT, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  assert.doesNotMatch(r.stderr, /Unknown (project|user|env) config/);
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
+  assert.equal(pkg.allowScripts?.['onnxruntime-node'], false, 'its install script would fetch binaries from the network');
+});
