@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { table } from '../src/cli/report.js';
 import { graph, type GraphSummary } from '../src/graph/graph.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -22,10 +22,14 @@ export function printGraph(s: GraphSummary): void {
   );
 }
 
+/** The graph options the flags give (shared with `run`). */
+export function graphOptions(flags: ParsedArgs['flags']) {
+  return { db: flags.db as string, force: Boolean(flags.force), memory: flags.memory as string };
+}
+
 export const command: Command = {
   name: 'graph',
   summary: 'resolve redirects and build the article→article edge table and degrees',
-  usage: 'linkbert graph [--db FILE] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
     { name: 'force', type: 'boolean', help: 'rebuild even when the graph is complete for this dump' },
@@ -33,7 +37,7 @@ export const command: Command = {
     JSON_FLAG,
   ],
   async run({ flags }) {
-    const s = await graph({ db: flags.db as string, force: Boolean(flags.force), memory: flags.memory as string });
+    const s = await graph(graphOptions(flags));
     if (flags.json) console.log(JSON.stringify(s));
     else printGraph(s);
     return 0;

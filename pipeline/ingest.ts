@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { ingest, type IngestSummary } from '../src/ingest/ingest.js';
 
@@ -29,12 +29,27 @@ export function printIngest(s: IngestSummary): void {
 /** Shared with `run`. */
 export const KEEP_LISTS_FLAG: Flag = { name: 'keep-lists', type: 'boolean', help: 'keep list items in the clean text (default: text passages only, as BERT and WikiExtractor)' };
 
+/** The ingest options the flags give (shared with `run`, which sets dump and db itself). */
+export function ingestOptions(flags: ParsedArgs['flags']) {
+  return {
+    dump: flags.dump as string,
+    db: flags.db as string,
+    index: flags['no-index'] ? null : (flags.index as string | undefined),
+    workers: flags.workers as number | undefined,
+    force: Boolean(flags.force),
+    keepLists: Boolean(flags['keep-lists']),
+    memory: flags.memory as string,
+    batchPages: flags['batch-pages'] as number,
+    pageTimeout: flags['page-timeout'] as number,
+    verbose: Boolean(flags.verbose),
+  };
+}
+
 export const command: Command = {
   name: 'ingest',
   summary: 'stream a MediaWiki XML dump into DuckDB: pages, clean article text, redirects, links',
-  usage: 'linkbert ingest --dump FILE [--db FILE] [--index FILE] [--workers N] [--keep-lists] [--force] [--memory SIZE] [--json]',
   flags: [
-    { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz' },
+    { name: 'dump', type: 'string', required: true, placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz' },
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file to write' },
     { name: 'index', type: 'string', placeholder: 'FILE', help: 'multistream index (default: the …-index.txt.bz2 beside the dump)' },
     { name: 'no-index', type: 'boolean', help: 'read a multistream dump whole, ignoring its index' },
@@ -52,16 +67,7 @@ export const command: Command = {
     try {
       const s = await withProgress('ingest', 'pages', (tick) =>
         ingest({
-          dump: flags.dump as string,
-          db: flags.db as string,
-          index: flags['no-index'] ? null : (flags.index as string | undefined),
-          workers: flags.workers as number | undefined,
-          force: Boolean(flags.force),
-          keepLists: Boolean(flags['keep-lists']),
-          memory: flags.memory as string,
-          batchPages: flags['batch-pages'] as number,
-          pageTimeout: flags['page-timeout'] as number,
-          verbose: Boolean(flags.verbose),
+          ...ingestOptions(flags),
           onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }),
           log,
         }),

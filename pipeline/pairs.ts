@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table } from '../src/cli/report.js';
 import { pairs, type BSegments, type PairsSummary } from '../src/pairs/pairs.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -26,10 +26,14 @@ export function printPairs(s: PairsSummary): void {
   );
 }
 
+/** The pairs options the flags give (shared with `run`). */
+export function pairsOptions(flags: ParsedArgs['flags']) {
+  return { db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, force: Boolean(flags.force), memory: flags.memory as string };
+}
+
 export const command: Command = {
   name: 'pairs',
   summary: 'sample LinkBERT instances: A with a contiguous, random or linked B (1/3 each)',
-  usage: 'linkbert pairs [--db FILE] [--seed S] [--instances-per-segment K] [--b-segments non-lead|any] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with graph and segments' },
     { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 12345, help: 'random seed' },
@@ -40,7 +44,7 @@ export const command: Command = {
     JSON_FLAG,
   ],
   async run({ flags }) {
-    const s = await pairs({ db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, force: Boolean(flags.force), memory: flags.memory as string });
+    const s = await pairs(pairsOptions(flags));
     if (flags.json) console.log(JSON.stringify(s));
     else printPairs(s);
     return 0;

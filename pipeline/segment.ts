@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table, withProgress } from '../src/cli/report.js';
 import { segment, type SegmentSummary } from '../src/segment/segment.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -21,13 +21,29 @@ export function printSegment(s: SegmentSummary): void {
   );
 }
 
+/** The segment options the flags give (shared with `run`). */
+export function segmentOptions(flags: ParsedArgs['flags']) {
+  return {
+    db: flags.db as string,
+    tokenizer: flags.tokenizer as string,
+    lowercase: flags.lowercase as boolean | undefined,
+    revision: flags.revision as string | undefined,
+    maxSeqLen: flags['max-seq-len'] as number,
+    shortSeqProb: flags['short-seq-prob'] as number,
+    disambiguation: Boolean(flags.disambiguation),
+    seed: flags.seed as number,
+    workers: flags.workers as number | undefined,
+    force: Boolean(flags.force),
+    memory: flags.memory as string,
+  };
+}
+
 export const command: Command = {
   name: 'segment',
   summary: 'tokenize every article once and pack its sentences into segments',
-  usage: 'linkbert segment [--db FILE] --tokenizer X [--max-seq-len 512] [--short-seq-prob 0.1] [--seed S] [--disambiguation] [--workers N] [--force] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
-    ...TOKENIZER_FLAGS,
+    ...TOKENIZER_FLAGS.map((f) => (f.name === 'tokenizer' ? { ...f, required: true } : f)),
     { name: 'max-seq-len', type: 'number', range: { integer: true, min: 8 }, default: 512, help: 'model input length; segments get at most (N - 3) / 2 tokens' },
     { name: 'short-seq-prob', type: 'number', range: { min: 0, max: 1 }, default: 0.1, help: 'chance that a segment aims at a shorter, random length' },
     { name: 'disambiguation', type: 'boolean', help: 'segment disambiguation pages too (left out by default: lists of links, no text passage)' },
@@ -40,17 +56,7 @@ export const command: Command = {
   async run({ flags }) {
     if (!flags.tokenizer) throw new Error('--tokenizer X is required');
     const s = await withProgress('segment', 'articles', (tick) => segment({
-      db: flags.db as string,
-      tokenizer: flags.tokenizer as string,
-      lowercase: flags.lowercase as boolean | undefined,
-      revision: flags.revision as string | undefined,
-      maxSeqLen: flags['max-seq-len'] as number,
-      shortSeqProb: flags['short-seq-prob'] as number,
-      disambiguation: Boolean(flags.disambiguation),
-      seed: flags.seed as number,
-      workers: flags.workers as number,
-      force: Boolean(flags.force),
-      memory: flags.memory as string,
+      ...segmentOptions(flags),
       onProgress: (p) => tick({ done: p.articles, seconds: p.seconds, total: p.total, extra: `${p.tokens.toLocaleString('en')} tokens` }),
     }));
     if (flags.json) console.log(JSON.stringify(s));

@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table, withProgress } from '../src/cli/report.js';
 import { shards, type Masking, type ShardsSummary } from '../src/shards/shards.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -17,10 +17,26 @@ export function printShards(s: ShardsSummary): void {
   );
 }
 
+/** The shards options the flags give (shared with `run`, which sets out). */
+export function shardsOptions(flags: ParsedArgs['flags']) {
+  return {
+    db: flags.db as string,
+    out: flags.out as string,
+    masking: flags.masking as Masking,
+    dupeFactor: flags['dupe-factor'] as number,
+    shardRows: flags['shard-rows'] as number,
+    seed: flags.seed as number,
+    maskedLmProb: flags['masked-lm-prob'] as number,
+    maxPredictions: flags['max-predictions'] as number | undefined,
+    wholeWord: Boolean(flags['whole-word']),
+    force: Boolean(flags.force),
+    memory: flags.memory as string,
+  };
+}
+
 export const command: Command = {
   name: 'shards',
   summary: 'mask and write the pairs as shuffled Parquet shards (+ manifest.json) for Hugging Face datasets',
-  usage: 'linkbert shards [--db FILE] --out DIR [--masking static|dynamic] [--dupe-factor N] [--shard-rows N] [--seed S] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with pairs' },
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'folder for the shards and manifest.json' },
@@ -29,7 +45,7 @@ export const command: Command = {
     { name: 'shard-rows', type: 'number', range: { integer: true, min: 1 }, default: 100000, help: 'rows per shard at most (shards get equal counts ±1)' },
     { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 12345, help: 'random seed (shuffle, truncation, masks)' },
     { name: 'masked-lm-prob', type: 'number', range: { above: 0, below: 1 }, default: 0.15, help: 'share of tokens to predict' },
-    { name: 'max-predictions', type: 'number', range: { integer: true, min: 1 }, help: 'most predictions per row (default: 15% of max_seq_len)' },
+    { name: 'max-predictions', type: 'number', range: { integer: true, min: 1 }, help: 'most predictions per row (default: masked-lm-prob × max_seq_len, rounded)' },
     { name: 'whole-word', type: 'boolean', help: 'mask whole words (a token with its ## continuations)' },
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
     MEMORY_FLAG,
@@ -37,17 +53,7 @@ export const command: Command = {
   ],
   async run({ flags }) {
     const s = await withProgress('shards', 'rows', (tick) => shards({
-      db: flags.db as string,
-      out: flags.out as string,
-      masking: flags.masking as Masking,
-      dupeFactor: flags['dupe-factor'] as number,
-      shardRows: flags['shard-rows'] as number,
-      seed: flags.seed as number,
-      maskedLmProb: flags['masked-lm-prob'] as number,
-      maxPredictions: flags['max-predictions'] as number | undefined,
-      wholeWord: Boolean(flags['whole-word']),
-      force: Boolean(flags.force),
-      memory: flags.memory as string,
+      ...shardsOptions(flags),
       onProgress: (p) => tick({ done: p.rows, seconds: p.seconds, total: p.total }),
     }));
     if (flags.json) console.log(JSON.stringify(s));

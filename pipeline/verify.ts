@@ -1,4 +1,4 @@
-import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { verify, type VerifyReport } from '../src/verify/verify.js';
 
@@ -30,12 +30,24 @@ export function printVerify(r: VerifyReport): void {
   for (const w of r.warnings) log(`warning: ${w}`);
 }
 
+/** The verify options the flags give (shared with `run`, which sets model, shards and tokenizer). */
+export function verifyOptions(flags: ParsedArgs['flags']) {
+  return {
+    model: flags.model as string,
+    shards: flags.shards as string,
+    tokenizer: flags.tokenizer as string | undefined,
+    samples: flags.samples as number,
+    batch: flags.batch as number,
+    mlmPositions: flags['mlm-positions'] as number | undefined,
+    seed: flags.seed as number,
+  };
+}
+
 export const command: Command = {
   name: 'verify',
   summary: 'run a BERT ONNX model over shard samples: conformance, masked-LM accuracy, a relation probe',
-  usage: 'linkbert verify --model FILE.onnx --shards DIR [--tokenizer X] [--samples N] [--batch B] [--mlm-positions N] [--seed S] [--json]',
   flags: [
-    { name: 'model', type: 'string', placeholder: 'FILE', help: 'ONNX model (inputs input_ids, attention_mask, token_type_ids as the model declares)' },
+    { name: 'model', type: 'string', required: true, placeholder: 'FILE', help: 'ONNX model (inputs input_ids, attention_mask, token_type_ids as the model declares)' },
     { name: 'shards', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'shard folder (with manifest.json) or one .parquet file' },
     { name: 'tokenizer', type: 'string', placeholder: 'X', help: 'also check that decoding and re-encoding reproduces the ids' },
     { name: 'samples', type: 'number', range: { integer: true, min: 1 }, default: 512, help: 'rows to check' },
@@ -47,13 +59,7 @@ export const command: Command = {
   async run({ flags }) {
     if (!flags.model) throw new Error('--model FILE.onnx is required');
     const r = await withProgress('verify', 'rows', (tick) => verify({
-      model: flags.model as string,
-      shards: flags.shards as string,
-      tokenizer: flags.tokenizer as string | undefined,
-      samples: flags.samples as number,
-      batch: flags.batch as number,
-      mlmPositions: flags['mlm-positions'] as number | undefined,
-      seed: flags.seed as number,
+      ...verifyOptions(flags),
       onProgress: (p) => tick({ done: p.done, seconds: p.seconds, total: p.total }),
     }));
     if (flags.json) console.log(JSON.stringify(r));

@@ -109,3 +109,91 @@ test('npm runs in this project without a config warning, and onnxruntime-node ne
   const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { allowScripts?: Record<string, boolean> };
   assert.equal(pkg.allowScripts?.['onnxruntime-node'], false, 'its install script would fetch binaries from the network');
 });
+
+test('run accepts every flag of every stage it runs (declared once, in the stage) and passes it through', async () => {
+  const { command: run } = await import('../pipeline/run.ts');
+  const runFlags = new Map(run.flags.map((f) => [f.name, f]));
+  for (const stage of ['ingest', 'graph', 'segment', 'pairs', 'shards', 'verify']) {
+    const c = ((await import(`../pipeline/${stage}.ts`)) as { command: import('../src/cli/args.ts').Command }).command;
+    for (const f of c.flags) {
+      if (f.name === 'out' || f.name === 'shards') continue; // run sets where each stage's output goes
+      assert.ok(runFlags.has(f.name), `run lacks ${stage} --${f.name}`);
+      assert.equal(runFlags.get(f.name)!.type, f.type, `--${f.name}: same type in run and ${stage}`);
+    }
+  }
+  const out = tmp();
+  const db = join(tmp(), 'elsewhere.duckdb');
+  const r = await cli(['run', '--out', out, '--db', db, '--keep-lists', '--disambiguation', '--b-segments', 'any', '--whole-word', '--masked-lm-prob', '0.2', '--max-predictions', '9', '--batch', '8', '--samples', '16', '--batch-pages', '7', '--no-index', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.outputs.db, db);
+  assert.equal(s.segment.settings.disambiguation, true);
+  assert.equal(s.pairs.b_segments, 'any');
+  const manifest = JSON.parse(readFileSync(join(out, 'shards', 'manifest.json'), 'utf8'));
+  assert.equal(manifest.settings.whole_word_masking, true);
+  assert.equal(manifest.settings.masked_lm_prob, 0.2);
+  assert.equal(manifest.settings.max_predictions_per_seq, 9);
+  assert.equal(s.verify.samples, 16);
+  assert.equal(s.verify.batch, 8);
+  const { query } = await import('./helpers.ts');
+  const [run1] = await query<{ s: string }>(db, `SELECT settings::VARCHAR AS s FROM runs WHERE stage = 'ingest'`);
+  assert.equal(JSON.parse(run1!.s).keep_lists, true);
+});
+
+/** Flags of a synopsis (`linkbert X --a N [--b] …`), each with whether it stands outside brackets (required). */
+function synopsisFlags(text: string): Map<string, boolean> {
+  const flags = new Map<string, boolean>();
+  let depth = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i]!;
+    if (c === '[') depth++;
+    else if (c === ']') depth--;
+    else if (c === '-' && text[i + 1] === '-' && /\s|\[|\|/.test(text[i - 1] ?? ' ')) {
+      const name = /^--([a-z0-9-]+)/.exec(text.slice(i))![1]!;
+      flags.set(name, depth === 0);
+      i += name.length + 1;
+    }
+  }
+  return flags;
+}
+
+test('each stage: --help, its flags and the README synopsis name the same flags, required ones alike', async () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  // the code blocks, fence by fence (a fence may name a language)
+  const blocks: string[] = [];
+  let open: string[] | null = null;
+  for (const line of readme.split('\n')) {
+    if (line.startsWith('```')) {
+      if (open) blocks.push(open.join('\n'));
+      open = open ? null : [];
+    } else open?.push(line);
+  }
+  for (const stage of ['ingest', 'graph', 'segment', 'pairs', 'shards', 'verify']) {
+    const c = ((await import(`../pipeline/${stage}.ts`)) as { command: import('../src/cli/args.ts').Command }).command;
+    // the README's synopsis: the line `linkbert STAGE …` and the indented lines after it
+    let synopsis = '';
+    for (const b of blocks) {
+      const lines = b.split('\n');
+      const at = lines.findIndex((l) => l.startsWith(`linkbert ${stage} `));
+      if (at < 0) continue;
+      synopsis = lines[at]!;
+      for (let k = at + 1; k < lines.length && /^\s+\[?--/.test(lines[k]!); k++) synopsis += ' ' + lines[k]!;
+      break;
+    }
+    assert.ok(synopsis, `README has a synopsis of ${stage}`);
+    const inReadme = synopsisFlags(synopsis.replace(/^linkbert \S+/, ''));
+    const help = await cli([stage, '--help']);
+    const usage = /^usage: (.*)$/m.exec(help.stdout)![1]!;
+    const inUsage = synopsisFlags(usage);
+    const declared = new Map(c.flags.map((f) => [f.name, Boolean(f.required)]));
+    assert.deepEqual([...inReadme.keys()].sort(), [...declared.keys()].sort(), `${stage}: README synopsis vs declared flags`);
+    assert.deepEqual([...inUsage.keys()].sort(), [...declared.keys()].sort(), `${stage}: usage line vs declared flags`);
+    for (const [name, required] of declared) {
+      assert.equal(inReadme.get(name), required, `${stage} --${name}: required in the README exactly when declared so`);
+      assert.equal(inUsage.get(name), required, `${stage} --${name}: required in the usage line exactly when declared so`);
+      const f = c.flags.find((x) => x.name === name)!;
+      if (f.default !== undefined) assert.equal(required, false, `${stage} --${name} has a default, so it is not required`);
+      assert.ok(help.stdout.includes(`--${name}`), `${stage} --help lists --${name}`);
+    }
+  }
+});

@@ -10,6 +10,8 @@ export interface Flag {
   multiple?: boolean;
   /** for numbers: the values that make sense (checked when the flag is parsed) */
   range?: Range;
+  /** the command cannot run without it (shown unbracketed in the usage line; the command checks it) */
+  required?: boolean;
 }
 
 export interface Range { integer?: boolean; min?: number; max?: number; above?: number; below?: number }
@@ -34,7 +36,8 @@ export function outOfRange(n: number, r: Range): string | null {
 export interface Command {
   name: string;
   summary: string;
-  usage: string;
+  /** the usage line; by default made from the flags (so the two cannot disagree) */
+  usage?: string;
   flags: Flag[];
   /** positional arguments allowed */
   positionals?: boolean;
@@ -48,6 +51,13 @@ export class UsageError extends Error {}
 export const MEMORY_FLAG: Flag = { name: 'memory', type: 'string', placeholder: 'SIZE', default: '512MB', help: "DuckDB's memory budget (e.g. 4GB on a larger machine); past it, sorts and joins spill to a temp folder beside the database" };
 
 export const JSON_FLAG: Flag = { name: 'json', type: 'boolean', help: 'print the summary as one JSON object on stdout (logs go to stderr)' };
+
+/** `linkbert NAME --required X [--optional N] [--switch]`: the command's usage, from its flags unless it gives its own. */
+export function usageLine(cmd: Command): string {
+  if (cmd.usage) return cmd.usage;
+  const part = (f: Flag) => `--${f.name}${f.type === 'boolean' ? '' : ` ${f.placeholder ?? (f.type === 'number' ? 'N' : 'VALUE')}`}`;
+  return [`linkbert ${cmd.name}`, ...cmd.flags.map((f) => (f.required ? part(f) : `[${part(f)}]`))].join(' ');
+}
 
 export function parse(cmd: Command, argv: string[]): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
@@ -79,7 +89,7 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
 }
 
 export function helpText(cmd: Command): string {
-  const lines = [`linkbert ${cmd.name} — ${cmd.summary}`, '', `usage: ${cmd.usage}`, '', 'flags:'];
+  const lines = [`linkbert ${cmd.name} — ${cmd.summary}`, '', `usage: ${usageLine(cmd)}`, '', 'flags:'];
   const rows = cmd.flags.map((f) => {
     const left = `--${f.name}${f.type === 'boolean' ? '' : ` ${f.placeholder ?? (f.type === 'number' ? 'N' : 'VALUE')}`}`;
     const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${f.default})` : '';
