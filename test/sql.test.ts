@@ -64,6 +64,8 @@ test('wanted, reciprocal, links-of, backlinks, redirects-to', async () => {
     { redirect: 'Wren Harbour', hops: 1 },
     { redirect: 'Old Port', hops: 2 },
   ]);
+  // named by one of its redirects (normalised), the same article's redirects
+  assert.deepEqual(await named('redirects-to', 'title=old_Port'), await named('redirects-to', 'title=Port Wren'));
 });
 
 test('own SQL: csv and table output; a bad query shows DuckDB’s error and exits non-zero', async () => {
