@@ -24,6 +24,7 @@ export function printVerify(r: VerifyReport): void {
     lines.push(['relation probe', `accuracy ${pct(p.accuracy)} (${p.folds}-fold, ${p.samples} rows); majority baseline ${pct(p.majority_baseline)}; shuffled-label control ${pct(p.shuffled_control)}`]);
     lines.push(['  per label', counts(Object.fromEntries(Object.entries(p.per_label_accuracy).map(([k, v]) => [k, Math.round(v * 1000) / 10])))]);
     lines.push(['  confusion', p.confusion.map((row) => `[${row.join(' ')}]`).join(' ')]);
+    lines.push(['  reading', p.reading]);
   } else lines.push(['relation probe', 'not run (no per-token hidden states)']);
   lines.push(['throughput', `${r.seq_per_s.toLocaleString('en')} sequences/s`], ['time', `${r.seconds}s`]);
   console.log(table(lines));

@@ -99,6 +99,16 @@ test('the probe beats its shuffled control where the relation is learnable, and 
   assert.ok(learnable.probe!.accuracy > learnable.probe!.majority_baseline + 0.1, `${learnable.probe!.accuracy}`);
   const control = await verify({ model, shards: await syntheticShards('control', false, 700) });
   assert.equal(control.probe!.beats_control, false, JSON.stringify(control.probe));
+  // the summary says what the figures mean
+  assert.match(learnable.probe!.reading, /carry the document relation/);
+  assert.match(control.probe!.reading, /^no signal: .* shuffled-label control/);
+});
+
+test('an accuracy under the majority baseline is explained, not left to look like a bug', async () => {
+  const { readProbe } = await import('../src/verify/probe.ts');
+  assert.match(readProbe(0.125, 0.3, 0.333, 0.05), /no signal.*under the majority baseline \(33\.3%\) is expected/);
+  assert.doesNotMatch(readProbe(0.34, 0.33, 0.333, 0.05), /majority baseline/);
+  assert.match(readProbe(0.6, 0.33, 0.34, 0.05), /^the \[CLS\] vectors carry/);
 });
 
 test('models that cannot take the shards are refused with a clear message', async () => {

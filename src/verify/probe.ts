@@ -14,6 +14,17 @@ export interface ProbeResult {
   majority_baseline: number;
   shuffled_control: number;
   beats_control: boolean;
+  /** what the figures mean, in words (an accuracy under the majority baseline is not a bug) */
+  reading: string;
+}
+
+const pc = (x: number) => `${(100 * x).toFixed(1)}%`;
+
+/** The probe's figures read for a person: signal only where accuracy beats the shuffled-label control. */
+export function readProbe(accuracy: number, control: number, majority: number, margin: number): string {
+  if (accuracy > control + margin) return `the [CLS] vectors carry the document relation: ${pc(accuracy)} against ${pc(control)} with shuffled labels (margin ${pc(margin)})`;
+  const below = accuracy < majority ? `; an accuracy under the majority baseline (${pc(majority)}) is expected then: with labels balanced to a third each, every held-out fold is short of the label its training folds hold most of, so a probe with nothing to learn predicts that label and misses` : '';
+  return `no signal: ${pc(accuracy)} is within chance of the shuffled-label control (${pc(control)} ± ${pc(margin)}), as for a random or untrained model, whose [CLS] vectors carry none${below}`;
 }
 
 function standardize(train: Float64Array[], rows: Float64Array[]): Float64Array[] {
@@ -118,5 +129,6 @@ export function relationProbe(features: Float64Array[], labels: number[], opts: 
     majority_baseline: Math.max(...counts) / labels.length,
     shuffled_control: control,
     beats_control: accuracy > control + margin,
+    reading: readProbe(accuracy, control, Math.max(...counts) / labels.length, margin),
   };
 }
