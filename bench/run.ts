@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { PageReader, type DumpPage } from '../src/dump/xml.ts';
+import { benchDump } from './dump.ts';
 import { redirectTarget } from '../src/wiki/redirect.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -40,11 +41,7 @@ if (!existsSync(tool)) {
 const dataDir = join(ROOT, 'bench/data');
 mkdirSync(dataDir, { recursive: true });
 const dump = join(dataDir, `bench-${pages}.xml.bz2`);
-if (!existsSync(dump)) {
-  console.error(`making ${dump} …`);
-  const r = spawnSync('python3', [tool, '--pages', String(pages), '--out', dump], { stdio: 'inherit' });
-  if (r.status !== 0) process.exit(1);
-}
+await benchDump(tool, pages, dump);
 
 /** Articles of the dump (ns 0, not redirects), as ingest sends them to its workers. */
 function articles(): DumpPage[] {

@@ -11,11 +11,12 @@
  *
  * Each stage's figures are printed as it ends and kept in bench/data/scale-N.json.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { benchDump } from './dump.ts';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -37,13 +38,9 @@ const cores = availableParallelism();
 const common = [...(values.memory ? ['--memory', values.memory] : [])];
 
 /** The bench dump of n pages, built once (with its progress shown) and cached in bench/data. */
-function dumpOf(pages: number): string {
+async function dumpOf(pages: number): Promise<string> {
   const dump = join(dataDir, `bench-${pages}.xml.bz2`);
-  if (!existsSync(dump)) {
-    console.error(`making ${dump} (make-bench-dump --pages ${pages}; cached for later runs) …`);
-    const r = spawnSync('python3', [tool, '--pages', String(pages), '--out', dump], { stdio: 'inherit' });
-    if (r.status !== 0) process.exit(1);
-  }
+  await benchDump(tool, pages, dump);
   return dump;
 }
 
@@ -99,7 +96,7 @@ async function measure(pages: number): Promise<SizeResult> {
       return r;
     }
   }
-  const dump = dumpOf(pages);
+  const dump = await dumpOf(pages);
   const dir = join(dataDir, `scale-${pages}`);
   rmSync(dir, { recursive: true, force: true }); // made by this bench only
   mkdirSync(dir, { recursive: true });
