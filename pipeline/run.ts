@@ -1,4 +1,4 @@
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { JSON_FLAG, type Command, type Flag } from '../src/cli/args.js';
 import { log, withProgress } from '../src/cli/report.js';
@@ -61,7 +61,8 @@ export const command: Command = {
   usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--workers N] [--force] [--memory SIZE] [--json] [every flag of the stages it runs]',
   flags: runFlags(),
   async run({ flags }) {
-    const dump = (flags.dump as string | undefined) ?? SAMPLE_DUMP;
+    // the sample as a path from here (the manifest keeps the dump's path as given, not this machine's layout)
+    const dump = (flags.dump as string | undefined) ?? (relative(process.cwd(), SAMPLE_DUMP) || SAMPLE_DUMP);
     const out = flags.out as string;
     const db = (flags.db as string | undefined) ?? join(out, 'linkbert.duckdb');
     const say = (print: () => void) => {

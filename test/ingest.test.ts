@@ -103,6 +103,17 @@ test('a DB holding another dump is not overwritten without --force', async () =>
   assert.deepEqual(readdirSync(d).sort(), ['other.xml', 'x.duckdb'], 'the replacement was moved in, nothing left beside it');
 });
 
+test('the summary keeps the dump path as given (relative stays relative), its size and SHA-256', async () => {
+  const { relative } = await import('node:path');
+  const { createHash } = await import('node:crypto');
+  const given = relative(process.cwd(), SAMPLE);
+  const s = await ingest({ dump: given, db: join(tmp(), 'r.duckdb') });
+  assert.equal(s.dump, given);
+  assert.ok(!given.startsWith('/'));
+  assert.equal(s.dump_bytes, Buffer.byteLength(sampleXml));
+  assert.equal(s.dump_sha256, createHash('sha256').update(sampleXml).digest('hex'));
+});
+
 test('--keep-lists keeps list items; the choice is recorded, and a DB is not resumed or reused the other way', async () => {
   const d = tmp();
   const db = join(d, 'l.duckdb');

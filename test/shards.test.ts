@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
@@ -140,6 +141,10 @@ test('shards: equal sizes, shuffled, columns as trainers expect, rows that match
   assert.equal(manifest.shards.reduce((a: number, f: { rows: number }) => a + f.rows, 0), s.rows);
   assert.equal(manifest.tokens, all.reduce((a, r) => a + r.length, 0));
   assert.equal(manifest.source.dbname, 'samplewiki');
+  // the dump as given to ingest, with its size and SHA-256
+  assert.equal(manifest.source.dump, SAMPLE);
+  assert.equal(manifest.source.dump_bytes, statSync(SAMPLE).size);
+  assert.equal(manifest.source.dump_sha256, createHash('sha256').update(readFileSync(SAMPLE)).digest('hex'));
 });
 
 test('same DB + seed → byte-identical shard files; dynamic masking stores unmasked ids', async () => {

@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { existsSync } from 'node:fs';
+import { createReadStream, existsSync } from 'node:fs';
 import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { applySchema, memoryLimit, moveDb, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
@@ -55,7 +55,10 @@ export interface IngestProgress {
 
 export interface IngestSummary {
   stage: 'ingest';
-  dump: string;
+  dump: string; // as given
+  /** the dump file's size and SHA-256 (of the whole file, taken once its pages are all read) */
+  dump_bytes: number;
+  dump_sha256: string | null;
   db: string;
   dbname: string | null;
   pages: number;
@@ -179,6 +182,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       wikitext_mb: run.wikitextBytes / 1e6,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: secs(t0),
+      dump_bytes: (await stat(opts.dump)).size,
+      // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
+      dump_sha256: failure ? null : await sha256Of(opts.dump),
     });
     await db.conn.run(`UPDATE runs SET siteinfo = $site WHERE stage = 'ingest'`, { site: JSON.stringify(run.site) });
     await finishRun(db, 'ingest', summary, failure ? failure.message : null);
@@ -341,7 +347,14 @@ class IngestRun {
   }
 }
 
-async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds'>): Promise<IngestSummary> {
+/** SHA-256 of a whole file, read as a stream. */
+async function sha256Of(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  return h.digest('hex');
+}
+
+async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds' | 'dump_bytes' | 'dump_sha256'>): Promise<IngestSummary> {
   const memory_limit = await memoryLimit(db);
   const q = <T>(sql: string) => rows<T>(db.conn, sql);
   const nsRows = await q<{ ns: string; n: number }>(`SELECT coalesce(ns::VARCHAR, 'unknown') AS ns, count(*)::INTEGER AS n FROM (SELECT ns FROM pages UNION ALL SELECT ns FROM skipped) GROUP BY 1 ORDER BY min(coalesce(ns, 1e9))`);

@@ -11,6 +11,7 @@ import { basename, join } from 'node:path';
 import { memoryLimit, openDb, rows, type Db } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
+import type { IngestSummary } from '../ingest/ingest.js';
 import type { SegmentSummary } from '../segment/segment.js';
 import { loadTokenizer, type SpecialIds, type TokenizerIdentity } from '../tokenize/tokenizer.js';
 import { collectGarbage } from '../util/gc.js';
@@ -48,7 +49,8 @@ export interface Manifest {
   format: 'linkbert-shards/1';
   settings: { seed: number; max_seq_len: number; masking: Masking; dupe_factor: number; masked_lm_prob: number; max_predictions_per_seq: number; whole_word_masking: boolean; shard_rows: number };
   tokenizer: TokenizerIdentity & { special_ids: SpecialIds };
-  source: { dump: string; fingerprint: string; dbname: string | null; db: string };
+  /** the dump as given to ingest, its size and SHA-256 (null when ingest did not record them) */
+  source: { dump: string; dump_bytes: number | null; dump_sha256: string | null; fingerprint: string; dbname: string | null; db: string };
   pairs: { seed: number; instances_per_segment: number };
   rows: number;
   tokens: number;
@@ -104,6 +106,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
     const pr = await requireStage(db, 'pairs', ingest.fingerprint, 'linkbert pairs');
     const segSummary = JSON.parse(seg.summary) as SegmentSummary;
+    const ingested = JSON.parse(ingest.summary ?? '{}') as Partial<IngestSummary>;
     const pairSettings = JSON.parse(pr.settings) as { seed: number; instances_per_segment: number };
     const maxSeqLen = segSummary.settings.max_seq_len;
     const maxPredictions = opts.maxPredictions ?? Math.max(1, Math.round(maxSeqLen * maskedLmProb));
@@ -247,7 +250,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       format: 'linkbert-shards/1',
       settings,
       tokenizer: { ...segSummary.tokenizer, special_ids: { ...tok.special } },
-      source: { dump: ingest.source, fingerprint: ingest.fingerprint, dbname: site?.dbname ?? null, db: db.path },
+      source: { dump: ingest.source, dump_bytes: ingested.dump_bytes ?? null, dump_sha256: ingested.dump_sha256 ?? null, fingerprint: ingest.fingerprint, dbname: site?.dbname ?? null, db: db.path },
       pairs: { seed: pairSettings.seed, instances_per_segment: pairSettings.instances_per_segment },
       rows: n,
       tokens,
