@@ -1,5 +1,6 @@
 import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table, withProgress } from '../src/cli/report.js';
+import type { ShardFormat } from '../src/shards/formats.js';
 import { shards, type Masking, type ShardsSummary } from '../src/shards/shards.js';
 import { DEFAULT_DB } from './ingest.js';
 
@@ -23,6 +24,7 @@ export function shardsOptions(flags: ParsedArgs['flags']) {
     db: flags.db as string,
     out: flags.out as string,
     masking: flags.masking as Masking,
+    format: flags.format as ShardFormat,
     dupeFactor: flags['dupe-factor'] as number,
     shardRows: flags['shard-rows'] as number,
     seed: flags.seed as number,
@@ -40,6 +42,7 @@ export const command: Command = {
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with pairs' },
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'folder for the shards and manifest.json' },
+    { name: 'format', type: 'string', placeholder: 'FORMAT', default: 'parquet', help: 'parquet (Hugging Face datasets), tfrecord (Google BERT run_pretraining.py) or hdf5 (NVIDIA BERT): the same rows in each; tfrecord and hdf5 hold masked rows (static masking)' },
     { name: 'masking', type: 'string', placeholder: 'MODE', default: 'static', help: 'static (masks in the shards, as BERT) or dynamic (unmasked; the collator masks)' },
     { name: 'dupe-factor', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'copies of each pair with different masks (static masking)' },
     { name: 'shard-rows', type: 'number', range: { integer: true, min: 1 }, default: 100000, help: 'rows per shard at most (shards get equal counts ±1)' },

@@ -16,6 +16,7 @@ import type { SegmentSummary } from '../segment/segment.js';
 import { loadTokenizer, type SpecialIds, type TokenizerIdentity } from '../tokenize/tokenizer.js';
 import { collectGarbage } from '../util/gc.js';
 import { rng } from '../util/rng.js';
+import { EXTENSION, FORMAT_COLUMNS, hdf5Writer, loadHdf5, SHARD_FORMATS, tfrecordWriter, type ShardFormat, type TrainerRow } from './formats.js';
 
 /** Rows of the shuffled dataset read and built at a time. */
 const READ_ROWS = 8192;
@@ -26,6 +27,8 @@ export interface ShardOptions {
   db: string;
   out: string;
   masking?: Masking;
+  /** parquet (default), tfrecord (Google BERT) or hdf5 (NVIDIA BERT): the same rows in each */
+  format?: ShardFormat;
   dupeFactor?: number;
   shardRows?: number;
   seed?: number;
@@ -47,7 +50,7 @@ export interface ShardFile {
 
 export interface Manifest {
   format: 'linkbert-shards/1';
-  settings: { seed: number; max_seq_len: number; masking: Masking; dupe_factor: number; masked_lm_prob: number; max_predictions_per_seq: number; whole_word_masking: boolean; shard_rows: number };
+  settings: { format: ShardFormat; seed: number; max_seq_len: number; masking: Masking; dupe_factor: number; masked_lm_prob: number; max_predictions_per_seq: number; whole_word_masking: boolean; shard_rows: number };
   tokenizer: TokenizerIdentity & { special_ids: SpecialIds };
   /** the dump as given to ingest, its size and SHA-256 (null when ingest did not record them) */
   source: { dump: string; dump_bytes: number | null; dump_sha256: string | null; fingerprint: string; dbname: string | null; db: string };
@@ -94,6 +97,10 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
   const shardRows = opts.shardRows ?? 100_000;
   const maskedLmProb = opts.maskedLmProb ?? 0.15;
   if (masking !== 'static' && masking !== 'dynamic') throw new Error(`--masking must be static or dynamic, not '${masking}'`);
+  const format = opts.format ?? 'parquet';
+  if (!SHARD_FORMATS.includes(format)) throw new Error(`--format must be ${SHARD_FORMATS.join(', ')}, not '${format}'`);
+  // TFRecord and HDF5 trainers read pre-masked instances (masked_lm_positions and _ids): nothing to hold unmasked rows in
+  if (format !== 'parquet' && masking === 'dynamic') throw new Error(`--format ${format} holds masked instances, as its trainers read them (masked_lm_positions, masked_lm_ids): use --masking static, or --format parquet for dynamic masking`);
   if (!Number.isInteger(dupe) || dupe < 1) throw new Error('--dupe-factor must be a whole number ≥ 1');
   if (masking === 'dynamic' && dupe > 1) throw new Error('--dupe-factor needs static masking (with dynamic masking the collator draws new masks each epoch)');
   if (!Number.isInteger(shardRows) || shardRows < 1) throw new Error('--shard-rows must be a whole number ≥ 1');
@@ -121,7 +128,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     if (masking === 'static' && tok.special.mask < 0) throw new Error(`${segSummary.tokenizer.file} has no [MASK] token: static masking needs one`);
     const idType = tok.identity.vocab_size <= 32767 ? 'SMALLINT' : 'INTEGER';
 
-    const settings = { seed, max_seq_len: maxSeqLen, masking, dupe_factor: dupe, masked_lm_prob: maskedLmProb, max_predictions_per_seq: maxPredictions, whole_word_masking: wholeWord, shard_rows: shardRows };
+    const settings = { format, seed, max_seq_len: maxSeqLen, masking, dupe_factor: dupe, masked_lm_prob: maskedLmProb, max_predictions_per_seq: maxPredictions, whole_word_masking: wholeWord, shard_rows: shardRows };
     const key = JSON.stringify({ settings, out: opts.out, pairs: pr.settings, segments: seg.settings });
     const done = opts.force ? null : await completedRun<ShardsSummary>(db, 'shards', ingest.fingerprint, key);
     if (done && shardsIntact(opts.out)) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
@@ -215,7 +222,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     // 4. Parquet shards of equal size (±1), one thread so the bytes are the same run after run
     mkdirSync(opts.out, { recursive: true });
     const count = Math.max(1, Math.ceil(n / shardRows));
-    const names = Array.from({ length: count }, (_, s) => `train-${String(s).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.parquet`);
+    const names = Array.from({ length: count }, (_, s) => `train-${String(s).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.${EXTENSION[format]}`);
     // The manifest says first which files this run will write (and which of its last run's are
     // there), so a run killed while writing leaves only files a rerun knows to be its own.
     const old = ownFiles(opts.out, ingest.fingerprint);
@@ -230,7 +237,20 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
         const from = Math.floor((s * n) / count);
         const to = Math.floor(((s + 1) * n) / count);
         const file = join(opts.out, names[s]!);
-        await db.conn.run(`COPY (${shardQuery(from, to)}) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 10000)`);
+        if (format === 'parquet') await db.conn.run(`COPY (${shardQuery(from, to)}) TO '${file.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE 10000)`);
+        else {
+          // the same query, read a range of rows at a time and written by the format's own library
+          if (format === 'hdf5') await loadHdf5();
+          const w = format === 'tfrecord' ? tfrecordWriter(file, maxSeqLen, maxPredictions) : hdf5Writer(file, to - from, maxSeqLen, maxPredictions);
+          try {
+            for (let at = from; at < to; at += READ_ROWS) {
+              const got = await db.conn.runAndReadAll(shardQuery(at, Math.min(to, at + READ_ROWS)));
+              w.write(got.getRowObjectsJS() as unknown as TrainerRow[]);
+            }
+          } finally {
+            w.close();
+          }
+        }
         const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM shard_load WHERE row >= ${from} AND row < ${to}`);
         files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') });
       }
@@ -240,8 +260,8 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     await db.conn.run('DROP TABLE shard_load');
 
     const [site] = await rows<{ dbname: string | null }>(db.conn, `SELECT json_extract_string(siteinfo, '$.dbname') AS dbname FROM runs WHERE stage = 'ingest'`);
-    const columns = { ...COLUMN_DOCS };
-    if (masking === 'dynamic') {
+    const columns: Record<string, string> = format === 'parquet' ? { ...COLUMN_DOCS } : { ...FORMAT_COLUMNS[format] };
+    if (format === 'parquet' && masking === 'dynamic') {
       delete columns.masked_lm_positions;
       delete columns.masked_lm_ids;
       columns.input_ids = '[CLS] A [SEP] B [SEP] token ids, unmasked (the collator masks); no padding';
