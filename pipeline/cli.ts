@@ -15,6 +15,7 @@ const STAGES: Record<string, () => Promise<{ command: Command }>> = {
   model: () => import('./model.js'),
   vocab: () => import('./vocab.js'),
   sql: () => import('./sql.js'),
+  report: () => import('./report.js'),
   run: () => import('./run.js'),
 };
 

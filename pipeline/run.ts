@@ -17,6 +17,8 @@ import { writeDemoTokenizer } from './vocab.js';
 import { buildModel, initTinyModel } from './model.js';
 import { command as verifyCommand, printVerify, verifyOptions } from './verify.js';
 import { verify } from '../src/verify/verify.js';
+import { report } from '../src/report/report.js';
+import { command as reportCommand, reportOptions } from './report.js';
 
 export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml', import.meta.url));
 
@@ -38,7 +40,7 @@ const OWN: Flag[] = [
 ];
 // stage flags that name a stage's own input or output, which run sets itself
 const NOT_PASSED = new Set(['out', 'shards']);
-const STAGES: Command[] = [ingestCommand, graphCommand, segmentCommand, pairsCommand, shardsCommand, verifyCommand];
+const STAGES: Command[] = [ingestCommand, graphCommand, segmentCommand, pairsCommand, shardsCommand, reportCommand, verifyCommand];
 
 /** run's flags: its own, then each stage's (the first declaration of a name wins), --json last. */
 export function runFlags(): Flag[] {
@@ -113,6 +115,10 @@ export const command: Command = {
     );
     say(() => printShards(h));
 
+    const reportFile = join(out, 'report.html');
+    const rep = await report({ ...reportOptions(flags), db, out: reportFile });
+    say(() => console.log(`report: ${rep.out} (${rep.plots} plots, ${rep.examples} example pairs)`));
+
     const format = (flags.format as string | undefined) ?? 'parquet';
     let model = flags.model as string | undefined;
     let v: Awaited<ReturnType<typeof verify>> | null = null;
@@ -140,9 +146,9 @@ export const command: Command = {
     }
 
     if (flags.json) {
-      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir, model: model ?? null }, ingest: i, graph: g, segment: s, pairs: p, shards: h, verify: v }));
+      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir, report: reportFile, model: model ?? null }, ingest: i, graph: g, segment: s, pairs: p, shards: h, verify: v }));
     } else {
-      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows in ${h.shards} ${format === 'parquet' ? 'Parquet' : format === 'hdf5' ? 'HDF5' : 'TFRecord'} file(s) + manifest.json)${model ? `\n  model      ${model}` : ''}`);
+      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows in ${h.shards} ${format === 'parquet' ? 'Parquet' : format === 'hdf5' ? 'HDF5' : 'TFRecord'} file(s) + manifest.json)\n  report     ${reportFile}${model ? `\n  model      ${model}` : ''}`);
       console.log(`  inspect    npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);
     }
     return !v || v.conformance.ok ? 0 : 1;

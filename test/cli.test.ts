@@ -168,7 +168,7 @@ test('each stage: --help, its flags and the README synopsis name the same flags,
       open = open ? null : [];
     } else open?.push(line);
   }
-  for (const stage of ['ingest', 'graph', 'segment', 'pairs', 'shards', 'verify']) {
+  for (const stage of ['ingest', 'graph', 'segment', 'pairs', 'shards', 'report', 'verify']) {
     const c = ((await import(`../pipeline/${stage}.ts`)) as { command: import('../src/cli/args.ts').Command }).command;
     // the README's synopsis: the line `linkbert STAGE …` and the indented lines after it
     let synopsis = '';

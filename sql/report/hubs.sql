@@ -1,0 +1,2 @@
+-- The most linked-to articles.
+SELECT title, in_degree, out_degree FROM degrees ORDER BY in_degree DESC, title LIMIT 15;
