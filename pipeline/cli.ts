@@ -63,8 +63,9 @@ export async function main(argv: string[]): Promise<number> {
   // Ctrl-C: the run in progress is recorded as interrupted (rerun the command to resume it)
   const stop = (signal: NodeJS.Signals) => {
     process.once(signal, () => process.exit(130)); // a second Ctrl-C does not wait
-    // at most 3 s: a stage's query that does not stop must not keep Ctrl-C from ending the process
-    void Promise.race([interruptRun(), new Promise<boolean>((r) => setTimeout(() => r(true), 3000).unref())]).then((had) => {
+    // at most 10 s: a stage's query that does not stop must not keep Ctrl-C from ending the process
+    // (recording the interruption takes milliseconds, but seconds on a machine loaded to the full)
+    void Promise.race([interruptRun(), new Promise<boolean>((r) => setTimeout(() => r(true), 10_000).unref())]).then((had) => {
       if (had) console.error(`\nlinkbert ${name}: interrupted (${signal}); rerun the same command to resume`);
       process.exit(130);
     });

@@ -38,7 +38,7 @@ export function shardsOptions(flags: ParsedArgs['flags']) {
 
 export const command: Command = {
   name: 'shards',
-  summary: 'mask and write the pairs as shuffled Parquet shards (+ manifest.json) for Hugging Face datasets',
+  summary: 'mask and write the pairs as shuffled shards (+ manifest.json): Parquet for Hugging Face datasets, TFRecord or HDF5 for Google or NVIDIA BERT',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with pairs' },
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'folder for the shards and manifest.json' },
