@@ -1,6 +1,6 @@
 import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table } from '../src/cli/report.js';
-import { pairs, type BSegments, type PairsSummary } from '../src/pairs/pairs.js';
+import { pairs, type BSegments, type PairsSummary, type Unlinked } from '../src/pairs/pairs.js';
 import { DEFAULT_DB } from './ingest.js';
 
 const pc = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -17,6 +17,7 @@ export function printPairs(s: PairsSummary): void {
       ['  not anchors', `last segment of an article: ${s.not_anchors.last_segment}, article of one segment: ${s.not_anchors.single_segment_article}, no linked article with a segment to draw: ${s.not_anchors.no_linked_candidate}`],
       ['pairs written', s.pairs],
       ['  labels', `${counts({ contiguous: s.labels['0'], random: s.labels['1'], linked: s.labels['2'] })}`],
+      ['  by anchor', `that allow a linked B: ${counts({ contiguous: s.labels_by_anchor.linkable['0'], random: s.labels_by_anchor.linkable['1'], linked: s.labels_by_anchor.linkable['2'] })}; that do not (--unlinked ${s.unlinked}): ${counts({ contiguous: s.labels_by_anchor.unlinked['0'], random: s.labels_by_anchor.unlinked['1'] })}`],
       ['  fallbacks', `${s.fallbacks} (every anchor allows all three relations)`],
       ['  B segments', `${s.b_segments}${s.b_segments === 'any' ? ` (${s.lead_b} random or linked B are an article's first segment)` : " (a random or linked B is never an article's first segment)"}`],
       ['coverage', `articles ${pc(s.coverage.articles)}, segments ${pc(s.coverage.segments)}, tokens ${pc(s.coverage.tokens)} appear in an instance (as A or B)`],
@@ -28,7 +29,7 @@ export function printPairs(s: PairsSummary): void {
 
 /** The pairs options the flags give (shared with `run`). */
 export function pairsOptions(flags: ParsedArgs['flags']) {
-  return { db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, force: Boolean(flags.force), memory: flags.memory as string };
+  return { db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, unlinked: flags.unlinked as Unlinked, force: Boolean(flags.force), memory: flags.memory as string };
 }
 
 export const command: Command = {
@@ -39,6 +40,7 @@ export const command: Command = {
     { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 12345, help: 'random seed' },
     { name: 'instances-per-segment', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'instances drawn per anchor segment' },
     B_SEGMENTS_FLAG,
+    { name: 'unlinked', type: 'string', placeholder: 'POLICY', default: 'nsp', help: 'anchors in articles that link to no article with a segment to draw: nsp gives them contiguous/random 50/50 (as LinkBERT did with books); skip leaves them out' },
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
     MEMORY_FLAG,
     JSON_FLAG,

@@ -13,7 +13,13 @@ SELECT
   (SELECT count(*) FROM segments s JOIN seg_n n USING (article) WHERE n.n = 1) AS single_segment_articles,
   (SELECT count(*) FROM segments s JOIN seg_n n USING (article) WHERE n.n > 1 AND s.idx = n.n - 1) AS last_segments,
   (SELECT count(*) FROM segments s JOIN seg_n n USING (article)
-     WHERE s.idx < n.n - 1 AND s.article NOT IN (SELECT DISTINCT src FROM link_cdf)) AS segments_without_linked_candidate,
+     WHERE getvariable('unlinked') = 'skip' AND s.idx < n.n - 1 AND s.article NOT IN (SELECT article FROM linkable)) AS segments_without_linked_candidate,
+  -- labels of the anchors that allow a linked B, and of those that do not (--unlinked nsp)
+  (SELECT count(*) FROM pairs WHERE label = 0 AND a_article IN (SELECT article FROM linkable)) AS linkable_0,
+  (SELECT count(*) FROM pairs WHERE label = 1 AND a_article IN (SELECT article FROM linkable)) AS linkable_1,
+  (SELECT count(*) FROM pairs WHERE label = 2 AND a_article IN (SELECT article FROM linkable)) AS linkable_2,
+  (SELECT count(*) FROM pairs WHERE label = 0 AND a_article NOT IN (SELECT article FROM linkable)) AS unlinked_0,
+  (SELECT count(*) FROM pairs WHERE label = 1 AND a_article NOT IN (SELECT article FROM linkable)) AS unlinked_1,
   (SELECT count(*) FROM b_articles) AS b_articles,
   -- coverage: what appears in at least one instance, as A or as B
   (SELECT count(*) FROM articles) AS corpus_articles,

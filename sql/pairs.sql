@@ -2,7 +2,7 @@
 --   0 contiguous  B is the next segment of i
 --   1 random      B is a segment of an article drawn uniformly from the whole corpus (not i)
 --   2 linked      B is a segment of an article j that i links to, j drawn ∝ 1 / in-degree(j)
--- Run by `linkbert pairs` after SET VARIABLE seed / instances / b_lead. Every draw is a hash of the seed and
+-- Run by `linkbert pairs` after SET VARIABLE seed / instances / b_lead / unlinked. Every draw is a hash of the seed and
 -- what it is for, so the table is the same however DuckDB schedules the work.
 
 -- u(x…): a uniform draw in [0, 1) from the seed and x…
@@ -34,19 +34,27 @@ SELECT src, dst,
                  / sum(w) OVER (PARTITION BY src) END AS hi
 FROM w;
 
--- Anchors: every segment that has a next one, in an article with a linked candidate, so that all
--- three relations are possible for every anchor and the label is drawn independently of it.
+-- Articles that link to an article with a segment to draw: their anchors allow all three relations.
+CREATE OR REPLACE TEMP TABLE linkable AS SELECT DISTINCT src AS article FROM link_cdf;
+
+-- Anchors: every segment that has a next one. In an article that can give a linked B, all three
+-- relations are possible and the label is drawn independently of the anchor. In one that cannot
+-- (`--unlinked nsp`, as LinkBERT's books without links): contiguous or random only, 50/50, as BERT's
+-- NSP; `--unlinked skip` leaves such anchors out.
 CREATE OR REPLACE TEMP TABLE anchors AS
-SELECT s.article, s.idx, k.range::INTEGER AS k
+SELECT s.article, s.idx, k.range::INTEGER AS k, (l.article IS NOT NULL) AS linked_ok
 FROM segments s
 JOIN seg_n n ON n.article = s.article
+LEFT JOIN linkable l ON l.article = s.article
 CROSS JOIN range(getvariable('instances')) k
-WHERE s.idx < n.n - 1 AND s.article IN (SELECT DISTINCT src FROM link_cdf);
+WHERE s.idx < n.n - 1 AND (l.article IS NOT NULL OR getvariable('unlinked') = 'nsp');
 
--- Labels 0, 1, 2 in turn along a seeded shuffle of the anchors: exactly balanced (counts differ by ≤ 1).
+-- Labels in turn along a seeded shuffle of each kind of anchor: 0, 1, 2 where a linked B exists,
+-- 0, 1 where not; exactly balanced within each kind (counts differ by ≤ 1).
 CREATE OR REPLACE TEMP TABLE labelled AS
 SELECT article, idx, k,
-       ((row_number() OVER (ORDER BY u('label', article, idx, k), article, idx, k) - 1) % 3)::TINYINT AS label,
+       ((row_number() OVER (PARTITION BY linked_ok ORDER BY u('label', article, idx, k), article, idx, k) - 1)
+         % CASE WHEN linked_ok THEN 3 ELSE 2 END)::TINYINT AS label,
        u('article', article, idx, k) AS u_article,
        u('segment', article, idx, k) AS u_segment
 FROM anchors;

@@ -70,13 +70,37 @@ test('--b-segments any: a random or linked B may be a first segment, and one-seg
   await assert.rejects(pairs({ db, bSegments: 'first' as never }), /--b-segments must be non-lead or any/);
 });
 
-test('labels are balanced to a third each (counts differ by at most one)', async () => {
+test('labels are balanced within each kind of anchor: a third each where a linked B exists, half contiguous/random where not', async () => {
   for (const k of [1, 2, 7]) {
     const s = await pairs({ db, seed: 11, instancesPerSegment: k, force: true });
-    const c = Object.values(s.labels);
-    assert.ok(Math.max(...c) - Math.min(...c) <= 1, JSON.stringify(s.labels));
-    assert.equal(c.reduce((a, b) => a + b, 0), s.pairs);
+    const three = Object.values(s.labels_by_anchor.linkable);
+    const two = Object.values(s.labels_by_anchor.unlinked);
+    assert.ok(Math.max(...three) - Math.min(...three) <= 1, JSON.stringify(s.labels_by_anchor));
+    assert.ok(Math.max(...two) - Math.min(...two) <= 1, JSON.stringify(s.labels_by_anchor));
+    assert.ok(two.reduce((a, b) => a + b, 0) > 0, 'the sample has an article that links nowhere it can draw from');
+    assert.equal(s.labels['0'], s.labels_by_anchor.linkable['0'] + s.labels_by_anchor.unlinked['0']);
+    assert.equal(s.labels['1'], s.labels_by_anchor.linkable['1'] + s.labels_by_anchor.unlinked['1']);
+    assert.equal(s.labels['2'], s.labels_by_anchor.linkable['2']);
+    assert.equal(Object.values(s.labels).reduce((a, b) => a + b, 0), s.pairs);
   }
+});
+
+test('--unlinked: nsp gives anchors without a linked B contiguous/random only; skip leaves them out', async () => {
+  const nsp = await pairs({ db, seed: 11, force: true });
+  const linkable = new Set((await query<{ src: number }>(db, `SELECT DISTINCT e.src FROM edges e WHERE e.dst IN (SELECT article FROM segments GROUP BY article HAVING count(*) >= 2)`)).map((r) => r.src));
+  const ps = await allPairs(db);
+  const without = ps.filter((p) => !linkable.has(p.a_article));
+  assert.ok(without.length > 0);
+  for (const p of without) assert.ok(p.label === 0 || p.label === 1, 'no linked B for an article that links to none');
+  assert.equal(nsp.not_anchors.no_linked_candidate, 0);
+  const [{ n }] = (await query<{ n: number }>(db, `SELECT count(*)::INT n FROM segments s JOIN (SELECT article, count(*) AS c FROM segments GROUP BY 1) t USING (article) WHERE s.idx < t.c - 1`)) as [{ n: number }];
+  assert.equal(nsp.anchors, n, 'every segment with a next one is an anchor');
+  const skip = await pairs({ db, seed: 11, unlinked: 'skip' });
+  assert.equal(skip.already_done, false);
+  assert.equal(skip.pairs, nsp.pairs - without.length);
+  assert.ok(skip.not_anchors.no_linked_candidate > 0);
+  assert.deepEqual(skip.labels_by_anchor.unlinked, { '0': 0, '1': 0 });
+  await assert.rejects(pairs({ db, unlinked: 'maybe' as never }), /--unlinked must be nsp or skip/);
 });
 
 test('same seed, same pairs; another seed, other pairs; a complete run is not redone', async () => {
@@ -91,11 +115,12 @@ test('same seed, same pairs; another seed, other pairs; a complete run is not re
 });
 
 test('named queries: label balance and linked examples with titles', async () => {
-  await pairs({ db, seed: 1, instancesPerSegment: 3, force: true });
+  const s = await pairs({ db, seed: 1, instancesPerSegment: 3, force: true });
   const r = await cli(['sql', '--db', db, '--query', 'label-balance', '--format', 'json']);
   const rows = JSON.parse(r.stdout) as { label: number; relation: string; pairs: number }[];
   assert.deepEqual(rows.map((x) => x.relation), ['contiguous', 'random', 'linked']);
-  assert.deepEqual(rows.map((x) => x.pairs), [48, 48, 48]);
+  assert.deepEqual(rows.map((x) => x.pairs), [s.labels['0'], s.labels['1'], s.labels['2']]);
+  assert.equal(s.labels['2'], 48);
   const ex = JSON.parse((await cli(['sql', '--db', db, '--query', 'linked-examples', '--param', 'limit=5', '--format', 'json'])).stdout) as { a_title: string; b_title: string; b_text: string }[];
   assert.equal(ex.length, 5);
   const links = await query<{ a: string; b: string }>(db, `SELECT a.title AS a, b.title AS b FROM edges e JOIN articles a ON a.seq = e.src JOIN articles b ON b.seq = e.dst`);
@@ -106,7 +131,8 @@ test('statistics on a larger generated corpus: linked ∝ 1/in-degree, random un
   const d = tmp();
   writeFileSync(join(d, 'big.xml'), replicateSample(4));
   const big = await prepare(join(d, 'big.xml'), d);
-  await pairs({ db: big, seed: 99, instancesPerSegment: 150 });
+  // the three-way draw itself: anchors that allow all three relations (--unlinked skip)
+  await pairs({ db: big, seed: 99, instancesPerSegment: 150, unlinked: 'skip' });
   const ps = await allPairs(big);
 
   // linked: per anchor article, the drawn article against 1/in-degree over its out-neighbours that have a B to give

@@ -141,6 +141,9 @@ test('shards: equal sizes, shuffled, columns as trainers expect, rows that match
   assert.equal(manifest.shards.reduce((a: number, f: { rows: number }) => a + f.rows, 0), s.rows);
   assert.equal(manifest.tokens, all.reduce((a, r) => a + r.length, 0));
   assert.equal(manifest.source.dbname, 'samplewiki');
+  // the mix of instances: anchors with a linked B (three relations) and without (two, --unlinked nsp)
+  assert.equal(manifest.pairs.unlinked, 'nsp');
+  assert.ok(manifest.pairs.labels_by_anchor.linkable['2'] > 0 && 'unlinked' in manifest.pairs.labels_by_anchor);
   // the dump as given to ingest, with its size and SHA-256
   assert.equal(manifest.source.dump, SAMPLE);
   assert.equal(manifest.source.dump_bytes, statSync(SAMPLE).size);

@@ -19,6 +19,10 @@ export interface PairsSummary {
   anchors: number;
   segments: number;
   not_anchors: { last_segment: number; single_segment_article: number; no_linked_candidate: number };
+  /** anchors in articles that cannot give a linked B: contiguous/random 50/50 (`nsp`) or none (`skip`) */
+  unlinked: Unlinked;
+  /** labels of the anchors that allow all three relations, and of those that allow two (nsp) */
+  labels_by_anchor: { linkable: { '0': number; '1': number; '2': number }; unlinked: { '0': number; '1': number } };
   /** whether a random or linked B may be an article's first segment (`any`) or not (`non-lead`) */
   b_segments: BSegments;
   /** random or linked instances whose B is an article's first segment (0 with non-lead) */
@@ -39,10 +43,12 @@ export interface PairsSummary {
 
 const share = (part: number, whole: number) => (whole ? Math.round((1e4 * part) / whole) / 1e4 : 0);
 
+export type Unlinked = 'nsp' | 'skip';
+export const UNLINKED: Unlinked[] = ['nsp', 'skip'];
 export type BSegments = 'non-lead' | 'any';
 export const B_SEGMENTS: BSegments[] = ['non-lead', 'any'];
 
-export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; bSegments?: BSegments; force?: boolean; memory?: string }): Promise<PairsSummary> {
+export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; bSegments?: BSegments; unlinked?: Unlinked; force?: boolean; memory?: string }): Promise<PairsSummary> {
   const t0 = performance.now();
   const seed = opts.seed ?? 12345;
   const k = opts.instancesPerSegment ?? 1;
@@ -50,17 +56,19 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
   if (!Number.isInteger(seed)) throw new Error('--seed must be a whole number');
   const bSegments = opts.bSegments ?? 'non-lead';
   if (!B_SEGMENTS.includes(bSegments)) throw new Error(`--b-segments must be ${B_SEGMENTS.join(' or ')}, not ${bSegments}`);
+  const unlinked = opts.unlinked ?? 'nsp';
+  if (!UNLINKED.includes(unlinked)) throw new Error(`--unlinked must be ${UNLINKED.join(' or ')}, not ${unlinked}`);
   const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
     const ingest = await completedIngest(db);
     await requireStage(db, 'graph', ingest.fingerprint, 'linkbert graph');
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
     // the pairs depend on the segments they were drawn from, so the segment run is part of the key
-    const key = JSON.stringify({ seed, instances_per_segment: k, b_segments: bSegments, segments: seg.settings });
+    const key = JSON.stringify({ seed, instances_per_segment: k, b_segments: bSegments, unlinked, segments: seg.settings });
     const done = opts.force ? null : await completedRun<PairsSummary>(db, 'pairs', ingest.fingerprint, key);
     if (done) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
     await startRun(db, 'pairs', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
-    await db.conn.run(`SET VARIABLE seed = ${seed}; SET VARIABLE instances = ${k}; SET VARIABLE b_lead = ${bSegments === 'any' ? 1 : 0}`);
+    await db.conn.run(`SET VARIABLE seed = ${seed}; SET VARIABLE instances = ${k}; SET VARIABLE b_lead = ${bSegments === 'any' ? 1 : 0}; SET VARIABLE unlinked = '${unlinked}'`);
     await db.conn.run(await sqlFile('pairs.sql'));
     const [c] = await rows<Record<string, number>>(db.conn, await sqlFile('pairs-summary.sql'));
     const s: PairsSummary = {
@@ -72,6 +80,8 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
       anchors: c!.anchors!,
       segments: c!.segments!,
       not_anchors: { last_segment: c!.last_segments!, single_segment_article: c!.single_segment_articles!, no_linked_candidate: c!.segments_without_linked_candidate! },
+      unlinked,
+      labels_by_anchor: { linkable: { '0': c!.linkable_0!, '1': c!.linkable_1!, '2': c!.linkable_2! }, unlinked: { '0': c!.unlinked_0!, '1': c!.unlinked_1! } },
       b_segments: bSegments,
       lead_b: c!.lead_b!,
       coverage: {

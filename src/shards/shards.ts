@@ -12,6 +12,7 @@ import { memoryLimit, openDb, rows, type Db } from '../db/duckdb.js';
 import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { IngestSummary } from '../ingest/ingest.js';
+import type { PairsSummary } from '../pairs/pairs.js';
 import type { SegmentSummary } from '../segment/segment.js';
 import { loadTokenizer, type SpecialIds, type TokenizerIdentity } from '../tokenize/tokenizer.js';
 import { collectGarbage } from '../util/gc.js';
@@ -54,7 +55,8 @@ export interface Manifest {
   tokenizer: TokenizerIdentity & { special_ids: SpecialIds };
   /** the dump as given to ingest, its size and SHA-256 (null when ingest did not record them) */
   source: { dump: string; dump_bytes: number | null; dump_sha256: string | null; fingerprint: string; dbname: string | null; db: string };
-  pairs: { seed: number; instances_per_segment: number };
+  /** how the pairs were drawn, and their labels by kind of anchor (the mix of LinkBERT and NSP-style instances) */
+  pairs: { seed: number; instances_per_segment: number; unlinked?: string; b_segments?: string; labels_by_anchor?: PairsSummary['labels_by_anchor'] };
   rows: number;
   tokens: number;
   labels: { '0': number; '1': number; '2': number };
@@ -114,7 +116,8 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     const pr = await requireStage(db, 'pairs', ingest.fingerprint, 'linkbert pairs');
     const segSummary = JSON.parse(seg.summary) as SegmentSummary;
     const ingested = JSON.parse(ingest.summary ?? '{}') as Partial<IngestSummary>;
-    const pairSettings = JSON.parse(pr.settings) as { seed: number; instances_per_segment: number };
+    const pairSettings = JSON.parse(pr.settings) as { seed: number; instances_per_segment: number; unlinked?: string; b_segments?: string };
+    const pairSummary = JSON.parse(pr.summary) as Partial<PairsSummary>;
     const maxSeqLen = segSummary.settings.max_seq_len;
     const maxPredictions = opts.maxPredictions ?? Math.max(1, Math.round(maxSeqLen * maskedLmProb));
     const wholeWord = Boolean(opts.wholeWord);
@@ -271,7 +274,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       settings,
       tokenizer: { ...segSummary.tokenizer, special_ids: { ...tok.special } },
       source: { dump: ingest.source, dump_bytes: ingested.dump_bytes ?? null, dump_sha256: ingested.dump_sha256 ?? null, fingerprint: ingest.fingerprint, dbname: site?.dbname ?? null, db: db.path },
-      pairs: { seed: pairSettings.seed, instances_per_segment: pairSettings.instances_per_segment },
+      pairs: { seed: pairSettings.seed, instances_per_segment: pairSettings.instances_per_segment, unlinked: pairSettings.unlinked, b_segments: pairSettings.b_segments, labels_by_anchor: pairSummary.labels_by_anchor },
       rows: n,
       tokens,
       labels,
