@@ -125,3 +125,15 @@ test('parity: vocab.txt and tokenizer.json give identical ids over the clean tex
   }
   assert.ok(n > 10000, `${n} sentences compared`);
 });
+
+test('parity: bert-base-uncased vocab.txt with --lowercase reproduces every reference encoding (accents stripped as BertTokenizerFast)', { skip: NO_SHARED }, async () => {
+  const cases = JSON.parse(readFileSync(join(TOK, 'bert-base-uncased-vectors.json'), 'utf8')).cases as { text: string; text_pair?: string; ids: number[] }[];
+  assert.ok(cases.length >= 20);
+  const t = await loadTokenizer(join(TOK, 'bert-base-uncased-vocab.txt'), { lowercase: true });
+  assert.equal(t.identity.vocab_size, 30522);
+  assert.equal(t.identity.lowercase, true);
+  for (const c of cases) {
+    const e = c.text_pair === undefined ? await t.tokenizer.encode(c.text) : await t.tokenizer.encode(c.text, c.text_pair);
+    assert.deepEqual(e.getIds(), c.ids, JSON.stringify(c.text));
+  }
+});
