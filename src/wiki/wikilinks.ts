@@ -127,6 +127,7 @@ const LIST_LINE = /[*#:;]/;
  * its paragraph break). A list item's template or table (`:{|`) that goes on over more lines
  * belongs to the item.
  */
+const LINE_TOKEN = /\{\{|\}\}|<!--|\n/g;
 function listRegions(s: string): Region[] {
   const out: Region[] = [];
   let depth = 0; // {{ }} nesting
@@ -150,19 +151,20 @@ function listRegions(s: string): Region[] {
     if (tableOpen) tables++;
     else if (tableClose && tables > 0) tables--;
     // through the line, counting braces (and skipping comments, which may span lines)
-    let e = i;
-    for (; e < s.length; e++) {
-      const c = s.charCodeAt(e);
-      if (c === 0x0a) break;
-      if (c === 0x7b && s.charCodeAt(e + 1) === 0x7b) {
-        depth++;
-        e++;
-      } else if (c === 0x7d && s.charCodeAt(e + 1) === 0x7d) {
+    let e = s.length;
+    LINE_TOKEN.lastIndex = i;
+    for (let m = LINE_TOKEN.exec(s); m; m = LINE_TOKEN.exec(s)) {
+      const tok = m[0];
+      if (tok === '\n') {
+        e = m.index;
+        break;
+      }
+      if (tok === '{{') depth++;
+      else if (tok === '}}') {
         if (depth > 0) depth--;
-        e++;
-      } else if (c === 0x3c && s.startsWith('<!--', e)) {
-        const close = s.indexOf('-->', e + 4);
-        e = (close < 0 ? s.length : close + 3) - 1;
+      } else {
+        const close = s.indexOf('-->', m.index + 4);
+        LINE_TOKEN.lastIndex = close < 0 ? s.length : close + 3;
       }
     }
     lineEnd = e;
