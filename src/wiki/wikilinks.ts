@@ -419,13 +419,15 @@ function link(s: string, i: number, scan: Scan, stack: LinkOrigin[]): { text: st
   return { text: `[[Lk${n}|${anchor}${trail}]]`, end: close + 2 + trail.length };
 }
 
+const EXTERNAL = /\[(?:https?:|ftp:|mailto:|\/\/)/i;
 const EXTERNAL_OPEN = /\[(?:https?:|ftp:|mailto:|\/\/)[^\]\n]*$/i;
 /** Whether the `[[` at i stands in the label of an external link opened earlier on its line. */
 function insideExternalLink(s: string, i: number): boolean {
   const from = Math.max(0, i - 300);
   const lineStart = s.lastIndexOf('\n', i - 1) + 1;
   const before = s.slice(Math.max(from, lineStart), i);
-  return before.includes('[') && EXTERNAL_OPEN.test(before.replace(/\[\[[^\]]*\]\]/g, ''));
+  // most lines hold no external link: the cheap test first
+  return EXTERNAL.test(before) && EXTERNAL_OPEN.test(before.replace(/\[\[[^\]]*\]\]/g, ''));
 }
 
 /** The `]]` closing the `[[` at i, counting nested brackets (file captions hold links). */
