@@ -186,7 +186,10 @@ t1 = performance.now();
 const sh = cliJson(['shards', '--db', db, '--out', join(dataDir, 'shards'), '--force', '--json']);
 const shardsWall = (performance.now() - t1) / 1000;
 t1 = performance.now();
-cliJson(['sql', '--db', db, '--format', 'json', `COPY (SELECT p.id, p.label, sa.ids AS a, sb.ids AS b FROM pairs p JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx ORDER BY hash(p.id)) TO '${join(dataDir, 'copy-floor.parquet')}' (FORMAT parquet, COMPRESSION zstd)`]);
+// in process with the pipeline's own DuckDB settings (the `sql` command is read-only)
+const floorDb = await (await import('../src/db/duckdb.ts')).openDb(db, { mustExist: true });
+await floorDb.conn.run(`COPY (SELECT p.id, p.label, sa.ids AS a, sb.ids AS b FROM pairs p JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx ORDER BY hash(p.id)) TO '${join(dataDir, 'copy-floor.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
+floorDb.close();
 const copyWall = (performance.now() - t1) / 1000;
 const pairRows: string[][] = [
   ['measure', 'seconds', 'instances/s', 'ratio to the copy'],

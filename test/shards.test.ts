@@ -243,3 +243,52 @@ test('shards settings out of range are refused before any work', async () => {
   assert.match(r.stderr, /--masked-lm-prob must be > 0, < 1, not 2/);
   assert.deepEqual(readdirSync(dir).includes('never'), false);
 });
+
+test('rows built in DuckDB equal the reference built in JS: truncation, static masks, whole words', async () => {
+  // A copy of the database whose segments are longer than the model takes, so pairs must be cut
+  // (the pipeline packs segments to fit; a hand-built or other-tool DB need not).
+  const own = tmp();
+  const db2 = join(own, 'long.duckdb');
+  writeFileSync(db2, readFileSync(db));
+  const tok = await loadTokenizer(join(dir, 'tok')); // the one prepare() made
+  const vocab = tok.tokenizer.getVocab(true);
+  const { DuckDBInstance } = await import('@duckdb/node-api');
+  const inst = await DuckDBInstance.create(db2);
+  const conn = await inst.connect();
+  // every third segment doubled (its ids twice over): about half the pairs go over 125 tokens
+  await conn.run(`UPDATE segments SET ids = list_concat(ids, ids), n_tokens = 2 * n_tokens WHERE idx % 3 = 0`);
+  conn.closeSync();
+  inst.closeSync();
+  const specials = new Set([tok.special.cls, tok.special.sep, tok.special.mask, tok.special.pad, tok.special.unk]);
+  const replacementIds = Int32Array.from(Object.values(vocab).filter((i) => !specials.has(i) && !/^\[unused\d+\]$/.test(tok.tokenizer.idToToken(i) ?? '')).sort((a, b) => a - b));
+  const continuation = new Set(Object.entries(vocab).filter(([t]) => t.startsWith('##')).map(([, i]) => i));
+  const pairsRows = await query<{ id: number; a_ids: number[]; b_ids: number[] }>(db2, `SELECT p.id, sa.ids AS a_ids, sb.ids AS b_ids FROM pairs p JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx`);
+  const byId = new Map(pairsRows.map((p) => [p.id, p]));
+  for (const wholeWord of [false, true]) {
+    const out = join(own, `ww-${wholeWord}`);
+    const s = await shards({ db: db2, out, seed: 5, dupeFactor: 2, wholeWord });
+    assert.ok(s.truncated > s.rows / 4, `pairs cut: ${s.truncated} of ${s.rows}`);
+    const { rows } = await readShards(out);
+    const copies = new Map<number, number>();
+    for (const r of rows.flat()) {
+      const id = Number(r.pair_id);
+      // the copy of this pair is the order its rows come in (rows are in hash order, copy 0 and 1 of a pair both present)
+      const p = byId.get(id)!;
+      const candidates = [0, 1].map((copy) => {
+        const random = rng(5, 'row', id, copy);
+        const [a, b] = truncatePair(p.a_ids, p.b_ids, 125, random);
+        const { input_ids } = layout(a, b, tok.special.cls, tok.special.sep);
+        const sepAt = a.length + 1;
+        const m = maskTokens(input_ids, (x) => x === 0 || x === sepAt || x === input_ids.length - 1, { maskedLmProb: 0.15, maxPredictions: 19, wholeWord, isContinuation: (x) => continuation.has(x), maskId: tok.special.mask, replacementIds }, random);
+        return { input_ids, positions: m.positions, labels: m.labels, a: a.length, b: b.length };
+      });
+      const match = candidates.findIndex((c) => JSON.stringify(c.input_ids) === JSON.stringify(r.input_ids) && JSON.stringify(c.positions) === JSON.stringify(r.masked_lm_positions) && JSON.stringify(c.labels) === JSON.stringify(r.masked_lm_ids));
+      assert.ok(match >= 0, `pair ${id} (whole words: ${wholeWord}): row differs from the reference`);
+      copies.set(id, (copies.get(id) ?? 0) | (1 << match));
+      const c = candidates[match]!;
+      assert.ok(r.length <= 128);
+      assert.deepEqual(r.token_type_ids, [...new Array(c.a + 2).fill(0), ...new Array(c.b + 1).fill(1)]);
+    }
+    assert.ok([...copies.values()].every((v) => v === 3), 'each pair once per copy');
+  }
+});

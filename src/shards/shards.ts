@@ -2,14 +2,15 @@
  * The shards stage: every pair (× dupe factor) becomes a training row, in one seeded shuffle of the
  * whole dataset, written as Parquet shards of equal row counts (±1) that Hugging Face `datasets`
  * loads, plus manifest.json. DuckDB does the join of pairs to segment ids and the shuffle (it spills
- * to disk, so memory stays bounded); rows are built and masked here, one at a time, each from its
- * own seeded generator; DuckDB writes the Parquet files.
+ * to disk, so memory stays bounded); each row's truncation and masks are drawn here from its own
+ * seeded generator (a few numbers per row: the token ids need not cross into JS); DuckDB cuts, lays
+ * out and masks the ids as planned while it writes the files.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { memoryLimit, openDb, rows, type Db } from '../db/duckdb.js';
-import { layout, maskTokens, truncatePair, type MaskingOptions } from '../mlm/instance.js';
+import { layout, planMasks, truncateLengths, type MaskingOptions, type MaskPlan } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { IngestSummary } from '../ingest/ingest.js';
 import type { PairsSummary } from '../pairs/pairs.js';
@@ -146,17 +147,21 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     await db.conn.run(`SET VARIABLE seed = ${seed}`);
     await db.conn.run(`CREATE OR REPLACE TEMP TABLE shard_order AS
       SELECT (row_number() OVER (ORDER BY hash(getvariable('seed'), 'order', p.id, d.range), p.id, d.range) - 1)::BIGINT AS row,
-             p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx
-      FROM pairs p CROSS JOIN range(${dupe}) d`);
+             p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx, sa.n_tokens AS a_n, sb.n_tokens AS b_n
+      FROM pairs p CROSS JOIN range(${dupe}) d
+      JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx
+      JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx`);
     // each side's ids on their own: the join holds only the keys (shard_order) while the segments
     // stream past, so no hash table holds token ids
     for (const side of ['a', 'b']) {
       await spilling(db, `CREATE OR REPLACE TEMP TABLE shard_${side} AS
-        SELECT o.row, s.ids FROM segments s JOIN shard_order o ON o.${side}_article = s.article AND o.${side}_idx = s.idx
+        SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN shard_order o ON o.${side}_article = s.article AND o.${side}_idx = s.idx
         ORDER BY o.row`);
     }
-    await db.conn.run(`CREATE OR REPLACE TABLE shard_load (row BIGINT, pair_id BIGINT, label TINYINT, a_len SMALLINT, b_len SMALLINT, input_ids VARCHAR, masked_lm_positions VARCHAR, masked_lm_ids VARCHAR)`);
-    const appender = await db.conn.createAppender('shard_load');
+    // shard_plan: what JS decides for each row (its truncation and masks), a few numbers; the
+    // token ids stay in DuckDB, which cuts, lays out and masks them while it writes the shards.
+    await db.conn.run(`CREATE OR REPLACE TABLE shard_plan (row BIGINT, pair_id BIGINT, label TINYINT, a_off SMALLINT, a_len SMALLINT, b_off SMALLINT, b_len SMALLINT, positions VARCHAR, replacements VARCHAR)`);
+    const appender = await db.conn.createAppender('shard_plan');
     const maskOpts: MaskingOptions = { maskedLmProb, maxPredictions, wholeWord, isContinuation: (id) => continuation.has(id), maskId: tok.special.mask, replacementIds: replacement };
     const labels = { '0': 0, '1': 0, '2': 0 };
     let n = 0;
@@ -164,63 +169,79 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     let masked = 0;
     let truncated = 0;
     const maxTokens = maxSeqLen - 3;
-    // 2. each row built and masked from its own generator: (seed, pair, copy); a range of rows at a
-    //    time (the tables are in row order, so a range reads its own row groups only)
+    // 2. each row's truncation and masks from its own generator: (seed, pair, copy); a range of rows
+    //    at a time (the tables are in row order, so a range reads its own row groups only). Only
+    //    whole-word masking reads the ids (to find words); otherwise the lengths decide.
+    const idsCols = wholeWord && masking === 'static' ? ', a.ids AS a, b.ids AS b' : '';
+    const idsJoin = idsCols ? (range: string) => `JOIN (SELECT * FROM shard_a WHERE ${range}) a USING (row) JOIN (SELECT * FROM shard_b WHERE ${range}) b USING (row)` : () => '';
     for (let from = 0; from < total; from += READ_ROWS) {
       const range = `row >= ${from} AND row < ${from + READ_ROWS}`;
-      const got = await db.conn.runAndReadAll(`SELECT o.id, o.copy, o.label, a.ids AS a, b.ids AS b
-        FROM (SELECT * FROM shard_order WHERE ${range}) o
-        JOIN (SELECT * FROM shard_a WHERE ${range}) a USING (row)
-        JOIN (SELECT * FROM shard_b WHERE ${range}) b USING (row)
+      const got = await db.conn.runAndReadAll(`SELECT o.row, o.id, o.copy, o.label, o.a_n, o.b_n${idsCols}
+        FROM (SELECT * FROM shard_order WHERE ${range}) o ${idsJoin(range)}
         ORDER BY row`);
-      const built = got.getRowObjectsJS() as unknown as { id: bigint; copy: number; label: number; a: number[]; b: number[] }[];
-      if (built.length !== Math.min(READ_ROWS, total - from)) throw new Error(`internal error: rows ${from}… of the shuffled dataset are missing`);
-      for (const r of built) {
+      const planned = got.getRowObjectsJS() as unknown as { row: bigint; id: bigint; copy: number; label: number; a_n: number; b_n: number; a?: number[]; b?: number[] }[];
+      if (planned.length !== Math.min(READ_ROWS, total - from)) throw new Error(`internal error: rows ${from}… of the shuffled dataset are missing`);
+      for (const r of planned) {
         const id = Number(r.id);
         const random = rng(seed, 'row', id, r.copy);
-        const [a, b] = truncatePair(r.a, r.b, maxTokens, random);
-        if (a.length !== r.a.length || b.length !== r.b.length) truncated++;
-        const { input_ids } = layout(a, b, tok.special.cls, tok.special.sep);
-        let positions: number[] = [];
-        let lm: number[] = [];
+        const t = truncateLengths(r.a_n, r.b_n, maxTokens, random);
+        if (t.aLen !== r.a_n || t.bLen !== r.b_n) truncated++;
+        const length = t.aLen + t.bLen + 3;
+        let plan: MaskPlan = { positions: [], replacements: [] };
         if (masking === 'static') {
-          const sepAt = a.length + 1;
-          ({ positions, labels: lm } = maskTokens(input_ids, (p) => p === 0 || p === sepAt || p === input_ids.length - 1, maskOpts, random));
+          const sepAt = t.aLen + 1;
+          const ids = r.a && r.b ? layout(r.a.slice(t.aOff, t.aOff + t.aLen), r.b.slice(t.bOff, t.bOff + t.bLen), tok.special.cls, tok.special.sep).input_ids : undefined;
+          plan = planMasks(length, (p) => p === 0 || p === sepAt || p === length - 1, maskOpts, random, ids);
         }
+        if (Number(r.row) !== n) throw new Error(`internal error: row ${n} of the shuffled dataset is missing`);
         appender.appendBigInt(BigInt(n));
         appender.appendBigInt(BigInt(id));
         appender.appendTinyInt(r.label);
-        appender.appendSmallInt(a.length);
-        appender.appendSmallInt(b.length);
-        appender.appendVarchar(`[${input_ids.join(',')}]`);
-        appender.appendVarchar(`[${positions.join(',')}]`);
-        appender.appendVarchar(`[${lm.join(',')}]`);
+        appender.appendSmallInt(t.aOff);
+        appender.appendSmallInt(t.aLen);
+        appender.appendSmallInt(t.bOff);
+        appender.appendSmallInt(t.bLen);
+        appender.appendVarchar(`[${plan.positions.join(',')}]`);
+        appender.appendVarchar(`[${plan.replacements.join(',')}]`);
         appender.endRow();
         n++;
-        tokens += input_ids.length;
-        masked += positions.length;
+        tokens += length;
+        masked += plan.positions.length;
         labels[String(r.label) as '0' | '1' | '2']++;
       }
-      appender.flushSync(); // an Appender holds ~200k rows otherwise
       if (from % (READ_ROWS * 4) === 0) collectGarbage(); // query results hold native memory until collected
       opts.onProgress?.({ rows: n, total, seconds: (performance.now() - t0) / 1000 });
     }
     appender.closeSync();
-    await db.conn.run('DROP TABLE shard_order; DROP TABLE shard_a; DROP TABLE shard_b');
+    await db.conn.run('DROP TABLE shard_order');
     if (n !== total) throw new Error(`internal error: ${n} rows built, ${total} expected`);
 
-    // 3. typed, compact columns (ids as 16-bit integers when the vocabulary allows); token types and
-    //    the attention mask follow from the lengths of A and B (layout() in src/mlm/instance.ts).
-    //    shard_load holds the rows in their order (appended so), so each shard's range of `row` is
-    //    read from its own row groups only (min/max pruning), not by a scan of the whole table.
-    const lmCols = masking === 'static' ? `, masked_lm_positions::SMALLINT[] AS masked_lm_positions, masked_lm_ids::${idType}[] AS masked_lm_ids` : '';
+    // 3. typed, compact columns (ids as 16-bit integers when the vocabulary allows), built by DuckDB
+    //    as layout() and maskTokens() in src/mlm/instance.ts would: [CLS] A [SEP] B [SEP] cut to the
+    //    planned lengths, each planned position replaced (-1: kept), the original ids there kept as
+    //    masked_lm_ids; token types and the attention mask follow from the lengths of A and B.
+    //    The three tables hold the rows in their order (inserted so), so each shard's range of
+    //    `row` is read from its own row groups only (min/max pruning), not by a scan of a table.
+    const inRange = (t: string, from: number, to: number) => `(SELECT * FROM ${t} WHERE row >= ${from} AND row < ${to})`;
+    const lmCols = masking === 'static' ? `, positions::SMALLINT[] AS masked_lm_positions, list_transform(positions, lambda q: base[q + 1])::${idType}[] AS masked_lm_ids` : '';
+    // the ids between masked positions, spliced with what each masked position becomes (a lookup
+    // of each token's position among the masked ones would cost length × predictions)
+    const inputIds = masking === 'static'
+      ? `flatten(list_transform(range(1, len(positions) + 2), lambda k: list_concat(
+           base[CASE WHEN k = 1 THEN 1 ELSE positions[k - 1] + 2 END : CASE WHEN k > len(positions) THEN len(base) ELSE positions[k] END],
+           CASE WHEN k <= len(positions) THEN [coalesce(nullif(replacements[k], -1), base[positions[k] + 1])] ELSE [] END)))`
+      : 'base';
     const shardQuery = (from: number, to: number) => `
-      SELECT input_ids::${idType}[] AS input_ids,
+      SELECT ${inputIds}::${idType}[] AS input_ids,
              list_concat(list_resize([]::TINYINT[], a_len + 2, 0), list_resize([]::TINYINT[], b_len + 1, 1)) AS token_type_ids,
              list_resize([]::TINYINT[], a_len + b_len + 3, 1) AS attention_mask,
              (a_len + b_len + 3)::SMALLINT AS length${lmCols},
-             label AS next_sentence_label, pair_id
-      FROM shard_load WHERE row >= ${from} AND row < ${to}`; // in row order as appended: DuckDB keeps insertion order, and the copy runs on one thread
+             label AS next_sentence_label,
+             -- the three tables are read side by side (no join, no sort): a row out of step is an error
+             CASE WHEN a_row = row AND b_row = row THEN pair_id ELSE error('internal error: the shard tables are out of step at row ' || row) END AS pair_id
+      FROM (SELECT p.row, a.row AS a_row, b.row AS b_row, p.pair_id, p.label, p.a_len, p.b_len, p.positions::INTEGER[] AS positions, p.replacements::${idType}[] AS replacements,
+                   list_concat([${tok.special.cls}::${idType}], a.ids[p.a_off + 1 : p.a_off + p.a_len], [${tok.special.sep}::${idType}], b.ids[p.b_off + 1 : p.b_off + p.b_len], [${tok.special.sep}::${idType}]) AS base
+            FROM ${inRange('shard_plan', from, to)} p POSITIONAL JOIN ${inRange('shard_a', from, to)} a POSITIONAL JOIN ${inRange('shard_b', from, to)} b)`;
 
     // 4. Parquet shards of equal size (±1), one thread so the bytes are the same run after run
     mkdirSync(opts.out, { recursive: true });
@@ -254,13 +275,13 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
             w.close();
           }
         }
-        const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM shard_load WHERE row >= ${from} AND row < ${to}`);
+        const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM shard_plan WHERE row >= ${from} AND row < ${to}`);
         files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') });
       }
     } finally {
       await db.conn.run(`SET threads = ${threads}`);
     }
-    await db.conn.run('DROP TABLE shard_load');
+    await db.conn.run('DROP TABLE shard_plan; DROP TABLE shard_a; DROP TABLE shard_b');
 
     const [site] = await rows<{ dbname: string | null }>(db.conn, `SELECT json_extract_string(siteinfo, '$.dbname') AS dbname FROM runs WHERE stage = 'ingest'`);
     const columns: Record<string, string> = format === 'parquet' ? { ...COLUMN_DOCS } : { ...FORMAT_COLUMNS[format] };
