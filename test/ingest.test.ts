@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -183,6 +183,72 @@ test('a multistream dump read through its index gives the same rows as read whol
   assert.deepEqual(await tableDigests(join(d, 'i.duckdb')), await tableDigests(join(d, 'w.duckdb')));
   assert.deepEqual(await tableDigests(join(d, 'i.duckdb')), await tableDigests(join(d, 'p.duckdb')));
   assert.equal(viaIndex.links, plain.links);
+});
+
+/** A multistream dump of the sample (4 pages a stream) with a byte flipped inside page stream k. */
+function damagedMultistream(d: string, k: number | 'last'): { dump: string; offsets: number[]; start: number; end: number } {
+  const dump = join(d, 'd-multistream.xml.bz2');
+  makeMultistream(sampleXml, 4, dump, join(d, 'd-multistream-index.txt.bz2'));
+  const index = spawnSync('bzip2', ['-dc', join(d, 'd-multistream-index.txt.bz2')], { encoding: 'utf8' }).stdout;
+  const offsets = [...new Set(index.trim().split('\n').map((l) => Number(l.split(':')[0])))];
+  const bytes = readFileSync(dump);
+  const s = k === 'last' ? offsets.length - 1 : k;
+  const start = offsets[s]!;
+  const end = s + 1 < offsets.length ? offsets[s + 1]! : bytes.length;
+  const at = start + Math.floor((Math.min(end, start + 400) - start) / 2); // inside its first block
+  bytes[at] = bytes[at]! ^ 0x55;
+  writeFileSync(dump, bytes);
+  return { dump, offsets, start, end };
+}
+
+test('a damaged stream of a multistream dump: stop keeps the pages before it; --on-damage skip counts its pages and reads on', async () => {
+  const d = tmp();
+  const { dump, offsets, start, end } = damagedMultistream(d, 3); // pages 12–15
+  const clean = await ingest({ dump: SAMPLE, db: join(d, 'clean.duckdb') });
+
+  // stop (the default): an error naming the file and the stream's bytes; the 12 pages before it kept
+  const stopped = await cli(['ingest', '--dump', dump, '--db', join(d, 'stop.duckdb'), '--json']);
+  assert.equal(stopped.code, 1, stopped.stderr);
+  assert.match(stopped.stderr, new RegExp(`d-multistream\\.xml\\.bz2 \\(bytes ${start}–${end}\\): bz2 data damaged`));
+  assert.deepEqual(await query(join(d, 'stop.duckdb'), `SELECT count(*)::INTEGER AS n, max(seq) AS last FROM pages`), [{ n: 12, last: 11 }]);
+
+  // skip: every other page as a clean ingest has it; the stream's four pages skipped with their ids and titles from the index
+  const r = await cli(['ingest', '--dump', dump, '--db', join(d, 'skip.duckdb'), '--on-damage', 'skip', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /skipping 4 pages of a damaged bz2 stream/);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.pages, clean.pages);
+  assert.deepEqual(s.skipped_reasons, { [`damaged bz2 stream (bytes ${start}–${end})`]: 4 });
+  const cols = 'seq, page_id, ns, title, norm_title, rev_id, kind, text_bytes';
+  const kept = await query(join(d, 'clean.duckdb'), `SELECT ${cols} FROM pages WHERE seq NOT BETWEEN 12 AND 15 ORDER BY seq`);
+  assert.deepEqual(await query(join(d, 'skip.duckdb'), `SELECT ${cols} FROM pages ORDER BY seq`), kept);
+  assert.deepEqual(
+    await query(join(d, 'skip.duckdb'), `SELECT seq, page_id, ns, title, line FROM skipped ORDER BY seq`),
+    (await query<{ seq: number; page_id: bigint; ns: number; title: string }>(join(d, 'clean.duckdb'), `SELECT seq, page_id, ns, title FROM pages WHERE seq BETWEEN 12 AND 15 ORDER BY seq`)).map((p) => ({ ...p, line: null })),
+  );
+  const text = `SELECT a.seq, a.text, a.sent_start FROM articles a WHERE a.seq NOT BETWEEN 12 AND 15 ORDER BY a.seq`;
+  assert.deepEqual(await query(join(d, 'skip.duckdb'), text), await query(join(d, 'clean.duckdb'), text));
+  assert.deepEqual(await query(join(d, 'skip.duckdb'), `SELECT status FROM runs WHERE stage = 'ingest'`), [{ status: 'done' }]);
+  assert.ok(offsets.length > 5);
+
+  // the last page stream (it holds the closing tag too)
+  const d2 = tmp();
+  const last = damagedMultistream(d2, 'last');
+  const r2 = await cli(['ingest', '--dump', last.dump, '--db', join(d2, 'skip.duckdb'), '--on-damage', 'skip', '--json']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.equal(JSON.parse(r2.stdout).pages, clean.pages);
+  assert.equal(JSON.parse(r2.stdout).skipped, clean.pages - 4 * (last.offsets.length - 1));
+
+  // a dump read as one stream cannot go on after damage, and says so
+  const one = join(d, 'one.xml.bz2');
+  const b = bzip2(sampleXml);
+  const mid = Math.floor(b.length / 2);
+  b[mid] = b[mid]! ^ 0x55;
+  writeFileSync(one, b);
+  const r3 = await cli(['ingest', '--dump', one, '--db', join(d, 'one.duckdb'), '--on-damage', 'skip']);
+  assert.equal(r3.code, 1);
+  assert.match(r3.stderr, /one\.xml\.bz2: bz2 data damaged .*--on-damage skip goes on after a damaged stream of a multistream dump read through its index; this dump is read as one stream/);
+  assert.match((await cli(['ingest', '--dump', one, '--db', join(d, 'x.duckdb'), '--on-damage', 'maybe'])).stderr, /--on-damage must be stop or skip, not 'maybe'/);
 });
 
 /** Runs ingest in a child, SIGKILLs it after `commits` committed batches, then finishes the run. */

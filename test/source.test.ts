@@ -10,7 +10,7 @@ import { bzip2, makeMultistream, SAMPLE, tmp } from './helpers.ts';
 async function text(file: string, opts?: Parameters<typeof openDump>[1]): Promise<string> {
   const src = await openDump(file, opts);
   const parts: Buffer[] = [];
-  for await (const chunk of src.bytes) parts.push(chunk);
+  for await (const chunk of src.bytes) if (Buffer.isBuffer(chunk)) parts.push(chunk);
   return Buffer.concat(parts).toString('utf8');
 }
 
@@ -52,7 +52,7 @@ test('a multistream index gives stream offsets; reading from a stream yields the
   const src = await openDump(join(d, 'm.xml.bz2'), { index: idx, fromSeq: 12 });
   assert.equal(src.firstSeq, 10);
   const parts: Buffer[] = [];
-  for await (const c of src.bytes) parts.push(c);
+  for await (const c of src.bytes) if (Buffer.isBuffer(c)) parts.push(c);
   const s = Buffer.concat(parts).toString('utf8');
   const header = xml.slice(0, xml.indexOf('  <page>'));
   assert.ok(s.startsWith(header));
@@ -83,7 +83,7 @@ test('a cut gzip dump is reported as gzip damage naming the file, after the byte
   let got = 0;
   await assert.rejects(
     (async () => {
-      for await (const b of src.bytes) got += b.length;
+      for await (const b of src.bytes) if (Buffer.isBuffer(b)) got += b.length;
     })(),
     /cut\.xml\.gz: gzip data damaged after \d+ decompressed bytes \(the file ends inside the compressed data\)/,
   );

@@ -7,7 +7,7 @@ import { createReadStream, existsSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
-import { bunzip, type Bunzip } from './bz2.js';
+import { bunzip, DecompressError, type Bunzip } from './bz2.js';
 
 export interface StreamIndex {
   file: string;
@@ -71,8 +71,31 @@ export async function rangesFrom(dump: string, idx: StreamIndex, fromSeq: number
   return { ranges, firstSeq: idx.firstSeq[k]! };
 }
 
-/** Decoded bytes of each range, in order, with up to `concurrency` ranges decoding at once. */
-export async function* decodeRanges(dump: string, ranges: Range[], concurrency: number, tool?: Bunzip): AsyncGenerator<{ range: Range; data: Buffer }> {
+/** The pages the index lists for stream k, in order (read again from the index: needed only for damage). */
+export async function streamPages(idx: StreamIndex, k: number, tool?: Bunzip): Promise<{ id: number; title: string }[]> {
+  const file = idx.file;
+  const bytes = file.endsWith('.bz2') ? Readable.from(bunzip(() => createReadStream(file), file, tool)) : createReadStream(file);
+  const out: { id: number; title: string }[] = [];
+  const offset = idx.offsets[k]!;
+  const lines = createInterface({ input: bytes, crlfDelay: Infinity });
+  for await (const line of lines) {
+    const a = line.indexOf(':');
+    const b = line.indexOf(':', a + 1);
+    const at = Number(line.slice(0, a));
+    if (at > offset) break;
+    if (at === offset) out.push({ id: Number(line.slice(a + 1, b)), title: line.slice(b + 1) });
+  }
+  lines.close();
+  bytes.destroy();
+  return out;
+}
+
+/**
+ * Decoded bytes of each range, in order, with up to `concurrency` ranges decoding at once. With
+ * `skipDamaged`, a page stream that fails to decode (a bad CRC, a cut) comes as its error instead
+ * of ending the sequence: each stream holds whole pages, so the streams after it still make sense.
+ */
+export async function* decodeRanges(dump: string, ranges: Range[], concurrency: number, tool?: Bunzip, skipDamaged = false): AsyncGenerator<{ range: Range; data: Buffer | null; error?: Error }> {
   const decode = async (r: Range): Promise<Buffer> => {
     const parts: Buffer[] = [];
     const label = `${dump} (bytes ${r.start}–${r.end})`;
@@ -87,6 +110,15 @@ export async function* decodeRanges(dump: string, ranges: Range[], concurrency: 
       p.catch(() => {}); // awaited in order below
       inflight.push(p);
     }
-    yield { range: ranges[i]!, data: await inflight.shift()! };
+    const range = ranges[i]!;
+    let data: Buffer;
+    try {
+      data = await inflight.shift()!;
+    } catch (e) {
+      if (!skipDamaged || range.stream < 0 || !(e instanceof DecompressError)) throw e; // the header (siteinfo) cannot be done without
+      yield { range, data: null, error: e };
+      continue;
+    }
+    yield { range, data };
   }
 }

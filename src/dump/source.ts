@@ -22,8 +22,23 @@ export interface DumpSource {
   bytesRead(): number;
   /** seq of the first page the bytes hold (0 unless resumed through an index) */
   firstSeq: number;
-  /** the XML, UTF-8, without a byte-order mark */
-  bytes: AsyncIterable<Buffer>;
+  /** the XML, UTF-8, without a byte-order mark; with `skipDamaged`, a damaged page stream of a
+   * multistream dump comes as a DamagedStream where its bytes would be */
+  bytes: AsyncIterable<Buffer | DamagedStream>;
+}
+
+/** A page stream of a multistream dump that could not be decoded, and the pages the index lists in it. */
+export interface DamagedStream {
+  damaged: true;
+  stream: number;
+  start: number;
+  end: number;
+  /** seq of its first page, and of the first page after it */
+  firstSeq: number;
+  nextSeq: number;
+  /** page id of its first page (as the index lists it) */
+  firstId: number;
+  error: string;
 }
 
 export async function detectFormat(file: string): Promise<DumpFormat> {
@@ -40,9 +55,13 @@ export async function detectFormat(file: string): Promise<DumpFormat> {
 }
 
 /** Bytes in the encoding its BOM names → UTF-8 bytes without a BOM (UTF-8 passes through uncopied). */
-async function* utf8(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+async function* utf8(chunks: AsyncIterable<Buffer | DamagedStream>): AsyncGenerator<Buffer | DamagedStream> {
   let dec: TextDecoder | null | undefined; // null: UTF-8
   for await (const b of chunks) {
+    if (!Buffer.isBuffer(b)) {
+      yield b;
+      continue;
+    }
     if (dec === undefined) {
       if (b[0] === 0xff && b[1] === 0xfe) dec = new TextDecoder('utf-16le'); // strips the BOM itself
       else if (b[0] === 0xfe && b[1] === 0xff) dec = new TextDecoder('utf-16be');
@@ -84,7 +103,7 @@ async function* gunzip(input: Readable, file: string): AsyncGenerator<Buffer> {
   }
 }
 
-export async function openDump(file: string, opts: { index?: StreamIndex | null; fromSeq?: number; concurrency?: number } = {}): Promise<DumpSource> {
+export async function openDump(file: string, opts: { index?: StreamIndex | null; fromSeq?: number; concurrency?: number; skipDamaged?: boolean } = {}): Promise<DumpSource> {
   const format = await detectFormat(file);
   const totalBytes = (await stat(file)).size;
   let read = 0;
@@ -98,9 +117,12 @@ export async function openDump(file: string, opts: { index?: StreamIndex | null;
     const { ranges, firstSeq } = await rangesFrom(file, opts.index, opts.fromSeq ?? 0);
     const skipped = ranges[1] ? ranges[1].start - ranges[0]!.end : 0;
     async function* bytes() {
-      for await (const { range, data } of decodeRanges(file, ranges, opts.concurrency ?? 2, tool)) {
+      const idx = opts.index!;
+      for await (const { range, data, error } of decodeRanges(file, ranges, opts.concurrency ?? 2, tool, opts.skipDamaged)) {
         read = range.end - skipped;
-        yield data;
+        const k = range.stream;
+        if (data) yield data;
+        else yield { damaged: true, stream: k, start: range.start, end: range.end, firstSeq: idx.firstSeq[k]!, nextSeq: k + 1 < idx.offsets.length ? idx.firstSeq[k + 1]! : idx.pages, firstId: idx.firstId[k]!, error: error!.message } satisfies DamagedStream;
       }
     }
     return { file, format, decompressor: tool, totalBytes: totalBytes - skipped, bytesRead: () => read, firstSeq, bytes: utf8(bytes()) };

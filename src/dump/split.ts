@@ -56,6 +56,16 @@ export class PageSplitter {
     return { header, runs: this.pending >= this.want ? this.cut() : [] };
   }
 
+  /**
+   * A damaged stream of a multistream dump is left out: the pages before it are cut into runs now
+   * (a stream holds whole pages), and the next page read is page `nextSeq`.
+   */
+  skipTo(nextSeq: number): PageRun[] {
+    const runs = !this.inHeader && this.pending ? this.cut() : [];
+    this.seq = nextSeq;
+    return runs;
+  }
+
   /** The end of the bytes (or of those that could be read): the header if no page began, the last run, and the trailer. */
   end(): { header: Buffer | null; runs: PageRun[]; trailer: Buffer } {
     const rest = Buffer.concat(this.chunks);

@@ -14,8 +14,11 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { applySchema, memoryLimit, moveDb, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { finishRun, getRun, startRun } from '../db/runs.js';
-import { openDump, type DumpSource } from '../dump/source.js';
-import { indexBeside, readIndex, type StreamIndex } from '../dump/multistream.js';
+import { openDump, type DamagedStream, type DumpSource } from '../dump/source.js';
+import { DecompressError } from '../dump/bz2.js';
+import { Titles } from '../wiki/title.js';
+import type { PageRows } from './rows.js';
+import { indexBeside, readIndex, streamPages, type StreamIndex } from '../dump/multistream.js';
 import { PageSplitter, type PageRun } from '../dump/split.js';
 import { DumpSyntaxError, PageReader, readTrailer } from '../dump/xml.js';
 import type { SiteInfo } from '../dump/siteinfo.js';
@@ -41,6 +44,12 @@ export interface IngestOptions {
   memory?: string;
   /** log each committed batch */
   verbose?: boolean;
+  /**
+   * What a damaged bz2 stream of a multistream dump (read through its index) does: `stop` the
+   * ingest there (default; the pages before it are kept), or `skip` its pages (each counted in
+   * `skipped`) and go on with the next stream.
+   */
+  onDamage?: 'stop' | 'skip';
   onProgress?: (p: IngestProgress) => void;
   log?: (line: string) => void;
 }
@@ -113,6 +122,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const t0 = performance.now();
   const log = opts.log ?? (() => {});
   const workers = Math.max(1, opts.workers ?? availableParallelism());
+  if (opts.onDamage !== undefined && opts.onDamage !== 'stop' && opts.onDamage !== 'skip') throw new Error(`--on-damage must be stop or skip, not '${opts.onDamage}'`);
   if (opts.pageTimeout !== undefined && !(opts.pageTimeout > 0)) throw new Error(`--page-timeout must be a number of seconds > 0, not ${opts.pageTimeout}`);
   const fp = await fingerprint(opts.dump);
   const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
@@ -164,7 +174,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     // core beside the parsers (measured on 2 cores: about 2 CPU-s and 1 s less for the 6k bench).
     await db.conn.run('SET threads = 1');
     const index = indexFile ? await readIndex(indexFile) : null;
-    const source = await openDump(opts.dump, { index, fromSeq: nextSeq, concurrency: Math.max(2, workers) });
+    const source = await openDump(opts.dump, { index, fromSeq: nextSeq, concurrency: Math.max(2, workers), skipDamaged: opts.onDamage === 'skip' });
     const run = new IngestRun(db, source, index, nextSeq, workers, opts);
     let failure: Error | null = null;
     try {
@@ -225,6 +235,7 @@ class IngestRun {
   private readonly writer: BatchWriter;
   private readonly maxBuffered: number;
   private checkedIndex = false;
+  private damagedEnd = false;
   wikitextBytes = 0;
   private lastProgress = 0;
   private readonly t0 = performance.now();
@@ -252,7 +263,7 @@ class IngestRun {
     const bytes = this.source.bytes[Symbol.asyncIterator]();
     try {
       for (;;) {
-        let next: IteratorResult<Buffer>;
+        let next: IteratorResult<Buffer | DamagedStream>;
         try {
           next = await bytes.next();
         } catch (e) {
@@ -260,7 +271,9 @@ class IngestRun {
           break;
         }
         if (next.done) break;
-        await this.take(this.split.push(next.value));
+        const b = next.value;
+        if (Buffer.isBuffer(b)) await this.take(this.split.push(b));
+        else await this.skipStream(b);
       }
     } finally {
       await bytes.return?.();
@@ -268,30 +281,61 @@ class IngestRun {
     const last = this.split.end();
     await this.take(last);
     await this.drain(); // damage inside a run before the decompressor's comes first, as it does in the dump
-    if (damage) throw damage;
+    if (damage) {
+      if (this.opts.onDamage === 'skip' && !this.index && damage instanceof DecompressError) {
+        damage.message += ' (--on-damage skip goes on after a damaged stream of a multistream dump read through its index; this dump is read as one stream)';
+      }
+      throw damage;
+    }
     if (!this.site) {
       // no page at all: the header is the whole file
       this.header.end();
       if (this.header.root !== 'mediawiki') throw new DumpSyntaxError(`${this.source.file}: not a MediaWiki XML dump (its root element is <${this.header.root ?? 'none'}>)`);
       return;
     }
-    readTrailer(this.source.file, last.trailer.toString('utf8'), { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+    // a damaged last stream takes the dump's closing tag with it
+    if (!this.damagedEnd) readTrailer(this.source.file, last.trailer.toString('utf8'), { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+  }
+
+  /**
+   * A damaged page stream (--on-damage skip): the pages read before it go to the workers, then each
+   * page the index lists in it is written as skipped, in its place in the page order.
+   */
+  private async skipStream(d: DamagedStream): Promise<void> {
+    await this.take({ header: null, runs: this.split.skipTo(d.nextSeq) });
+    this.opts.log?.(`skipping ${d.nextSeq - d.firstSeq} pages of a damaged bz2 stream (${d.error})`);
+    if (!this.pool) await this.begin(); // the first page stream was the damaged one
+    const titles = new Titles(this.site!);
+    const listed = await streamPages(this.index!, d.stream);
+    const reason = `damaged bz2 stream (bytes ${d.start}–${d.end})`;
+    const rows: PageRows[] = [];
+    for (let seq = Math.max(d.firstSeq, this.resumeAt); seq < d.nextSeq; seq++) {
+      const p = listed[seq - d.firstSeq];
+      const title = p?.title ?? null;
+      rows.push({ seq, wikitextBytes: 0, skipped: { seq, page_id: p?.id ?? null, ns: title ? titles.normalize(title).ns : null, title, reason, line: null } });
+    }
+    this.ordered.push(Promise.resolve({ id: -1, first: null, rows, error: null }));
+    this.damagedEnd = d.nextSeq >= this.index!.pages;
   }
 
   private async take({ header, runs }: { header: Buffer | null; runs: PageRun[] }): Promise<void> {
     if (header?.length) this.header.write(header.toString('utf8'));
     if (!runs.length) return;
-    if (!this.pool) {
-      this.header.finishHeader();
-      this.site = this.header.siteinfo!;
-      this.pool = new PagePool(this.source.file, this.site, this.workers, { keepLists: this.opts.keepLists ?? false }, this.opts.pageTimeout ?? 30);
-      await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
-    }
+    const pool = this.pool ?? (await this.begin());
     for (const run of runs) {
-      this.ordered.push(this.pool.parse(run, this.resumeAt));
+      this.ordered.push(pool.parse(run, this.resumeAt));
       while (this.ordered.length > this.maxBuffered) await this.write(await this.ordered.shift()!);
     }
     this.progress();
+  }
+
+  /** At the first page: the header is complete, the workers can start. */
+  private async begin(): Promise<PagePool> {
+    this.header.finishHeader();
+    this.site = this.header.siteinfo!;
+    this.pool = new PagePool(this.source.file, this.site, this.workers, { keepLists: this.opts.keepLists ?? false }, this.opts.pageTimeout ?? 30);
+    await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
+    return this.pool;
   }
 
   /** Writes a run's rows; its damage, if any, ends the ingest once the pages before it are in. */

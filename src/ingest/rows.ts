@@ -10,7 +10,7 @@ export interface PageRow { seq: number; page_id: number | null; ns: number; titl
 export interface ArticleRow { seq: number; title: string; disambiguation: boolean; text: string; sent_start: Int32Array; sent_len: Int32Array; para_first: Int32Array }
 export interface RedirectRow { seq: number; ns: number; title: string; target: string; target_ns: number; fragment: string | null; source: 'element' | 'text' }
 export interface LinkRow { src: number; idx: number; target: string; target_ns: number; fragment: string | null; anchor: string; offset: number | null; origin: LinkOrigin }
-export interface SkippedRow { seq: number; page_id: number | null; ns: number | null; title: string | null; reason: string; line: number }
+export interface SkippedRow { seq: number; page_id: number | null; ns: number | null; title: string | null; reason: string; line: number | null }
 
 /**
  * One article's LinkRows by column (src is the article), numbers in typed arrays: far cheaper to

@@ -162,7 +162,7 @@ function append(a: Appenders, r: PageRows): void {
       int(skipped, s.ns);
       str(skipped, s.title);
       skipped.appendVarchar(s.reason);
-      skipped.appendInteger(s.line);
+      int(skipped, s.line);
       skipped.endRow();
     }
 }
