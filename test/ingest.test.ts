@@ -251,6 +251,33 @@ test('a damaged stream of a multistream dump: stop keeps the pages before it; --
   assert.match((await cli(['ingest', '--dump', one, '--db', join(d, 'x.duckdb'), '--on-damage', 'maybe'])).stderr, /--on-damage must be stop or skip, not 'maybe'/);
 });
 
+test('a fragment cut out of a dump (starting inside a page, no <mediawiki> around it): an error, or with --on-damage skip its whole pages', async () => {
+  const d = tmp();
+  const starts = [...sampleXml.matchAll(/ {2}<page>/g)].map((m) => m.index!);
+  const fragment = join(d, 'fragment.xml');
+  writeFileSync(fragment, sampleXml.slice(starts[2]! + 5, starts[12]!)); // from inside the third page to the end of the twelfth
+  const stopped = await cli(['ingest', '--dump', fragment, '--db', join(d, 'stop.duckdb')]);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, /fragment\.xml.*: the file starts inside a page \(a <\/page> at line \d+ comes before any <page>\).*--on-damage skip/);
+  // whole pages, but no <mediawiki> around them: still an error without skip (every page kept)
+  const rootless = join(d, 'rootless.xml');
+  writeFileSync(rootless, sampleXml.slice(starts[3]!, starts[12]!));
+  const r0 = await cli(['ingest', '--dump', rootless, '--db', join(d, 'rootless.duckdb')]);
+  assert.equal(r0.code, 1);
+  assert.match(r0.stderr, /rootless\.xml: its pages stand in no <mediawiki> element/);
+
+  const r = await cli(['ingest', '--dump', fragment, '--db', join(d, 'skip.duckdb'), '--on-damage', 'skip', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /passing over lines 1–\d+, the end of a page cut at its start/);
+  await ingest({ dump: SAMPLE, db: join(d, 'clean.duckdb') });
+  const titles = `SELECT title, kind, text_bytes FROM pages ORDER BY seq`;
+  const expected = (await query(join(d, 'clean.duckdb'), titles)).slice(3, 12);
+  assert.deepEqual(await query(join(d, 'skip.duckdb'), titles), expected);
+  const r2 = await cli(['ingest', '--dump', rootless, '--db', join(d, 'rootless2.duckdb'), '--on-damage', 'skip', '--json']);
+  assert.equal(r2.code, 0, r2.stderr);
+  assert.deepEqual(await query(join(d, 'rootless2.duckdb'), titles), expected);
+});
+
 /** Runs ingest in a child, SIGKILLs it after `commits` committed batches, then finishes the run. */
 async function killAndResume(dump: string, db: string, commits: number, extra: string[] = [], signal: NodeJS.Signals = 'SIGKILL') {
   const child = spawn(process.execPath, [join(ROOT, 'bin/linkbert.js'), 'ingest', '--dump', dump, '--db', db, '--batch-pages', '40', '--verbose', ...extra]);

@@ -236,6 +236,8 @@ class IngestRun {
   private readonly maxBuffered: number;
   private checkedIndex = false;
   private damagedEnd = false;
+  private headerChunks: Buffer[] | null = [];
+  private headerBytes = 0;
   wikitextBytes = 0;
   private lastProgress = 0;
   private readonly t0 = performance.now();
@@ -289,12 +291,48 @@ class IngestRun {
     }
     if (!this.site) {
       // no page at all: the header is the whole file
+      this.flushHeader();
       this.header.end();
       if (this.header.root !== 'mediawiki') throw new DumpSyntaxError(`${this.source.file}: not a MediaWiki XML dump (its root element is <${this.header.root ?? 'none'}>)`);
       return;
     }
+    const trailer = last.trailer.toString('utf8');
+    if (this.header.root === undefined && !trailer.trim()) {
+      // pages with no <mediawiki> around them: a fragment cut out of a dump
+      if (this.opts.onDamage !== 'skip') throw new DumpSyntaxError(`${this.source.file}: its pages stand in no <mediawiki> element (a fragment cut out of a dump?); every page is kept, and --on-damage skip accepts such a file`);
+      this.opts.log?.(`${this.source.file}: no <mediawiki> element around the pages (a fragment); accepted (--on-damage skip)`);
+      return;
+    }
     // a damaged last stream takes the dump's closing tag with it
-    if (!this.damagedEnd) readTrailer(this.source.file, last.trailer.toString('utf8'), { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+    if (!this.damagedEnd) readTrailer(this.source.file, trailer, { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+  }
+
+  /** Header bytes are held until the first page, so that a dump starting inside a page can be told apart. */
+  private addHeader(b: Buffer): void {
+    if (!this.headerChunks) return this.header.write(b.toString('utf8'));
+    this.headerChunks.push(b);
+    this.headerBytes += b.length;
+    if (this.headerBytes > 64 << 20) this.flushHeader(); // no dump has such a header: let the XML reader judge it as it comes
+  }
+
+  /**
+   * The header is complete (or too long to be one). A `</page>` in it is the end of a page whose
+   * start is not in the file (a fragment cut out of a dump): an error, or with --on-damage skip
+   * that partial page is passed over and the whole pages after it are read.
+   */
+  private flushHeader(): void {
+    if (!this.headerChunks) return;
+    let text = Buffer.concat(this.headerChunks).toString('utf8');
+    this.headerChunks = null;
+    const cut = text.lastIndexOf('</page>');
+    // only white space between that </page> and the first <page>: the tail of a page, not some other text
+    if (cut >= 0 && !text.slice(cut + '</page>'.length).trim()) {
+      const line = text.slice(0, cut).split('\n').length;
+      if (this.opts.onDamage !== 'skip') throw new DumpSyntaxError(`${this.source.file}: the file starts inside a page (a </page> at line ${line} comes before any <page>): a fragment cut out of a dump? --on-damage skip passes over that partial page and reads the whole pages after it`);
+      this.opts.log?.(`${this.source.file}: passing over lines 1–${line}, the end of a page cut at its start (--on-damage skip)`);
+      text = text.slice(cut + '</page>'.length);
+    }
+    this.header.write(text);
   }
 
   /**
@@ -319,7 +357,7 @@ class IngestRun {
   }
 
   private async take({ header, runs }: { header: Buffer | null; runs: PageRun[] }): Promise<void> {
-    if (header?.length) this.header.write(header.toString('utf8'));
+    if (header?.length) this.addHeader(header);
     if (!runs.length) return;
     const pool = this.pool ?? (await this.begin());
     for (const run of runs) {
@@ -331,6 +369,7 @@ class IngestRun {
 
   /** At the first page: the header is complete, the workers can start. */
   private async begin(): Promise<PagePool> {
+    this.flushHeader();
     this.header.finishHeader();
     this.site = this.header.siteinfo!;
     this.pool = new PagePool(this.source.file, this.site, this.workers, { keepLists: this.opts.keepLists ?? false }, this.opts.pageTimeout ?? 30);
