@@ -69,16 +69,27 @@ interface ArticleIn {
 }
 
 /** UTF-16 index of each code-point offset of s (identity when s has no surrogate pairs). */
-function utf16Index(s: string): ((cp: number) => number) {
-  if (!/[\ud800-\udbff]/.test(s)) return (cp) => cp;
-  const map: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    map.push(i);
-    const c = s.charCodeAt(i);
-    if (c >= 0xd800 && c <= 0xdbff) i++;
-  }
-  map.push(s.length);
-  return (cp) => map[cp]!;
+/**
+ * Each sentence's text: offsets in the article count code points, JS strings UTF-16 units. Only an
+ * article with astral characters needs converting, in one pass over its text.
+ */
+function sentenceTexts(text: string, starts: readonly number[], lens: readonly number[]): string[] {
+  if (!/[\ud800-\udbff]/.test(text)) return starts.map((s, i) => text.slice(s, s + lens[i]!));
+  const out: string[] = [];
+  let cp = 0;
+  let u = 0; // UTF-16 index of code point cp
+  const to = (target: number) => {
+    for (; cp < target; cp++) {
+      const c = text.charCodeAt(u);
+      u += c >= 0xd800 && c <= 0xdbff ? 2 : 1;
+    }
+    return u;
+  };
+  starts.forEach((s, i) => {
+    const a = to(s); // sentences come in order, without overlap
+    out.push(text.slice(a, to(s + lens[i]!)));
+  });
+  return out;
 }
 
 const BATCH_ARTICLES = 128;
@@ -126,11 +137,10 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
       const texts: string[] = [];
       const owners: number[] = [];
       batch.forEach((a, ai) => {
-        const at = utf16Index(a.text);
-        a.sent_start.forEach((s, i) => {
-          texts.push(a.text.slice(at(s), at(s + a.sent_len[i]!)));
+        for (const t of sentenceTexts(a.text, a.sent_start, a.sent_len)) {
+          texts.push(t);
           owners.push(ai);
-        });
+        }
       });
       const enc = texts.length ? await tok.tokenizer.encodeBatch(texts, { addSpecialTokens: false }) : [];
       const perArticle: TokenizedSentence[][] = batch.map(() => []);
