@@ -45,4 +45,5 @@ export class ChunkAppender {
   }
 }
 
-export const list = (items: readonly number[]): DuckDBValue => listValue(items as number[]);
+/** A list column's value (a typed array is copied into an array first). */
+export const list = (items: ArrayLike<number>): DuckDBValue => listValue(Array.isArray(items) ? items : Array.from(items));

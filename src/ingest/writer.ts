@@ -3,7 +3,8 @@
  * A batch is one transaction together with the run's checkpoint (next_seq): a killed run loses at
  * most the batch in progress and resumes exactly after the last committed page.
  */
-import { DuckDBTimestampValue, type DuckDBAppender } from '@duckdb/node-api';
+import { BOOLEAN, DuckDBTimestampValue, INTEGER, LIST, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
+import { ChunkAppender, list } from '../db/chunks.js';
 import type { Db } from '../db/duckdb.js';
 import type { PageRows } from './rows.js';
 import { LINK_ORIGINS } from '../wiki/wikilinks.js';
@@ -21,7 +22,10 @@ function str(a: DuckDBAppender, v: string | null): void {
   else a.appendVarchar(v);
 }
 
-interface Appenders { pages: DuckDBAppender; articles: DuckDBAppender; redirects: DuckDBAppender; links: DuckDBAppender; skipped: DuckDBAppender }
+// articles and links, the bulk of the rows, go in a DataChunk at a time (their lists as numbers)
+interface Appenders { pages: DuckDBAppender; articles: ChunkAppender; redirects: DuckDBAppender; links: ChunkAppender; skipped: DuckDBAppender }
+const ARTICLE_TYPES = [INTEGER, VARCHAR, BOOLEAN, VARCHAR, LIST(INTEGER), LIST(INTEGER), LIST(INTEGER)];
+const LINK_TYPES = [INTEGER, INTEGER, VARCHAR, INTEGER, VARCHAR, VARCHAR, INTEGER, VARCHAR];
 
 /**
  * Rows are appended as they come (the JS objects die young instead of waiting for the commit in
@@ -84,9 +88,9 @@ export class BatchWriter {
     await conn.run('BEGIN TRANSACTION');
     this.open = {
       pages: await conn.createAppender('pages'),
-      articles: await conn.createAppender('articles'),
+      articles: new ChunkAppender(await conn.createAppender('articles'), ARTICLE_TYPES),
       redirects: await conn.createAppender('redirects'),
-      links: await conn.createAppender('links'),
+      links: new ChunkAppender(await conn.createAppender('links'), LINK_TYPES),
       skipped: await conn.createAppender('skipped'),
     };
     return this.open;
@@ -120,15 +124,7 @@ function append(a: Appenders, r: PageRows): void {
     }
     if (r.article) {
       const a = r.article;
-      articles.appendInteger(a.seq);
-      articles.appendVarchar(a.title);
-      articles.appendBoolean(a.disambiguation);
-      articles.appendVarchar(a.text);
-      // lists as text ('[1,2,3]'), cast by the Appender: one value per list, not one per element
-      articles.appendVarchar(`[${a.sent_start.join(',')}]`);
-      articles.appendVarchar(`[${a.sent_len.join(',')}]`);
-      articles.appendVarchar(`[${a.para_first.join(',')}]`);
-      articles.endRow();
+      articles.row([a.seq, a.title, a.disambiguation, a.text, list(a.sent_start), list(a.sent_len), list(a.para_first)]);
     }
     if (r.redirect) {
       const d = r.redirect;
@@ -143,17 +139,8 @@ function append(a: Appenders, r: PageRows): void {
     }
     const l = r.links;
     for (let k = 0; l && k < l.idx.length; k++) {
-      links.appendInteger(r.seq);
-      links.appendInteger(l.idx[k]!);
-      links.appendVarchar(l.target[k]!);
-      links.appendInteger(l.target_ns[k]!);
-      str(links, l.fragment[k]!);
-      links.appendVarchar(l.anchor[k]!);
       const offset = l.offset[k]!;
-      if (offset < 0) links.appendNull();
-      else links.appendInteger(offset);
-      links.appendVarchar(LINK_ORIGINS[l.origin[k]!]!);
-      links.endRow();
+      links.row([r.seq, l.idx[k]!, l.target[k]!, l.target_ns[k]!, l.fragment[k]!, l.anchor[k]!, offset < 0 ? null : offset, LINK_ORIGINS[l.origin[k]!]!]);
     }
     if (r.skipped) {
       const s = r.skipped;
