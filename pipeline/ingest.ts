@@ -59,7 +59,7 @@ export const command: Command = {
     KEEP_LISTS_FLAG,
     { name: 'batch-pages', type: 'number', range: { integer: true, min: 1 }, default: 5000, help: 'pages per committed batch (the unit a killed run loses)' },
     { name: 'verbose', type: 'boolean', help: 'log each committed batch' },
-    { name: 'on-damage', type: 'string', placeholder: 'stop|skip', default: 'stop', help: 'a damaged bz2 stream of a multistream dump (read through its index): stop there (the pages before it are kept), or skip its pages (counted in skipped) and go on' },
+    { name: 'on-damage', type: 'string', placeholder: 'stop|skip', default: 'stop', help: 'a damaged bz2 stream or block: stop there (the pages before it are kept), or leave it out (its pages counted in skipped) and go on' },
     { name: 'page-timeout', type: 'number', range: { above: 0 }, default: 30, placeholder: 'SECONDS', help: 'skip a page (counted as a parse timeout) when cleaning it takes longer' },
     MEMORY_FLAG,
     JSON_FLAG,

@@ -239,15 +239,15 @@ test('a damaged stream of a multistream dump: stop keeps the pages before it; --
   assert.equal(JSON.parse(r2.stdout).pages, clean.pages);
   assert.equal(JSON.parse(r2.stdout).skipped, clean.pages - 4 * (last.offsets.length - 1));
 
-  // a dump read as one stream cannot go on after damage, and says so
+  // damage in the block that holds the dump's header (siteinfo): nothing can be read past it, and it says so
   const one = join(d, 'one.xml.bz2');
-  const b = bzip2(sampleXml);
+  const b = bzip2(sampleXml); // one block
   const mid = Math.floor(b.length / 2);
   b[mid] = b[mid]! ^ 0x55;
   writeFileSync(one, b);
   const r3 = await cli(['ingest', '--dump', one, '--db', join(d, 'one.duckdb'), '--on-damage', 'skip']);
   assert.equal(r3.code, 1);
-  assert.match(r3.stderr, /one\.xml\.bz2: bz2 data damaged .*--on-damage skip goes on after a damaged stream of a multistream dump read through its index; this dump is read as one stream/);
+  assert.match(r3.stderr, /one\.xml\.bz2 \(bytes \d+–\d+\): bz2 data damaged .*\(inside the dump's header: nothing can be read without it\)/);
   assert.match((await cli(['ingest', '--dump', one, '--db', join(d, 'x.duckdb'), '--on-damage', 'maybe'])).stderr, /--on-damage must be stop or skip, not 'maybe'/);
 });
 
@@ -276,6 +276,45 @@ test('a fragment cut out of a dump (starting inside a page, no <mediawiki> aroun
   const r2 = await cli(['ingest', '--dump', rootless, '--db', join(d, 'rootless2.duckdb'), '--on-damage', 'skip', '--json']);
   assert.equal(r2.code, 0, r2.stderr);
   assert.deepEqual(await query(join(d, 'rootless2.duckdb'), titles), expected);
+});
+
+test('--on-damage skip reads a single-stream bz2 dump block by block: a damaged block is left out, the page it cuts counted, the rest read', async () => {
+  const d = tmp();
+  const comp = spawnSync('bzip2', ['-1', '-c'], { input: replicateSample(12), maxBuffer: 1 << 30 }).stdout as Buffer; // blocks of 100k
+  writeFileSync(join(d, 'clean.xml.bz2'), comp);
+  const bad = Buffer.from(comp);
+  const at = Math.floor(bad.length * 0.45);
+  bad[at] = bad[at]! ^ 0x55;
+  const dump = join(d, 'one.xml.bz2');
+  writeFileSync(dump, bad);
+  // undamaged, read block by block: the same rows as read whole
+  await ingest({ dump: join(d, 'clean.xml.bz2'), db: join(d, 'c1.duckdb') });
+  await ingest({ dump: join(d, 'clean.xml.bz2'), db: join(d, 'c2.duckdb'), onDamage: 'skip' });
+  assert.deepEqual(await tableDigests(join(d, 'c2.duckdb')), await tableDigests(join(d, 'c1.duckdb')));
+  const clean = await query<{ title: string; text: string }>(join(d, 'c1.duckdb'), `SELECT p.title, a.text FROM pages p LEFT JOIN articles a USING (seq) ORDER BY p.seq`);
+
+  const stopped = await cli(['ingest', '--dump', dump, '--db', join(d, 'stop.duckdb')]);
+  assert.equal(stopped.code, 1);
+  assert.match(stopped.stderr, /one\.xml\.bz2: bz2 data damaged after \d+ decompressed bytes/);
+  for (const tool of ['lbzip2', 'js']) {
+    const db = join(d, `skip-${tool}.duckdb`);
+    const r = await cli(['ingest', '--dump', dump, '--db', db, '--on-damage', 'skip', '--json'], { LINKBERT_BUNZIP: tool });
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /leaving out a damaged bz2 block/);
+    const skipped = await query<{ title: string | null; reason: string }>(db, `SELECT title, reason FROM skipped`);
+    assert.equal(skipped.length, 1);
+    assert.match(skipped[0]!.reason, /^damaged bz2 block \(bytes \d+–\d+\): this page and any wholly inside the block are lost$/);
+    // every page kept is the clean one, in order; the lost ones are one run, the first of them the page counted
+    const kept = await query<{ title: string; text: string }>(db, `SELECT p.title, a.text FROM pages p LEFT JOIN articles a USING (seq) ORDER BY p.seq`);
+    let i = 0;
+    while (i < kept.length && kept[i]!.title === clean[i]!.title) i++;
+    const lost = clean.length - kept.length;
+    assert.ok(lost >= 1 && lost < clean.length / 2, `lost ${lost}`);
+    assert.deepEqual(kept.slice(i), clean.slice(i + lost), 'the pages after the damaged block');
+    assert.deepEqual(kept.slice(0, i), clean.slice(0, i));
+    if (skipped[0]!.title !== null) assert.equal(skipped[0]!.title, clean[i]!.title);
+    assert.deepEqual(await query(db, `SELECT status FROM runs WHERE stage = 'ingest'`), [{ status: 'done' }]);
+  }
 });
 
 /** Runs ingest in a child, SIGKILLs it after `commits` committed batches, then finishes the run. */

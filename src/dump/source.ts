@@ -9,6 +9,8 @@ import { open, stat } from 'node:fs/promises';
 import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { bunzip, bunzipTool, DecompressError, type Bunzip } from './bz2.js';
+import { bunzipBlocks, type DamagedBlock } from './bz2blocks.js';
+export type { DamagedBlock } from './bz2blocks.js';
 import { decodeRanges, rangesFrom, type StreamIndex } from './multistream.js';
 
 export type DumpFormat = 'xml' | 'bz2' | 'gzip';
@@ -24,7 +26,7 @@ export interface DumpSource {
   firstSeq: number;
   /** the XML, UTF-8, without a byte-order mark; with `skipDamaged`, a damaged page stream of a
    * multistream dump comes as a DamagedStream where its bytes would be */
-  bytes: AsyncIterable<Buffer | DamagedStream>;
+  bytes: AsyncIterable<Buffer | DamagedStream | DamagedBlock>;
 }
 
 /** A page stream of a multistream dump that could not be decoded, and the pages the index lists in it. */
@@ -55,7 +57,7 @@ export async function detectFormat(file: string): Promise<DumpFormat> {
 }
 
 /** Bytes in the encoding its BOM names → UTF-8 bytes without a BOM (UTF-8 passes through uncopied). */
-async function* utf8(chunks: AsyncIterable<Buffer | DamagedStream>): AsyncGenerator<Buffer | DamagedStream> {
+async function* utf8(chunks: AsyncIterable<Buffer | DamagedStream | DamagedBlock>): AsyncGenerator<Buffer | DamagedStream | DamagedBlock> {
   let dec: TextDecoder | null | undefined; // null: UTF-8
   for await (const b of chunks) {
     if (!Buffer.isBuffer(b)) {
@@ -128,6 +130,11 @@ export async function openDump(file: string, opts: { index?: StreamIndex | null;
     return { file, format, decompressor: tool, totalBytes: totalBytes - skipped, bytesRead: () => read, firstSeq, bytes: utf8(bytes()) };
   }
   const tool = format === 'bz2' ? bunzipTool() : null;
+  if (format === 'bz2' && opts.skipDamaged) {
+    // one stream (or streams without an index): block by block, so that a damaged block can be left out
+    const blocks = bunzipBlocks(file, tool!, opts.concurrency ?? 2, (n) => (read = n));
+    return { file, format, decompressor: tool, totalBytes, bytesRead: () => read, firstSeq: 0, bytes: utf8(blocks) };
+  }
   const bytes =
     format === 'bz2' ? bunzip(() => counted(), file, tool!) : format === 'gzip' ? gunzip(counted(), file) : (counted() as AsyncIterable<Buffer>);
   return { file, format, decompressor: tool, totalBytes, bytesRead: () => read, firstSeq: 0, bytes: utf8(bytes) };

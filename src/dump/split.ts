@@ -15,6 +15,7 @@ const NL = 0x0a;
 
 export class PageSplitter {
   private inHeader = true;
+  private resync = false;
   private chunks: Buffer[] = [];
   private pending = 0;
   private want: number;
@@ -33,6 +34,21 @@ export class PageSplitter {
 
   /** Adds bytes; returns the header bytes that are now known to be header, and the runs now complete. */
   push(b: Buffer): { header: Buffer | null; runs: PageRun[] } {
+    if (this.resync) {
+      // after lost bytes: what comes before the next <page> is the rest of a page cut by them
+      const buf = this.chunks.length ? Buffer.concat([...this.chunks, b]) : b;
+      this.chunks = [];
+      const at = pageOpen(buf);
+      if (at < 0) {
+        const keep = Math.min(buf.length, OPEN.length);
+        this.advance(buf.subarray(0, buf.length - keep));
+        this.chunks = [Buffer.from(buf.subarray(buf.length - keep))];
+        return { header: null, runs: [] };
+      }
+      this.advance(buf.subarray(0, at));
+      this.resync = false;
+      b = buf.subarray(at);
+    }
     let header: Buffer | null = null;
     if (this.inHeader) {
       const buf = this.chunks.length ? Buffer.concat([...this.chunks, b]) : b;
@@ -64,6 +80,27 @@ export class PageSplitter {
     const runs = !this.inHeader && this.pending ? this.cut() : [];
     this.seq = nextSeq;
     return runs;
+  }
+
+  /** Dropping the rest of a page cut by lost bytes (no <page> has followed them yet). */
+  get resyncing(): boolean {
+    return this.resync;
+  }
+
+  /**
+   * Bytes are lost here (a damaged bz2 block): the whole pages before them are cut into runs, the
+   * page they cut off is handed back as it stands, and what follows is dropped up to the next <page>.
+   */
+  lose(): { runs: PageRun[]; partial: Buffer } {
+    if (this.inHeader) throw new Error('bytes lost inside the dump\'s header');
+    const runs = this.pending ? this.cut() : [];
+    const partial = Buffer.concat(this.chunks);
+    this.advance(partial);
+    this.chunks = [];
+    this.pending = 0;
+    this.want = this.size;
+    this.resync = true;
+    return { runs, partial };
   }
 
   /** The end of the bytes (or of those that could be read): the header if no page began, the last run, and the trailer. */

@@ -14,7 +14,7 @@ import { open, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { applySchema, memoryLimit, moveDb, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { finishRun, getRun, startRun } from '../db/runs.js';
-import { openDump, type DamagedStream, type DumpSource } from '../dump/source.js';
+import { openDump, type DamagedBlock, type DamagedStream, type DumpSource } from '../dump/source.js';
 import { DecompressError } from '../dump/bz2.js';
 import { Titles } from '../wiki/title.js';
 import type { PageRows } from './rows.js';
@@ -45,9 +45,9 @@ export interface IngestOptions {
   /** log each committed batch */
   verbose?: boolean;
   /**
-   * What a damaged bz2 stream of a multistream dump (read through its index) does: `stop` the
-   * ingest there (default; the pages before it are kept), or `skip` its pages (each counted in
-   * `skipped`) and go on with the next stream.
+   * What a damaged bz2 stream or block does: `stop` the ingest there (default; the pages before it
+   * are kept), or `skip` it and go on: a multistream dump's stream through its index (its pages
+   * counted in `skipped`), or a block of a dump read block by block (bz2blocks.ts).
    */
   onDamage?: 'stop' | 'skip';
   onProgress?: (p: IngestProgress) => void;
@@ -265,7 +265,7 @@ class IngestRun {
     const bytes = this.source.bytes[Symbol.asyncIterator]();
     try {
       for (;;) {
-        let next: IteratorResult<Buffer | DamagedStream>;
+        let next: IteratorResult<Buffer | DamagedStream | DamagedBlock>;
         try {
           next = await bytes.next();
         } catch (e) {
@@ -275,6 +275,7 @@ class IngestRun {
         if (next.done) break;
         const b = next.value;
         if (Buffer.isBuffer(b)) await this.take(this.split.push(b));
+        else if ('damagedBlock' in b) await this.skipBlock(b);
         else await this.skipStream(b);
       }
     } finally {
@@ -284,8 +285,8 @@ class IngestRun {
     await this.take(last);
     await this.drain(); // damage inside a run before the decompressor's comes first, as it does in the dump
     if (damage) {
-      if (this.opts.onDamage === 'skip' && !this.index && damage instanceof DecompressError) {
-        damage.message += ' (--on-damage skip goes on after a damaged stream of a multistream dump read through its index; this dump is read as one stream)';
+      if (this.opts.onDamage === 'skip' && damage instanceof DecompressError && this.source.format === 'gzip') {
+        damage.message += ' (--on-damage skip goes on after a damaged bz2 block or stream; gzip cannot be read past damage)';
       }
       throw damage;
     }
@@ -303,8 +304,34 @@ class IngestRun {
       this.opts.log?.(`${this.source.file}: no <mediawiki> element around the pages (a fragment); accepted (--on-damage skip)`);
       return;
     }
-    // a damaged last stream takes the dump's closing tag with it
-    if (!this.damagedEnd) readTrailer(this.source.file, trailer, { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+    // a damaged last stream or block takes the dump's closing tag with it
+    if (!this.damagedEnd && !this.split.resyncing) readTrailer(this.source.file, trailer, { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+  }
+
+  /**
+   * A damaged bz2 block (--on-damage skip, a dump read block by block): the whole pages before it go
+   * to the workers; the page it cuts into is written as skipped (with the title and id its first
+   * bytes hold), in its place; what the block held is lost, and reading resumes at the next <page>.
+   */
+  private async skipBlock(d: DamagedBlock): Promise<void> {
+    let lost: { runs: PageRun[]; partial: Buffer };
+    try {
+      lost = this.split.lose();
+    } catch {
+      throw new DecompressError(`${d.error} (inside the dump's header: nothing can be read without it)`);
+    }
+    await this.take({ header: null, runs: lost.runs });
+    this.opts.log?.(`leaving out a damaged bz2 block (${d.error}) and the pages in it`);
+    const text = lost.partial.toString('utf8');
+    if (!/<page[\s>]/.test(text)) return; // the block began between two pages
+    const title = /<title>([^<]*)<\/title>/.exec(text)?.[1];
+    const id = /<id>(\d+)<\/id>/.exec(text)?.[1];
+    const seq = this.split.seq++;
+    if (seq < this.resumeAt) return;
+    const unescaped = title === undefined ? null : title.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#039;/g, "'").replace(/&amp;/g, '&');
+    const ns = unescaped && this.site ? new Titles(this.site).normalize(unescaped).ns : null;
+    const reason = `damaged bz2 block (bytes ${d.start}–${d.end}): this page and any wholly inside the block are lost`;
+    this.ordered.push(Promise.resolve({ id: -1, first: null, rows: [{ seq, wikitextBytes: 0, skipped: { seq, page_id: id ? Number(id) : null, ns, title: unescaped, reason, line: null } }], error: null }));
   }
 
   /** Header bytes are held until the first page, so that a dump starting inside a page can be told apart. */
