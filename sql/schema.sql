@@ -49,7 +49,7 @@ CREATE TABLE IF NOT EXISTS links (
   fragment VARCHAR,
   anchor   VARCHAR NOT NULL,  -- the text a reader sees
   "offset" INTEGER,           -- where anchor stands in articles.text; NULL when it has no place there
-  origin   VARCHAR NOT NULL   -- 'text' when placed, else where it stands: template, infobox, ref, caption, gallery, table, text
+  origin   VARCHAR NOT NULL   -- 'text' when placed, else where it stands: template, infobox, ref, caption, gallery, table, list, text; 'document' for a JSON Lines document's links
 );
 
 -- Pages that could not be used, with the reason.

@@ -17,6 +17,8 @@ import { finishRun, getRun, startRun } from '../db/runs.js';
 import { openDump, type DamagedBlock, type DamagedStream, type DumpSource } from '../dump/source.js';
 import { DecompressError } from '../dump/bz2.js';
 import { Titles } from '../wiki/title.js';
+import { jsonlRows } from '../corpus/jsonl.js';
+import { defaultSiteInfo } from '../dump/siteinfo.js';
 import type { PageRows } from './rows.js';
 import { indexBeside, readIndex, streamPages, type StreamIndex } from '../dump/multistream.js';
 import { PageSplitter, type PageRun } from '../dump/split.js';
@@ -257,7 +259,33 @@ class IngestRun {
   }
 
   get pagesRead(): number {
-    return this.split.seq - this.source.firstSeq;
+    return this.jsonl ? this.jsonl.seq : this.split.seq - this.source.firstSeq;
+  }
+
+  /** A JSON Lines corpus (its first byte is `{`): one document per line, written in order here. */
+  private jsonl: { seq: number; line: number; decoder: TextDecoder; rest: string } | null = null;
+  private mode: 'xml' | 'jsonl' | null = null;
+
+  private async takeJsonl(b: Buffer | null): Promise<void> {
+    const j = this.jsonl!;
+    let text: string;
+    try {
+      text = j.rest + (b ? j.decoder.decode(b, { stream: true }) : j.decoder.decode());
+    } catch {
+      throw new DumpSyntaxError(`${this.source.file}: not UTF-8 text after line ${j.line}`);
+    }
+    const lines = text.split('\n');
+    j.rest = b ? lines.pop()! : '';
+    for (const line of lines) {
+      j.line++;
+      const rows = jsonlRows(this.source.file, line.endsWith('\r') ? line.slice(0, -1) : line, j.line, j.seq);
+      if (!rows) continue;
+      j.seq++;
+      if (rows.seq < this.resumeAt) continue;
+      this.wikitextBytes += rows.wikitextBytes;
+      await this.writer.add(rows);
+    }
+    this.progress();
   }
 
   async read(): Promise<void> {
@@ -274,12 +302,26 @@ class IngestRun {
         }
         if (next.done) break;
         const b = next.value;
-        if (Buffer.isBuffer(b)) await this.take(this.split.push(b));
+        if (Buffer.isBuffer(b) && this.mode === null && b.some((c) => c > 0x20)) {
+          this.mode = b[b.findIndex((c) => c > 0x20)] === 0x7b ? 'jsonl' : 'xml';
+          if (this.mode === 'jsonl') {
+            this.jsonl = { seq: 0, line: 0, decoder: new TextDecoder('utf-8', { fatal: true }), rest: '' };
+            this.site = defaultSiteInfo();
+            await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
+          }
+        }
+        if (this.jsonl && Buffer.isBuffer(b)) await this.takeJsonl(b);
+        else if (Buffer.isBuffer(b)) await this.take(this.split.push(b));
         else if ('damagedBlock' in b) await this.skipBlock(b);
         else await this.skipStream(b);
       }
     } finally {
       await bytes.return?.();
+    }
+    if (this.jsonl) {
+      if (!damage) await this.takeJsonl(null);
+      if (damage) throw damage;
+      return;
     }
     const last = this.split.end();
     await this.take(last);

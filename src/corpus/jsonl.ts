@@ -1,0 +1,94 @@
+/**
+ * A linked corpus as JSON Lines, one document per line: `{"id", "title", "text", "links": [ids]}`
+ * (title and links optional). Each document becomes an article whose links point at other
+ * documents by id: its pages row has the id as `norm_title`, the key `graph` resolves links against,
+ * so ids that name no document of the corpus are dangling like any link. Text is plain: paragraphs
+ * by blank lines (any line ends), sentences by the splitter wtf_wikipedia uses for Wikipedia text.
+ */
+// @ts-expect-error wtf_wikipedia ships no types for its modules; this is its rule-based sentence splitter
+import splitSentences from '../../node_modules/wtf_wikipedia/src/04-sentence/parse.js';
+import { DumpSyntaxError } from '../dump/xml.js';
+import type { LinkColumns, PageRows } from '../ingest/rows.js';
+import { LINK_ORIGINS } from '../wiki/wikilinks.js';
+
+const split = splitSentences as (text: string) => string[];
+
+export interface PlainText {
+  text: string;
+  sentStart: number[];
+  sentLen: number[];
+  paraFirst: number[];
+}
+
+function cpLength(s: string): number {
+  let n = 0;
+  for (const _ of s) n++;
+  return n;
+}
+
+/** Plain text → the articles table's layout: sentences joined by ' ', paragraphs by '\n\n', offsets in code points. */
+export function plainText(raw: string): PlainText {
+  const out: PlainText = { text: '', sentStart: [], sentLen: [], paraFirst: [] };
+  const parts: string[] = [];
+  let cp = 0;
+  for (const para of raw.replace(/\r\n?/g, '\n').split(/\n[ \t]*\n/)) {
+    const flat = para.replace(/\s+/g, ' ').trim();
+    if (!flat) continue;
+    let first = true;
+    for (const s of split(flat)) {
+      const sentence = s.replace(/\s+/g, ' ').trim();
+      if (!sentence) continue;
+      if (out.sentStart.length) {
+        const glue = first ? '\n\n' : ' ';
+        parts.push(glue);
+        cp += glue.length;
+      }
+      if (first) out.paraFirst.push(out.sentStart.length);
+      first = false;
+      const n = cpLength(sentence);
+      out.sentStart.push(cp);
+      out.sentLen.push(n);
+      parts.push(sentence);
+      cp += n;
+    }
+  }
+  out.text = parts.join('');
+  return out;
+}
+
+const DOCUMENT = LINK_ORIGINS.indexOf('document');
+
+/** One line of the file → a document's rows, or an error naming the file and line. */
+export function jsonlRows(file: string, line: string, lineNo: number, seq: number): PageRows | null {
+  if (!line.trim()) return null;
+  const bad = (why: string) => new DumpSyntaxError(`${file}: line ${lineNo}: ${why}`);
+  let d: unknown;
+  try {
+    d = JSON.parse(line);
+  } catch (e) {
+    throw bad(`not JSON (${(e as Error).message})`);
+  }
+  if (typeof d !== 'object' || d === null || Array.isArray(d)) throw bad('not a JSON object');
+  const doc = d as { id?: unknown; title?: unknown; text?: unknown; links?: unknown };
+  const isId = (x: unknown): x is string | number => (typeof x === 'string' && x !== '') || (typeof x === 'number' && Number.isFinite(x));
+  if (!isId(doc.id)) throw bad('"id" must be a string or a number');
+  if (typeof doc.text !== 'string') throw bad('"text" must be a string');
+  if (doc.title !== undefined && typeof doc.title !== 'string') throw bad('"title" must be a string');
+  if (doc.links !== undefined && (!Array.isArray(doc.links) || !doc.links.every(isId))) throw bad('"links" must be a list of ids');
+  const id = String(doc.id);
+  const title = (doc.title as string | undefined)?.trim() || id;
+  const bytes = Buffer.byteLength(doc.text);
+  const page = { seq, page_id: /^\d{1,15}$/.test(id) ? Number(id) : null, ns: 0, title, norm_title: id, rev_id: null, timestamp: null, kind: 'article' as const, text_bytes: bytes };
+  const t = plainText(doc.text);
+  if (!t.sentStart.length) return { seq, wikitextBytes: bytes, skipped: { seq, page_id: page.page_id, ns: 0, title, reason: 'empty text', line: lineNo } };
+  const targets = ((doc.links as (string | number)[] | undefined) ?? []).map(String);
+  const n = targets.length;
+  const links: LinkColumns = { idx: Int32Array.from(targets.keys()), target: targets, target_ns: new Int32Array(n), fragment: new Array(n).fill(null), anchor: new Array(n).fill(''), offset: new Int32Array(n).fill(-1), origin: new Uint8Array(n).fill(DOCUMENT) };
+  return {
+    seq,
+    wikitextBytes: bytes,
+    page,
+    article: { seq, title, disambiguation: false, text: t.text, sent_start: Int32Array.from(t.sentStart), sent_len: Int32Array.from(t.sentLen), para_first: Int32Array.from(t.paraFirst) },
+    links,
+  };
+}
