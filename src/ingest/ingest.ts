@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
 import { createReadStream, existsSync } from 'node:fs';
-import { open, stat } from 'node:fs/promises';
+import { open, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { applySchema, memoryLimit, moveDb, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { finishRun, getRun, startRun } from '../db/runs.js';
@@ -18,6 +18,7 @@ import { openDump, type DamagedBlock, type DamagedStream, type DumpSource } from
 import { DecompressError } from '../dump/bz2.js';
 import { Titles } from '../wiki/title.js';
 import { jsonlRows } from '../corpus/jsonl.js';
+import { isPubmed, PubmedReader } from '../corpus/pubmed.js';
 import { defaultSiteInfo } from '../dump/siteinfo.js';
 import type { PageRows } from './rows.js';
 import { indexBeside, readIndex, streamPages, type StreamIndex } from '../dump/multistream.js';
@@ -126,6 +127,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const workers = Math.max(1, opts.workers ?? availableParallelism());
   if (opts.onDamage !== undefined && opts.onDamage !== 'stop' && opts.onDamage !== 'skip') throw new Error(`--on-damage must be stop or skip, not '${opts.onDamage}'`);
   if (opts.pageTimeout !== undefined && !(opts.pageTimeout > 0)) throw new Error(`--page-timeout must be a number of seconds > 0, not ${opts.pageTimeout}`);
+  await checkMd5(opts.dump);
   const fp = await fingerprint(opts.dump);
   const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
   const existed = existsSync(opts.db);
@@ -259,12 +261,15 @@ class IngestRun {
   }
 
   get pagesRead(): number {
-    return this.jsonl ? this.jsonl.seq : this.split.seq - this.source.firstSeq;
+    return this.jsonl ? this.jsonl.seq : this.pubmed ? this.pubmedDocs : this.split.seq - this.source.firstSeq;
   }
+  private pubmedDocs = 0;
 
   /** A JSON Lines corpus (its first byte is `{`): one document per line, written in order here. */
   private jsonl: { seq: number; line: number; decoder: TextDecoder; rest: string } | null = null;
-  private mode: 'xml' | 'jsonl' | null = null;
+  private mode: 'xml' | 'jsonl' | 'pubmed' | null = null;
+  /** A PubMed/MEDLINE XML file: read whole (versions and deletes are resolved within it), then written. */
+  private pubmed: { reader: PubmedReader; decoder: TextDecoder } | null = null;
 
   private async takeJsonl(b: Buffer | null): Promise<void> {
     const j = this.jsonl!;
@@ -303,14 +308,20 @@ class IngestRun {
         if (next.done) break;
         const b = next.value;
         if (Buffer.isBuffer(b) && this.mode === null && b.some((c) => c > 0x20)) {
-          this.mode = b[b.findIndex((c) => c > 0x20)] === 0x7b ? 'jsonl' : 'xml';
+          this.mode = b[b.findIndex((c) => c > 0x20)] === 0x7b ? 'jsonl' : isPubmed(b.subarray(0, 4096).toString('latin1')) ? 'pubmed' : 'xml';
+          if (this.mode === 'pubmed') {
+            this.pubmed = { reader: new PubmedReader(this.source.file), decoder: new TextDecoder() };
+            this.site = defaultSiteInfo();
+            await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
+          }
           if (this.mode === 'jsonl') {
             this.jsonl = { seq: 0, line: 0, decoder: new TextDecoder('utf-8', { fatal: true }), rest: '' };
             this.site = defaultSiteInfo();
             await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
           }
         }
-        if (this.jsonl && Buffer.isBuffer(b)) await this.takeJsonl(b);
+        if (this.pubmed && Buffer.isBuffer(b)) this.pubmed.reader.write(this.pubmed.decoder.decode(b, { stream: true }));
+        else if (this.jsonl && Buffer.isBuffer(b)) await this.takeJsonl(b);
         else if (Buffer.isBuffer(b)) await this.take(this.split.push(b));
         else if ('damagedBlock' in b) await this.skipBlock(b);
         else await this.skipStream(b);
@@ -321,6 +332,20 @@ class IngestRun {
     if (this.jsonl) {
       if (!damage) await this.takeJsonl(null);
       if (damage) throw damage;
+      return;
+    }
+    if (this.pubmed) {
+      if (damage) throw damage; // a file is read whole before any record is written
+      this.pubmed.reader.write(this.pubmed.decoder.decode());
+      const { rows, deleted, versions } = this.pubmed.reader.end(0);
+      if (deleted) this.opts.log?.(`${this.source.file}: ${deleted} record(s) removed by its DeleteCitation`);
+      if (versions) this.opts.log?.(`${this.source.file}: ${versions} older version(s) of records left out (the highest Version of a PMID wins)`);
+      for (const r of rows) {
+        if (r.seq < this.resumeAt) continue;
+        this.wikitextBytes += r.wikitextBytes;
+        await this.writer.add(r);
+      }
+      this.pubmedDocs = rows.length;
       return;
     }
     const last = this.split.end();
@@ -497,6 +522,19 @@ class IngestRun {
     }
     this.opts.onProgress?.({ pages: this.pagesRead, bytesRead: this.source.bytesRead(), totalBytes: this.source.totalBytes, wikitextBytes: this.wikitextBytes, seconds: (performance.now() - this.t0) / 1000 });
   }
+}
+
+/** A `.md5` file beside the input (as PubMed's baseline has, `MD5(name)= hex`, or md5sum's `hex  name`) must match it. */
+async function checkMd5(file: string): Promise<void> {
+  const side = `${file}.md5`;
+  if (!existsSync(side)) return;
+  const text = await readFile(side, 'utf8');
+  const want = /\b([0-9a-f]{32})\b/i.exec(text)?.[1]?.toLowerCase();
+  if (!want) throw new Error(`${side}: no MD5 checksum in it`);
+  const h = createHash('md5');
+  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
+  const got = h.digest('hex');
+  if (got !== want) throw new Error(`${file}: MD5 is ${got}, but ${side} says ${want}: the file is damaged or not the one the checksum was made for`);
 }
 
 /** SHA-256 of a whole file, read as a stream. */

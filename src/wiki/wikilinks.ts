@@ -9,7 +9,7 @@ import { isInterwiki, isLanguage } from './interwiki.js';
 import type { Titles } from './title.js';
 
 /** Where in the wikitext a link stands. */
-export const LINK_ORIGINS = ['text', 'template', 'infobox', 'ref', 'caption', 'gallery', 'table', 'list', 'document'] as const;
+export const LINK_ORIGINS = ['text', 'template', 'infobox', 'ref', 'caption', 'gallery', 'table', 'list', 'document', 'citation'] as const;
 export type LinkOrigin = (typeof LINK_ORIGINS)[number];
 
 export interface WikiLink {

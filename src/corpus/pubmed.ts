@@ -1,0 +1,137 @@
+/**
+ * PubMed / MEDLINE XML (`PubmedArticleSet`, and the pre-2017 `MedlineCitationSet`): one document
+ * per PMID, its text the title and the abstract (each section of a structured abstract a paragraph;
+ * inline markup kept as its text), its links the PMIDs its reference list cites, as BioLinkBERT's
+ * corpus. The PMID is the document's `norm_title`, so `graph` resolves citations between documents
+ * of the corpus (the rest are dangling). Within a file, the highest Version of a PMID wins and a
+ * `DeleteCitation` removes its PMIDs; records without an abstract are skipped and counted.
+ */
+import { SaxesParser } from 'saxes';
+import { DumpSyntaxError } from '../dump/xml.js';
+import type { LinkColumns, PageRows } from '../ingest/rows.js';
+import { LINK_ORIGINS } from '../wiki/wikilinks.js';
+import { plainText } from './jsonl.js';
+
+interface Citation {
+  pmid: string;
+  version: number;
+  title: string;
+  abstract: string[];
+  cites: string[];
+  line: number;
+}
+
+const CITATION = LINK_ORIGINS.indexOf('citation');
+
+/** Whether the start of a decompressed file is a PubMed/MEDLINE XML file. */
+export function isPubmed(head: string): boolean {
+  return /<(PubmedArticleSet|MedlineCitationSet)[\s>]/.test(head);
+}
+
+/** Reads a whole PubMed XML file pushed to it in chunks; rows() gives its documents in file order. */
+export class PubmedReader {
+  private readonly parser = new SaxesParser({ position: true });
+  private readonly stack: string[] = [];
+  private readonly records: Citation[] = [];
+  private readonly deleted = new Set<string>();
+  private rec: Citation | null = null;
+  private text: string[] | null = null; // text of the element being collected
+  private idType: string | null = null;
+  private error: Error | null = null;
+
+  constructor(private readonly file: string) {
+    this.parser.on('opentag', (t) => {
+      const parent = this.stack[this.stack.length - 1];
+      this.stack.push(t.name);
+      if (t.name === 'MedlineCitation' && (parent === 'PubmedArticle' || parent === 'MedlineCitationSet')) {
+        this.rec = { pmid: '', version: 1, title: '', abstract: [], cites: [], line: this.parser.line };
+      } else if (t.name === 'PMID' && parent === 'MedlineCitation' && this.rec && !this.rec.pmid) {
+        this.rec.version = Number(t.attributes.Version ?? 1) || 1;
+        this.text = [];
+      } else if (t.name === 'PMID' && parent === 'DeleteCitation') this.text = [];
+      else if (t.name === 'ArticleTitle' && this.rec) this.text = [];
+      else if (t.name === 'AbstractText' && parent === 'Abstract' && this.rec) this.text = [];
+      else if (t.name === 'ArticleId' && this.stack.includes('Reference') && this.rec) {
+        this.idType = String(t.attributes.IdType ?? '');
+        this.text = [];
+      }
+    });
+    this.parser.on('text', (s) => this.text?.push(s));
+    this.parser.on('closetag', (t) => {
+      this.stack.pop();
+      const parent = this.stack[this.stack.length - 1];
+      const value = this.text?.join('') ?? '';
+      const r = this.rec;
+      if (t.name === 'PMID' && parent === 'MedlineCitation' && r && this.text) {
+        r.pmid = value.trim();
+        this.text = null;
+      } else if (t.name === 'PMID' && parent === 'DeleteCitation' && this.text) {
+        this.deleted.add(value.trim());
+        this.text = null;
+      } else if (t.name === 'ArticleTitle' && r && this.text) {
+        r.title = value.replace(/\s+/g, ' ').trim();
+        this.text = null;
+      } else if (t.name === 'AbstractText' && r && this.text) {
+        if (value.trim()) r.abstract.push(value);
+        this.text = null;
+      } else if (t.name === 'ArticleId' && r && this.text) {
+        if (this.idType === 'pubmed' && /^\d+$/.test(value.trim())) r.cites.push(value.trim());
+        this.text = null;
+      } else if ((t.name === 'PubmedArticle' || (t.name === 'MedlineCitation' && parent === 'MedlineCitationSet')) && r) {
+        if (r.pmid) this.records.push(r);
+        this.rec = null;
+      }
+    });
+    this.parser.on('error', (e) => {
+      this.error ??= new DumpSyntaxError(`${this.file}: malformed XML at line ${this.parser.line}, column ${this.parser.column}: ${e.message.replace(/^(?:.*?:)?\d+:\d+: /, '')}`);
+    });
+  }
+
+  write(chunk: string): void {
+    if (this.error) throw this.error;
+    this.parser.write(chunk);
+    if (this.error) throw this.error;
+  }
+
+  /** The documents, in file order: the highest version of each PMID, deleted ones left out. */
+  end(firstSeq: number): { rows: PageRows[]; deleted: number; versions: number } {
+    this.parser.close();
+    if (this.error) throw this.error;
+    const best = new Map<string, Citation>();
+    for (const r of this.records) {
+      const b = best.get(r.pmid);
+      if (!b || r.version > b.version) best.set(r.pmid, r);
+    }
+    const rows: PageRows[] = [];
+    let seq = firstSeq;
+    let deleted = 0;
+    for (const r of this.records) {
+      if (best.get(r.pmid) !== r) continue;
+      if (this.deleted.has(r.pmid)) {
+        deleted++;
+        continue;
+      }
+      rows.push(citationRows(r, seq++));
+    }
+    return { rows, deleted, versions: this.records.length - best.size };
+  }
+}
+
+function citationRows(r: Citation, seq: number): PageRows {
+  const pageId = Number(r.pmid);
+  const title = r.title || r.pmid;
+  if (!r.abstract.length) return { seq, wikitextBytes: 0, skipped: { seq, page_id: pageId, ns: 0, title, reason: 'no abstract', line: r.line } };
+  const raw = [r.title, ...r.abstract].filter((x) => x.trim()).join('\n\n');
+  const bytes = Buffer.byteLength(raw);
+  const t = plainText(raw);
+  const cites = [...new Set(r.cites)].filter((c) => c !== r.pmid);
+  const n = cites.length;
+  const links: LinkColumns = { idx: Int32Array.from(cites.keys()), target: cites, target_ns: new Int32Array(n), fragment: new Array(n).fill(null), anchor: new Array(n).fill(''), offset: new Int32Array(n).fill(-1), origin: new Uint8Array(n).fill(CITATION) };
+  return {
+    seq,
+    wikitextBytes: bytes,
+    page: { seq, page_id: pageId, ns: 0, title, norm_title: r.pmid, rev_id: r.version, timestamp: null, kind: 'article', text_bytes: bytes },
+    article: { seq, title, disambiguation: false, text: t.text, sent_start: Int32Array.from(t.sentStart), sent_len: Int32Array.from(t.sentLen), para_first: Int32Array.from(t.paraFirst) },
+    links,
+  };
+}

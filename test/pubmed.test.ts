@@ -1,0 +1,107 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { graph } from '../src/graph/graph.ts';
+import { ingest } from '../src/ingest/ingest.ts';
+import { cli, NO_SHARED, query, SHARED, tmp } from './helpers.ts';
+
+const article = (pmid: string, title: string, abstract: string, refs: string[], version = 1) => `
+<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="${version}">${pmid}</PMID>
+<Article><ArticleTitle>${title}</ArticleTitle>${abstract ? `<Abstract>${abstract}</Abstract>` : ''}</Article>
+<CommentsCorrectionsList><CommentsCorrections RefType="Cites"><PMID Version="1">999</PMID></CommentsCorrections></CommentsCorrectionsList>
+</MedlineCitation><PubmedData><ArticleIdList><ArticleId IdType="pubmed">${pmid}</ArticleId></ArticleIdList>
+<ReferenceList>${refs.map((r) => `<Reference><Citation>Ref.</Citation><ArticleIdList><ArticleId IdType="doi">10.1/x</ArticleId><ArticleId IdType="pubmed">${r}</ArticleId></ArticleIdList></Reference>`).join('')}</ReferenceList>
+</PubmedData></PubmedArticle>`;
+
+const SAMPLE_PUBMED = `<?xml version="1.0" ?>
+<!DOCTYPE PubmedArticleSet PUBLIC "-//NLM//DTD PubMedArticle, 1st January 2024//EN" "https://dtd.nlm.nih.gov/ncbi/pubmed/out/pubmed_240101.dtd">
+<PubmedArticleSet>
+${article('101', 'Aspirin lowers fever.', '<AbstractText>Aspirin was given. Fever fell in 2 h.</AbstractText>', ['102', '103', '555', '101', '102'])}
+${article('102', 'Old title.', '<AbstractText>First version.</AbstractText>', ['101'])}
+${article('103', 'Structured <i>abstracts</i> keep their sections.', '<AbstractText Label="BACKGROUND">Pain is common.</AbstractText><AbstractText Label="METHODS">We used <i>E. coli</i> assays.</AbstractText>', ['101'])}
+${article('104', 'A record without an abstract.', '', ['101'])}
+${article('102', 'New title.', '<AbstractText>Second version wins.</AbstractText>', ['103'], 2)}
+${article('105', 'Deleted later in the file.', '<AbstractText>Gone.</AbstractText>', ['101'])}
+<DeleteCitation><PMID Version="1">105</PMID></DeleteCitation>
+</PubmedArticleSet>
+`;
+
+test('PubMed XML: a document per PMID (title + abstract sections), citations as links, versions and deletes applied, no-abstract records skipped', async () => {
+  const d = tmp();
+  const file = join(d, 'pubmed26n0001.xml');
+  writeFileSync(file, SAMPLE_PUBMED);
+  const s = await ingest({ dump: file, db: join(d, 'p.duckdb') });
+  assert.equal(s.articles, 3);
+  assert.deepEqual(s.skipped_reasons, { 'no abstract': 1 });
+  const db = join(d, 'p.duckdb');
+  // in file order, the winning version where it stands (104 took seq 2: it is listed in skipped)
+  assert.deepEqual(await query(db, `SELECT seq, page_id, title, norm_title, rev_id FROM pages ORDER BY seq`), [
+    { seq: 0, page_id: 101, title: 'Aspirin lowers fever.', norm_title: '101', rev_id: 1 },
+    { seq: 1, page_id: 103, title: 'Structured abstracts keep their sections.', norm_title: '103', rev_id: 1 },
+    { seq: 3, page_id: 102, title: 'New title.', norm_title: '102', rev_id: 2 },
+  ]);
+  assert.deepEqual(await query(db, `SELECT seq, page_id, reason FROM skipped`), [{ seq: 2, page_id: 104, reason: 'no abstract' }]);
+  assert.deepEqual(await query(db, `SELECT text, para_first FROM articles WHERE seq = 1`), [{ text: 'Structured abstracts keep their sections.\n\nPain is common.\n\nWe used E. coli assays.', para_first: [0, 1, 2] }]);
+  // citations: distinct, not to itself (CommentsCorrections are not references)
+  assert.deepEqual(await query(db, `SELECT src, target, origin, "offset" FROM links ORDER BY src, idx`), [
+    { src: 0, target: '102', origin: 'citation', offset: null },
+    { src: 0, target: '103', origin: 'citation', offset: null },
+    { src: 0, target: '555', origin: 'citation', offset: null },
+    { src: 1, target: '101', origin: 'citation', offset: null },
+    { src: 3, target: '103', origin: 'citation', offset: null },
+  ]);
+  const g = await graph({ db });
+  assert.equal(g.edges, 4);
+  assert.equal(g.dangling, 1); // 555, not in the corpus
+  // the old MedlineCitationSet format
+  const old = join(d, 'medline16n0001.xml');
+  writeFileSync(old, `<?xml version="1.0"?>\n<MedlineCitationSet>\n<MedlineCitation Owner="NLM"><PMID Version="1">7</PMID><Article><ArticleTitle>Old format.</ArticleTitle><Abstract><AbstractText>It is read too.</AbstractText></Abstract></Article></MedlineCitation>\n</MedlineCitationSet>\n`);
+  const o = await ingest({ dump: old, db: join(d, 'o.duckdb') });
+  assert.equal(o.articles, 1);
+  assert.deepEqual(await query(join(d, 'o.duckdb'), `SELECT text FROM articles`), [{ text: 'Old format.\n\nIt is read too.' }]);
+});
+
+test('an .md5 sidecar is checked before anything is read: a mismatch is a clear error, no database made', async () => {
+  const d = tmp();
+  const file = join(d, 'pubmed26n0002.xml');
+  writeFileSync(file, SAMPLE_PUBMED);
+  writeFileSync(`${file}.md5`, `MD5(pubmed26n0002.xml)= ${createHash('md5').update(SAMPLE_PUBMED).digest('hex')}\n`);
+  assert.equal((await ingest({ dump: file, db: join(d, 'ok.duckdb') })).articles, 3);
+  writeFileSync(`${file}.md5`, `MD5(pubmed26n0002.xml)= ${'0'.repeat(32)}\n`);
+  const r = await cli(['ingest', '--dump', file, '--db', join(d, 'bad.duckdb')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /pubmed26n0002\.xml: MD5 is [0-9a-f]{32}, but .*pubmed26n0002\.xml\.md5 says 0{32}: the file is damaged/);
+  assert.ok(!existsSync(join(d, 'bad.duckdb')));
+});
+
+test('shared PubMed files: documents, versions, the old format, and citation edges equal to an independent count', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const P = join(SHARED, 'pubmed');
+  // an independent reading of a search export whose records cite each other
+  const name = 'xs-stmz-methodology__pubmed_result_pvz.xml.gz';
+  const xml = gunzipSync(readFileSync(join(P, name))).toString('utf8');
+  const recs = xml.split('<PubmedArticle>').slice(1).map((a) => ({
+    pmid: /<PMID[^>]*>(\d+)<\/PMID>/.exec(a)![1]!,
+    abstract: /<AbstractText/.test(a),
+    refs: [...(a.split('<ReferenceList>')[1] ?? '').matchAll(/<ArticleId IdType="pubmed">(\d+)<\/ArticleId>/g)].map((m) => m[1]!),
+  }));
+  const kept = new Set(recs.filter((r) => r.abstract).map((r) => r.pmid));
+  const expected = new Set(recs.filter((r) => kept.has(r.pmid)).flatMap((r) => r.refs.filter((x) => kept.has(x) && x !== r.pmid).map((x) => `${r.pmid}>${x}`)));
+  const db = join(d, 'x.duckdb');
+  const s = await ingest({ dump: join(P, name), db });
+  assert.equal(s.articles, kept.size);
+  assert.equal(s.skipped_reasons['no abstract'], recs.length - kept.size);
+  const g = await graph({ db });
+  assert.equal(g.edges, expected.size);
+  assert.ok(expected.size > 50);
+  const edges = await query<{ e: string }>(db, `SELECT s.norm_title || '>' || t.norm_title AS e FROM edges JOIN pages s ON s.seq = edges.src JOIN pages t ON t.seq = edges.dst`);
+  assert.deepEqual(new Set(edges.map((r) => r.e)), expected);
+  // versioned records (33 records, 28 PMIDs; its .md5 checked), and the pre-2017 format (604 records)
+  const v = await ingest({ dump: join(P, 'pubmed22n1114.xml.gz'), db: join(d, 'v.duckdb') });
+  assert.equal(v.pages, 28);
+  const m = await ingest({ dump: join(P, 'medline16n0902.xml.gz'), db: join(d, 'm.duckdb') });
+  assert.equal(m.pages, 604);
+});
