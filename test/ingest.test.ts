@@ -368,6 +368,28 @@ test('a run killed half way and started again ends with exactly the rows of an u
   assert.deepEqual(await tableDigests(join(d, 'k.duckdb')), await tableDigests(join(d, 'u.duckdb')));
 });
 
+test('killed and resumed: a JSON Lines corpus, and a damaged bz2 dump read block by block, end with the rows of an uninterrupted run', async () => {
+  const d = tmp();
+  const jsonl = join(d, 'big.jsonl');
+  writeFileSync(jsonl, Array.from({ length: 600 }, (_, k) => JSON.stringify({ id: k, title: `Doc ${k}`, text: `Document ${k} says one thing. It says ${k} more.`, links: [(k * 7) % 600, k + 1] })).join('\n'));
+  const r1 = await killAndResume(jsonl, join(d, 'j-k.duckdb'), 3);
+  assert.equal(r1.code, 0, r1.stderr);
+  assert.ok(JSON.parse(r1.stdout).resumed_at >= 120);
+  await ingest({ dump: jsonl, db: join(d, 'j-u.duckdb') });
+  assert.deepEqual(await tableDigests(join(d, 'j-k.duckdb')), await tableDigests(join(d, 'j-u.duckdb')));
+
+  const comp = spawnSync('bzip2', ['-1', '-c'], { input: replicateSample(12), maxBuffer: 1 << 30 }).stdout as Buffer;
+  const at = Math.floor(comp.length * 0.6);
+  comp[at] = comp[at]! ^ 0x55;
+  const dump = join(d, 'dmg.xml.bz2');
+  writeFileSync(dump, comp);
+  const r2 = await killAndResume(dump, join(d, 'b-k.duckdb'), 3, ['--on-damage', 'skip']);
+  assert.equal(r2.code, 0, r2.stderr);
+  await ingest({ dump, db: join(d, 'b-u.duckdb'), onDamage: 'skip' });
+  assert.deepEqual(await tableDigests(join(d, 'b-k.duckdb')), await tableDigests(join(d, 'b-u.duckdb')));
+  assert.equal((await query(join(d, 'b-k.duckdb'), `SELECT count(*)::INTEGER AS n FROM skipped`))[0]!.n, 1);
+});
+
 test('a killed multistream run resumes through the index at the stream holding its next page', async () => {
   const d = tmp();
   makeMultistream(replicateSample(12), 25, join(d, 'r-multistream.xml.bz2'), join(d, 'r-multistream-index.txt.bz2'));
