@@ -9,7 +9,7 @@
  */
 import { createHash } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { createReadStream, existsSync } from 'node:fs';
+import { createReadStream, existsSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { applySchema, memoryLimit, moveDb, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
@@ -18,6 +18,7 @@ import { openDump, type DamagedBlock, type DamagedStream, type DumpSource } from
 import { DecompressError } from '../dump/bz2.js';
 import { Titles } from '../wiki/title.js';
 import { jsonlRows } from '../corpus/jsonl.js';
+import { bookFiles, booksBytes, booksSha256, isBooks } from '../corpus/books.js';
 import { isPubmed, PubmedReader } from '../corpus/pubmed.js';
 import { defaultSiteInfo } from '../dump/siteinfo.js';
 import type { PageRows } from './rows.js';
@@ -103,6 +104,11 @@ export class IngestError extends Error {
 
 /** Size plus a hash of the first and last MiB: cheap, and changes whenever the dump does. */
 export async function fingerprint(file: string): Promise<string> {
+  if (isBooks(file) && statSync(file).isDirectory()) {
+    const h = createHash('sha256');
+    for (const f of bookFiles(file)) h.update(`${basename(f)}\0${await fingerprint(f)}\n`);
+    return `books:${h.digest('hex').slice(0, 32)}`;
+  }
   const { size } = await stat(file);
   const fh = await open(file, 'r');
   try {
@@ -196,9 +202,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       wikitext_mb: run.wikitextBytes / 1e6,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: secs(t0),
-      dump_bytes: (await stat(opts.dump)).size,
+      dump_bytes: isBooks(opts.dump) ? booksBytes(opts.dump) : (await stat(opts.dump)).size,
       // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
-      dump_sha256: failure ? null : await sha256Of(opts.dump),
+      dump_sha256: failure ? null : isBooks(opts.dump) ? await booksSha256(opts.dump) : await sha256Of(opts.dump),
     });
     await db.conn.run(`UPDATE runs SET siteinfo = $site WHERE stage = 'ingest'`, { site: JSON.stringify(run.site) });
     await finishRun(db, 'ingest', summary, failure ? failure.message : null);

@@ -1,0 +1,82 @@
+/**
+ * Books as plain text, as LinkBERT mixed BookCorpus with Wikipedia: a `.txt` file, or a folder of
+ * them, one document per file, no links. A Project Gutenberg header and footer are taken off. The
+ * files are handed on as JSON Lines (a line per book: its file name as id and title, its text), so
+ * they go in as any JSON Lines corpus does; with no links, their anchors get contiguous or random
+ * B's (`pairs --unlinked nsp`).
+ */
+import { createHash } from 'node:crypto';
+import { readdirSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+
+/** Whether `path` is a book input: a folder or a `.txt` file. */
+export function isBooks(path: string): boolean {
+  try {
+    return statSync(path).isDirectory() || /\.txt$/i.test(path);
+  } catch {
+    return false;
+  }
+}
+
+/** The book files of an input, in name order. */
+export function bookFiles(path: string): string[] {
+  if (!statSync(path).isDirectory()) return [path];
+  const files = readdirSync(path)
+    .filter((f) => /\.txt$/i.test(f) && statSync(join(path, f)).isFile())
+    .sort()
+    .map((f) => join(path, f));
+  if (!files.length) throw new Error(`${path}: a folder is read as books, a document per .txt file, and it holds none (several dumps of other kinds per database are not taken yet)`);
+  return files;
+}
+
+const START = /^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG\b.*$/im;
+const END = /^(?:\*{3}\s*END OF (?:THE|THIS) PROJECT GUTENBERG\b|End of (?:the )?Project Gutenberg'?s?\b).*$/im;
+
+/**
+ * The book's own text: between the `*** START/END OF THE PROJECT GUTENBERG EBOOK` lines when it has
+ * them; an early release's introduction (its first paragraphs naming Project Gutenberg, up to the
+ * last that names it within the first 300 lines) taken off; line ends of any kind as `\n`.
+ */
+export function stripGutenberg(raw: string): string {
+  let text = raw.replace(/\r\n?/g, '\n');
+  const start = START.exec(text);
+  if (start) text = text.slice(start.index + start[0].length);
+  const end = END.exec(text);
+  if (end) text = text.slice(0, end.index);
+  if (!start) {
+    const paragraphs = text.split(/\n[ \t]*\n/);
+    const firstText = paragraphs.findIndex((p) => p.trim());
+    if (firstText >= 0 && /project gutenberg/i.test(paragraphs[firstText]!)) {
+      let lines = 0;
+      let last = firstText;
+      for (let i = 0; i < paragraphs.length && lines < 300; i++) {
+        lines += paragraphs[i]!.split('\n').length + 1;
+        if (/gutenberg|etext/i.test(paragraphs[i]!)) last = i;
+      }
+      text = paragraphs.slice(last + 1).join('\n\n');
+    }
+  }
+  return text.trim();
+}
+
+/** The books as JSON Lines, a line per file. */
+export async function* booksAsJsonl(files: string[]): AsyncGenerator<Buffer> {
+  for (const file of files) {
+    const name = basename(file).replace(/\.txt$/i, '');
+    const text = stripGutenberg(await readFile(file, 'utf8'));
+    yield Buffer.from(JSON.stringify({ id: name, title: name, text }) + '\n');
+  }
+}
+
+/** SHA-256 of the books (of their `sha256  name` lines, as sha256sum prints them, for a folder). */
+export async function booksSha256(path: string): Promise<string> {
+  const files = bookFiles(path);
+  const sums = await Promise.all(files.map(async (f) => `${createHash('sha256').update(await readFile(f)).digest('hex')}  ${basename(f)}\n`));
+  return files.length === 1 && !statSync(path).isDirectory() ? sums[0]!.slice(0, 64) : createHash('sha256').update(sums.join('')).digest('hex');
+}
+
+/** Total size of the books, in bytes. */
+export function booksBytes(path: string): number {
+  return bookFiles(path).reduce((n, f) => n + statSync(f).size, 0);
+}

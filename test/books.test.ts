@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { stripGutenberg } from '../src/corpus/books.ts';
+import { ingest } from '../src/ingest/ingest.ts';
+import { pairs } from '../src/pairs/pairs.ts';
+import { NO_SHARED, prepare, query, SHARED, tmp } from './helpers.ts';
+
+const chapter = (book: string, k: number) =>
+  Array.from({ length: 8 }, (_, p) => Array.from({ length: 5 }, (_, s) => `In ${book} chapter ${k} part ${p} the traveller saw thing ${s} by the old road.`).join('\n')).join('\n\n');
+
+test('Project Gutenberg header and footer are taken off, in the current format and in an early release', () => {
+  const modern = 'The Project Gutenberg eBook of X\r\n\r\nLicense text.\r\n*** START OF THE PROJECT GUTENBERG EBOOK X ***\r\n\r\nCHAPTER I\r\n\r\nIt began.\r\n\r\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\r\nMore license.\r\n';
+  assert.equal(stripGutenberg(modern), 'CHAPTER I\n\nIt began.');
+  const early = '\nThis is the 1992 Project Gutenberg release of:\n\nA Poem\n\nIntroduction: this etext was made in 1964.\n\nMore about the etext.\n\n\nA Poem\n\nBook I\n\nSing, muse.\n';
+  assert.equal(stripGutenberg(early), 'A Poem\n\nBook I\n\nSing, muse.');
+  assert.equal(stripGutenberg('  Plain book.\r\nNo header.\r\n'), 'Plain book.\nNo header.');
+});
+
+test('a folder of books: a document per .txt file, no links; their anchors get contiguous or random B only', async () => {
+  const d = tmp();
+  const dir = join(d, 'books');
+  mkdirSync(dir);
+  for (const [i, name] of ['mill', 'river', 'tower'].entries()) {
+    const body = Array.from({ length: 3 }, (_, k) => chapter(name, k)).join('\n\n');
+    writeFileSync(join(dir, `${name}.txt`), i === 0 ? `Project Gutenberg's ${name}\r\n*** START OF THE PROJECT GUTENBERG EBOOK ${name.toUpperCase()} ***\r\n${body.replace(/\n/g, '\r\n')}\r\n*** END OF THE PROJECT GUTENBERG EBOOK ***\r\nlicense\r\n` : body);
+  }
+  writeFileSync(join(dir, 'notes.md'), 'not a book');
+  const db = await prepare(dir, d);
+  const docs = await query<{ title: string; norm_title: string; p: number; cr: boolean; lic: boolean }>(db, `SELECT p.title, p.norm_title, len(a.para_first)::INTEGER AS p, contains(a.text, chr(13)) AS cr, contains(a.text, 'license') OR contains(a.text, 'GUTENBERG') AS lic FROM pages p JOIN articles a USING (seq) ORDER BY seq`);
+  assert.deepEqual(docs, ['mill', 'river', 'tower'].map((t) => ({ title: t, norm_title: t, p: 24, cr: false, lic: false })));
+  assert.deepEqual(await query(db, `SELECT count(*)::INTEGER AS n FROM links`), [{ n: 0 }]);
+  const pr = await pairs({ db, seed: 2, instancesPerSegment: 2 });
+  assert.equal(pr.labels['2'], 0);
+  assert.ok(pr.labels['0'] > 0 && pr.labels['1'] > 0);
+  assert.ok(Math.abs(pr.labels['0'] - pr.labels['1']) <= 1, JSON.stringify(pr.labels));
+  const s = await ingest({ dump: dir, db });
+  assert.equal(s.already_done, true);
+});
+
+test('the shared books: CRLF text and an early Gutenberg release read as two documents', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const s = await ingest({ dump: join(SHARED, 'books'), db: join(d, 'b.duckdb') });
+  assert.equal(s.articles, 2);
+  const rows = await query<{ title: string; head: string; cr: boolean }>(join(d, 'b.duckdb'), `SELECT title, substr(text, 1, 13) AS head, contains(text, chr(13)) AS cr FROM articles ORDER BY seq`);
+  assert.deepEqual(rows, [
+    { title: 'alice29', head: "ALICE'S ADVEN", cr: false },
+    { title: 'plrabn12', head: 'Paradise Lost', cr: false },
+  ]);
+});
