@@ -48,7 +48,7 @@ export function ingestOptions(flags: ParsedArgs['flags']) {
 
 export const command: Command = {
   name: 'ingest',
-  summary: 'stream a MediaWiki XML dump into DuckDB: pages, clean article text, redirects, links',
+  summary: 'stream a MediaWiki XML dump (or PubMed XML, JSON Lines, books) into DuckDB: pages, clean article text, redirects, links',
   flags: [
     { name: 'dump', type: 'string', required: true, placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz; PubMed XML; a linked corpus as JSON Lines; books: a .txt file or a folder of them' },
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file to write' },
