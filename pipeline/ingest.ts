@@ -29,10 +29,16 @@ export function printIngest(s: IngestSummary): void {
 /** Shared with `run`. */
 export const KEEP_LISTS_FLAG: Flag = { name: 'keep-lists', type: 'boolean', help: 'keep list items in the clean text (default: text passages only, as BERT and WikiExtractor)' };
 
+/** One --dump as a string (as the summary names it), several as a list. */
+function oneOrMore(v: string | string[] | undefined): string | string[] {
+  if (Array.isArray(v)) return v.length === 1 ? v[0]! : v;
+  return v as string;
+}
+
 /** The ingest options the flags give (shared with `run`, which sets dump and db itself). */
 export function ingestOptions(flags: ParsedArgs['flags']) {
   return {
-    dump: flags.dump as string,
+    dump: oneOrMore(flags.dump as string | string[]),
     db: flags.db as string,
     index: flags['no-index'] ? null : (flags.index as string | undefined),
     workers: flags.workers as number | undefined,
@@ -50,7 +56,7 @@ export const command: Command = {
   name: 'ingest',
   summary: 'stream a MediaWiki XML dump (or PubMed XML, JSON Lines, books) into DuckDB: pages, clean article text, redirects, links',
   flags: [
-    { name: 'dump', type: 'string', required: true, placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz; PubMed XML; a linked corpus as JSON Lines; books: a .txt file or a folder of them' },
+    { name: 'dump', type: 'string', required: true, multiple: true, placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz; PubMed XML; a linked corpus as JSON Lines; books: a .txt file or a folder of them. Repeat it to read several into one database, in order' },
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file to write' },
     { name: 'index', type: 'string', placeholder: 'FILE', help: 'multistream index (default: the …-index.txt.bz2 beside the dump)' },
     { name: 'no-index', type: 'boolean', help: 'read a multistream dump whole, ignoring its index' },

@@ -18,6 +18,7 @@ export function printPairs(s: PairsSummary): void {
       ['pairs written', s.pairs],
       ['  labels', `${counts({ contiguous: s.labels['0'], random: s.labels['1'], linked: s.labels['2'] })}`],
       ['  by anchor', `that allow a linked B: ${counts({ contiguous: s.labels_by_anchor.linkable['0'], random: s.labels_by_anchor.linkable['1'], linked: s.labels_by_anchor.linkable['2'] })}; that do not (--unlinked ${s.unlinked}): ${counts({ contiguous: s.labels_by_anchor.unlinked['0'], random: s.labels_by_anchor.unlinked['1'] })}`],
+      ...(s.labels_by_input ?? []).map((i) => [`  from ${i.file}`, counts({ contiguous: i.labels['0'], random: i.labels['1'], linked: i.labels['2'] })] as [string, string]),
       ['  fallbacks', `${s.fallbacks} (every anchor allows all three relations)`],
       ['  B segments', `${s.b_segments}${s.b_segments === 'any' ? ` (${s.lead_b} random or linked B are an article's first segment)` : " (a random or linked B is never an article's first segment)"}`],
       ['coverage', `articles ${pc(s.coverage.articles)}, segments ${pc(s.coverage.segments)}, tokens ${pc(s.coverage.tokens)} appear in an instance (as A or B)`],

@@ -5,7 +5,10 @@ import { test } from 'node:test';
 import { stripGutenberg } from '../src/corpus/books.ts';
 import { ingest } from '../src/ingest/ingest.ts';
 import { pairs } from '../src/pairs/pairs.ts';
-import { NO_SHARED, prepare, query, SHARED, tmp } from './helpers.ts';
+import { cli, NO_SHARED, prepare, query, SAMPLE, SHARED, tmp } from './helpers.ts';
+import { graph } from '../src/graph/graph.ts';
+import { segment } from '../src/segment/segment.ts';
+import { writeDemoTokenizer } from '../pipeline/vocab.ts';
 
 const chapter = (book: string, k: number) =>
   Array.from({ length: 8 }, (_, p) => Array.from({ length: 5 }, (_, s) => `In ${book} chapter ${k} part ${p} the traveller saw thing ${s} by the old road.`).join('\n')).join('\n\n');
@@ -48,4 +51,32 @@ test('the shared books: CRLF text and an early Gutenberg release read as two doc
     { title: 'alice29', head: "ALICE'S ADVEN", cr: false },
     { title: 'plrabn12', head: 'Paradise Lost', cr: false },
   ]);
+});
+
+test('Wikipedia and books in one database (--dump twice): book anchors get contiguous/random only, wiki anchors all three relations', async () => {
+  const d = tmp();
+  const dir = join(d, 'books');
+  mkdirSync(dir);
+  for (const name of ['mill', 'river']) writeFileSync(join(dir, `${name}.txt`), Array.from({ length: 3 }, (_, k) => chapter(name, k)).join('\n\n'));
+  const r = await cli(['ingest', '--dump', SAMPLE, '--dump', dir, '--db', join(d, 'm.duckdb'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.equal(s.dump, `${SAMPLE} + ${dir}`);
+  assert.equal(s.dbname, 'samplewiki'); // the wiki's siteinfo, not replaced by the books'
+  const [wiki, books] = s.inputs as { first_seq: number; end_seq: number }[];
+  assert.equal(books!.end_seq - books!.first_seq, 2);
+  const db = join(d, 'm.duckdb');
+  await graph({ db });
+  await writeDemoTokenizer(db, join(d, 'tok'), 4000);
+  await segment({ db, tokenizer: join(d, 'tok'), maxSeqLen: 128 });
+  const pr = await pairs({ db, seed: 4, instancesPerSegment: 3 });
+  // the summary says it per input too
+  assert.deepEqual(pr.labels_by_input!.map((i) => i.file), [SAMPLE, dir]);
+  assert.equal(pr.labels_by_input![1]!.labels['2'], 0);
+  assert.ok(pr.labels_by_input![0]!.labels['2'] > 0 && pr.labels_by_input![1]!.labels['0'] > 0);
+  const byInput = await query<{ input: string; label: number; n: number }>(db, `SELECT CASE WHEN a_article >= ${books!.first_seq} THEN 'books' ELSE 'wiki' END AS input, label, count(*)::INTEGER AS n FROM pairs GROUP BY ALL ORDER BY ALL`);
+  const labels = (input: string) => byInput.filter((r) => r.input === input).map((r) => r.label);
+  assert.deepEqual(labels('books'), [0, 1]);
+  assert.deepEqual(labels('wiki'), [0, 1, 2]);
+  assert.ok(wiki!.end_seq === books!.first_seq);
 });

@@ -390,6 +390,23 @@ test('killed and resumed: a JSON Lines corpus, and a damaged bz2 dump read block
   assert.equal((await query(join(d, 'b-k.duckdb'), `SELECT count(*)::INTEGER AS n FROM skipped`))[0]!.n, 1);
 });
 
+test('several inputs in one database: a run killed in the second resumes there, to the rows of an uninterrupted run', async () => {
+  const d = tmp();
+  const jsonl = join(d, 'second.jsonl');
+  writeFileSync(jsonl, Array.from({ length: 500 }, (_, k) => JSON.stringify({ id: `d${k}`, text: `Document ${k} says one thing. It says more.`, links: [`d${(k * 3) % 500}`] })).join('\n'));
+  const r = await killAndResume(SAMPLE, join(d, 'k.duckdb'), 4, ['--dump', jsonl]);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout);
+  assert.ok(s.resumed_at > 57, `resumed at ${s.resumed_at}, in the second input`);
+  assert.deepEqual(s.inputs.map((i: { first_seq: number; end_seq: number }) => [i.first_seq, i.end_seq]), [[0, 57], [57, 557]]);
+  await ingest({ dump: [SAMPLE, jsonl], db: join(d, 'u.duckdb') });
+  assert.deepEqual(await tableDigests(join(d, 'k.duckdb')), await tableDigests(join(d, 'u.duckdb')));
+  // another order is other inputs: refused without --force
+  const other = await cli(['ingest', '--dump', jsonl, '--dump', SAMPLE, '--db', join(d, 'u.duckdb')]);
+  assert.equal(other.code, 1);
+  assert.match(other.stderr, /already holds .*samplewiki\.xml \+ .*second\.jsonl \(another dump\)/);
+});
+
 test('a killed multistream run resumes through the index at the stream holding its next page', async () => {
   const d = tmp();
   makeMultistream(replicateSample(12), 25, join(d, 'r-multistream.xml.bz2'), join(d, 'r-multistream-index.txt.bz2'));

@@ -105,3 +105,36 @@ test('shared PubMed files: documents, versions, the old format, and citation edg
   const m = await ingest({ dump: join(P, 'medline16n0902.xml.gz'), db: join(d, 'm.duckdb') });
   assert.equal(m.pages, 604);
 });
+
+test('a PubMed baseline file and an update file in one database: the update replaces newer versions and deletes across files', async () => {
+  const d = tmp();
+  const head = '<?xml version="1.0" ?>\n<PubmedArticleSet>\n';
+  writeFileSync(join(d, 'pubmed26n0001.xml'), head + [
+    article('201', 'Base one.', '<AbstractText>One.</AbstractText>', ['202', '203']),
+    article('202', 'Base two, old.', '<AbstractText>Two.</AbstractText>', ['201']),
+    article('203', 'Base three.', '<AbstractText>Three.</AbstractText>', ['201']),
+    article('204', 'Base four.', '<AbstractText>Four.</AbstractText>', []),
+  ].join('') + '</PubmedArticleSet>\n');
+  writeFileSync(join(d, 'pubmed26n0002.xml'), head + [
+    article('202', 'Base two, revised.', '<AbstractText>Two again.</AbstractText>', ['204'], 2),
+    article('205', 'New five.', '<AbstractText>Five.</AbstractText>', ['203', '201']),
+  ].join('') + '<DeleteCitation><PMID Version="1">203</PMID></DeleteCitation>\n</PubmedArticleSet>\n');
+  const db = join(d, 'u.duckdb');
+  const s = await ingest({ dump: [join(d, 'pubmed26n0001.xml'), join(d, 'pubmed26n0002.xml')], db });
+  assert.deepEqual(s.inputs, [
+    { file: join(d, 'pubmed26n0001.xml'), first_seq: 0, end_seq: 4 },
+    { file: join(d, 'pubmed26n0002.xml'), first_seq: 4, end_seq: 6 },
+  ]);
+  assert.deepEqual(await query(db, `SELECT seq, norm_title, title FROM pages ORDER BY seq`), [
+    { seq: 0, norm_title: '201', title: 'Base one.' },
+    { seq: 3, norm_title: '204', title: 'Base four.' },
+    { seq: 4, norm_title: '202', title: 'Base two, revised.' },
+    { seq: 5, norm_title: '205', title: 'New five.' },
+  ]);
+  assert.deepEqual(await query(db, `SELECT count(*)::INTEGER AS n FROM articles`), [{ n: 4 }]);
+  const g = await graph({ db });
+  assert.equal(g.edges, 3); // 201→202, 202→204, 205→201; 201→203 and 205→203 dangle (deleted)
+  assert.equal(g.dangling, 2);
+  // the same inputs again: complete, nothing read
+  assert.equal((await ingest({ dump: [join(d, 'pubmed26n0001.xml'), join(d, 'pubmed26n0002.xml')], db })).already_done, true);
+});

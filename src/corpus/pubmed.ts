@@ -94,7 +94,7 @@ export class PubmedReader {
   }
 
   /** The documents, in file order: the highest version of each PMID, deleted ones left out. */
-  end(firstSeq: number): { rows: PageRows[]; deleted: number; versions: number } {
+  end(firstSeq: number): { rows: PageRows[]; deleted: number; versions: number; pmids: string[] } {
     this.parser.close();
     if (this.error) throw this.error;
     const best = new Map<string, Citation>();
@@ -113,7 +113,9 @@ export class PubmedReader {
       }
       rows.push(citationRows(r, seq++));
     }
-    return { rows, deleted, versions: this.records.length - best.size };
+    // what this file says of each PMID, which replaces what earlier files said: a record, or its deletion
+    const pmids = [...new Set([...best.keys(), ...this.deleted])];
+    return { rows, deleted, versions: this.records.length - best.size, pmids };
   }
 }
 

@@ -8,6 +8,7 @@
  * The main thread never parses page text: it only finds </page> in bytes and appends rows.
  */
 import { createHash } from 'node:crypto';
+import { listValue } from '@duckdb/node-api';
 import { availableParallelism } from 'node:os';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
@@ -30,7 +31,8 @@ import { PagePool, type RunResult } from './pool.js';
 import { BatchWriter } from './writer.js';
 
 export interface IngestOptions {
-  dump: string;
+  /** the input, or several: read in order into one database (their documents one corpus) */
+  dump: string | string[];
   db: string;
   /** multistream index; undefined: look beside the dump; null: read the dump whole */
   index?: string | null;
@@ -72,6 +74,8 @@ export interface IngestSummary {
   /** the dump file's size and SHA-256 (of the whole file, taken once its pages are all read) */
   dump_bytes: number;
   dump_sha256: string | null;
+  /** with several inputs: where each one's pages are */
+  inputs?: InputRange[];
   db: string;
   dbname: string | null;
   pages: number;
@@ -133,9 +137,13 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const workers = Math.max(1, opts.workers ?? availableParallelism());
   if (opts.onDamage !== undefined && opts.onDamage !== 'stop' && opts.onDamage !== 'skip') throw new Error(`--on-damage must be stop or skip, not '${opts.onDamage}'`);
   if (opts.pageTimeout !== undefined && !(opts.pageTimeout > 0)) throw new Error(`--page-timeout must be a number of seconds > 0, not ${opts.pageTimeout}`);
-  await checkMd5(opts.dump);
-  const fp = await fingerprint(opts.dump);
-  const indexFile = opts.index === undefined ? indexBeside(opts.dump) : opts.index;
+  const inputs = Array.isArray(opts.dump) ? opts.dump : [opts.dump];
+  if (!inputs.length) throw new Error('--dump FILE is required');
+  if (inputs.length > 1 && opts.index) throw new Error('--index names the index of one dump; with several --dump, each multistream dump\'s index is found beside it');
+  const dump = inputs.join(' + '); // how the input is named in messages, the run and the summary
+  for (const f of inputs) await checkMd5(f);
+  const fp = inputs.length === 1 ? await fingerprint(inputs[0]!) : `inputs:${createHash('sha256').update((await Promise.all(inputs.map(fingerprint))).join('\n')).digest('hex').slice(0, 32)}`;
+  const indexFile = inputs.length > 1 ? null : opts.index === undefined ? indexBeside(inputs[0]!) : opts.index;
   const existed = existsSync(opts.db);
   let db = await openDb(opts.db, { memory: opts.memory });
   let building: string | null = null; // a new database is built here (beside opts.db when that holds something), kept once the dump has proved to be one
@@ -154,10 +162,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     const keepLists = opts.keepLists ?? false;
     const before = prev?.settings ? (JSON.parse(prev.settings) as { keep_lists?: boolean }).keep_lists : undefined;
     if (same && before !== undefined && before !== keepLists) {
-      throw new Error(`${opts.db} holds ${basename(opts.dump)} ingested ${before ? 'with' : 'without'} --keep-lists; rerun ${before ? 'with' : 'without'} it, or pass --force to ingest it again ${keepLists ? 'with' : 'without'} lists`);
+      throw new Error(`${opts.db} holds ${basename(dump)} ingested ${before ? 'with' : 'without'} --keep-lists; rerun ${before ? 'with' : 'without'} it, or pass --force to ingest it again ${keepLists ? 'with' : 'without'} lists`);
     }
     if (same && prev.status === 'done' && prev.summary) {
-      log(`${opts.dump} is already ingested into ${opts.db}; nothing to do (--force re-ingests)`);
+      log(`${dump} is already ingested into ${opts.db}; nothing to do (--force re-ingests)`);
       return { ...(JSON.parse(prev.summary) as IngestSummary), already_done: true, seconds: secs(t0) };
     }
     let nextSeq = 0;
@@ -166,7 +174,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       nextSeq = prev.next_seq ?? 0;
       // Uncommitted rows cannot exist (batches are transactions), but make the resume point exact.
       for (const t of INGEST_TABLES) await db.conn.run(`DELETE FROM ${t} WHERE ${t === 'links' ? 'src' : 'seq'} >= ${nextSeq}`);
-      if (nextSeq > 0) log(`resuming ${basename(opts.dump)} at page ${nextSeq}`);
+      if (nextSeq > 0) log(`resuming ${basename(dump)} at page ${nextSeq}`);
     } else {
       // A new dump, or --force: a new file (deleted rows would keep the old one's size), and
       // everything derived from the old dump goes with it. What the old file holds stays until
@@ -178,40 +186,61 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       db = await openDb(building, { memory: opts.memory });
       await applySchema(db);
     }
-    await startRun(db, 'ingest', { source: opts.dump, fingerprint: fp, settings: JSON.stringify({ index: indexFile, keep_lists: keepLists }), nextSeq });
+    // inputs completed by an earlier run of the same inputs (several --dump): where each one's pages are
+    const done: InputRange[] = same && prev.settings ? ((JSON.parse(prev.settings) as { inputs?: InputRange[] }).inputs ?? []) : [];
+    const settings = { index: indexFile, keep_lists: keepLists };
+    await startRun(db, 'ingest', { source: dump, fingerprint: fp, settings: JSON.stringify(inputs.length > 1 ? { ...settings, inputs: done } : settings), nextSeq });
 
     // DuckDB only appends and commits while pages are read: one thread of its own, not one per
     // core beside the parsers (measured on 2 cores: about 2 CPU-s and 1 s less for the 6k bench).
     await db.conn.run('SET threads = 1');
-    const index = indexFile ? await readIndex(indexFile) : null;
-    const source = await openDump(opts.dump, { index, fromSeq: nextSeq, concurrency: Math.max(2, workers), skipDamaged: opts.onDamage === 'skip' });
-    const run = new IngestRun(db, source, index, nextSeq, workers, opts);
     let failure: Error | null = null;
-    try {
-      await run.read();
-    } catch (e) {
-      failure = e as Error;
+    let run: IngestRun | null = null;
+    let decompressor: string | null = null;
+    let wikitextBytes = 0;
+    // one input after the other, page numbers (seq) going on from one to the next
+    for (let k = done.length, base = done.at(-1)?.end_seq ?? 0; k < inputs.length; k++) {
+      const file = inputs[k]!;
+      const idxFile = inputs.length === 1 ? indexFile : indexBeside(file);
+      const index = idxFile ? await readIndex(idxFile) : null;
+      const source = await openDump(file, { index, fromSeq: Math.max(0, nextSeq - base), concurrency: Math.max(2, workers), skipDamaged: opts.onDamage === 'skip' });
+      decompressor ??= source.decompressor;
+      run = new IngestRun(db, source, index, Math.max(nextSeq, base), workers, opts, base);
+      try {
+        await run.read();
+      } catch (e) {
+        failure = e as Error;
+      }
+      await run.finish(failure);
+      wikitextBytes += run.wikitextBytes;
+      if (failure) break;
+      if (inputs.length > 1) {
+        done.push({ file, first_seq: base, end_seq: run.endSeq });
+        log(`${file}: pages ${base}–${run.endSeq - 1} of the database`);
+        await db.conn.run(`UPDATE runs SET settings = $s, next_seq = ${run.endSeq} WHERE stage = 'ingest'`, { s: JSON.stringify({ ...settings, inputs: done }) });
+      }
+      base = run.endSeq;
     }
-    await run.finish(failure);
     await db.conn.run('RESET threads');
     const summary = await summarize(db, opts, {
       multistream_index: indexFile,
-      decompressor: source.decompressor,
+      decompressor,
       workers,
       resumed_at: nextSeq > 0 ? nextSeq : null,
-      wikitext_mb: run.wikitextBytes / 1e6,
+      wikitext_mb: wikitextBytes / 1e6,
       peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
       seconds: secs(t0),
-      dump_bytes: isBooks(opts.dump) ? booksBytes(opts.dump) : (await stat(opts.dump)).size,
+      dump_bytes: (await Promise.all(inputs.map(async (f) => (isBooks(f) ? booksBytes(f) : (await stat(f)).size)))).reduce((a, b) => a + b, 0),
       // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
-      dump_sha256: failure ? null : isBooks(opts.dump) ? await booksSha256(opts.dump) : await sha256Of(opts.dump),
+      dump_sha256: failure ? null : await inputsSha256(inputs),
+      ...(inputs.length > 1 ? { inputs: done } : {}),
     });
-    await db.conn.run(`UPDATE runs SET siteinfo = $site WHERE stage = 'ingest'`, { site: JSON.stringify(run.site) });
+    if (run?.site && inputs.length === 1) await db.conn.run(`UPDATE runs SET siteinfo = $site WHERE stage = 'ingest'`, { site: JSON.stringify(run.site) });
     await finishRun(db, 'ingest', summary, failure ? failure.message : null);
     // A dump that failed before its first page replaces nothing.
     proved = !failure || summary.pages > 0;
     if (failure && !proved && failure instanceof DumpSyntaxError && !failure.message.includes('not a MediaWiki XML dump')) {
-      failure = new DumpSyntaxError(`${opts.dump} is not a MediaWiki XML dump: ${failure.message.replace(`${opts.dump}: `, '')}`);
+      failure = new DumpSyntaxError(`${dump} is not a MediaWiki XML dump: ${failure.message.replace(`${dump}: `, '')}`);
     }
     if (failure) throw new IngestError(!proved ? `${failure.message} (${building === opts.db && !existed ? 'no database was made' : `${opts.db} is left as it was`})` : failure.message, summary);
     return summary;
@@ -259,17 +288,47 @@ class IngestRun {
     private readonly resumeAt: number,
     private readonly workers: number,
     private readonly opts: IngestOptions,
+    /** seq of this input's first page (inputs before it in the same database hold the ones below) */
+    private readonly base = 0,
   ) {
     this.writer = new BatchWriter(db, resumeAt, opts.batchPages, opts.verbose ? (n) => opts.log?.(`committed pages below ${n}`) : undefined);
     this.maxBuffered = workers * 4; // runs (about 1 MB of XML each) parsed or in the workers, not yet written
-    this.header = new PageReader(source.file, source.firstSeq);
-    this.split = new PageSplitter(source.firstSeq, opts.runBytes);
+    this.header = new PageReader(source.file, base + source.firstSeq);
+    this.split = new PageSplitter(base + source.firstSeq, opts.runBytes);
   }
 
   get pagesRead(): number {
     return this.jsonl ? this.jsonl.seq : this.pubmed ? this.pubmedDocs : this.split.seq - this.source.firstSeq;
   }
   private pubmedDocs = 0;
+  private pubmedEnd = 0;
+
+  /** seq after this input's last page */
+  get endSeq(): number {
+    return this.jsonl ? this.jsonl.seq : this.pubmed ? this.pubmedEnd : this.split.seq;
+  }
+
+  /**
+   * A later PubMed file (an update file) replaces what earlier inputs hold of its PMIDs: a record
+   * again (a newer version) or deleted (DeleteCitation).
+   */
+  private async replaceEarlier(pmids: string[]): Promise<void> {
+    if (!pmids.length) return;
+    const { conn } = this.db;
+    const list = listValue(pmids);
+    const earlier = `SELECT seq FROM pages WHERE seq < ${this.base} AND norm_title IN (SELECT unnest($ids))`;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await conn.run(`DELETE FROM links WHERE src IN (${earlier})`, { ids: list });
+      await conn.run(`DELETE FROM articles WHERE seq IN (${earlier})`, { ids: list });
+      await conn.run(`DELETE FROM skipped WHERE seq < ${this.base} AND page_id IN (SELECT unnest($ids)::BIGINT)`, { ids: list });
+      await conn.run(`DELETE FROM pages WHERE seq IN (${earlier})`, { ids: list });
+      await conn.run('COMMIT');
+    } catch (e) {
+      await conn.run('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
 
   /** A JSON Lines corpus (its first byte is `{`): one document per line, written in order here. */
   private jsonl: { seq: number; line: number; decoder: TextDecoder; rest: string } | null = null;
@@ -318,12 +377,14 @@ class IngestRun {
           if (this.mode === 'pubmed') {
             this.pubmed = { reader: new PubmedReader(this.source.file), decoder: new TextDecoder() };
             this.site = defaultSiteInfo();
-            await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
+            // not a wiki: its defaults do not replace a wiki's siteinfo read from an earlier input
+            await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest' AND siteinfo IS NULL`, { s: JSON.stringify(this.site) });
           }
           if (this.mode === 'jsonl') {
-            this.jsonl = { seq: 0, line: 0, decoder: new TextDecoder('utf-8', { fatal: true }), rest: '' };
+            this.jsonl = { seq: this.base, line: 0, decoder: new TextDecoder('utf-8', { fatal: true }), rest: '' };
             this.site = defaultSiteInfo();
-            await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
+            // not a wiki: its defaults do not replace a wiki's siteinfo read from an earlier input
+            await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest' AND siteinfo IS NULL`, { s: JSON.stringify(this.site) });
           }
         }
         if (this.pubmed && Buffer.isBuffer(b)) this.pubmed.reader.write(this.pubmed.decoder.decode(b, { stream: true }));
@@ -343,7 +404,8 @@ class IngestRun {
     if (this.pubmed) {
       if (damage) throw damage; // a file is read whole before any record is written
       this.pubmed.reader.write(this.pubmed.decoder.decode());
-      const { rows, deleted, versions } = this.pubmed.reader.end(0);
+      const { rows, deleted, versions, pmids } = this.pubmed.reader.end(this.base);
+      if (this.base > 0) await this.replaceEarlier(pmids);
       if (deleted) this.opts.log?.(`${this.source.file}: ${deleted} record(s) removed by its DeleteCitation`);
       if (versions) this.opts.log?.(`${this.source.file}: ${versions} older version(s) of records left out (the highest Version of a PMID wins)`);
       for (const r of rows) {
@@ -352,6 +414,7 @@ class IngestRun {
         await this.writer.add(r);
       }
       this.pubmedDocs = rows.length;
+      this.pubmedEnd = this.base + rows.length;
       return;
     }
     const last = this.split.end();
@@ -440,6 +503,7 @@ class IngestRun {
    * page the index lists in it is written as skipped, in its place in the page order.
    */
   private async skipStream(d: DamagedStream): Promise<void> {
+    d = { ...d, firstSeq: this.base + d.firstSeq, nextSeq: this.base + d.nextSeq };
     await this.take({ header: null, runs: this.split.skipTo(d.nextSeq) });
     this.opts.log?.(`skipping ${d.nextSeq - d.firstSeq} pages of a damaged bz2 stream (${d.error})`);
     if (!this.pool) await this.begin(); // the first page stream was the damaged one
@@ -453,7 +517,7 @@ class IngestRun {
       rows.push({ seq, wikitextBytes: 0, skipped: { seq, page_id: p?.id ?? null, ns: title ? titles.normalize(title).ns : null, title, reason, line: null } });
     }
     this.ordered.push(Promise.resolve({ id: -1, first: null, rows, error: null }));
-    this.damagedEnd = d.nextSeq >= this.index!.pages;
+    this.damagedEnd = d.nextSeq >= this.base + this.index!.pages;
   }
 
   private async take({ header, runs }: { header: Buffer | null; runs: PageRun[] }): Promise<void> {
@@ -483,7 +547,7 @@ class IngestRun {
       this.checkedIndex = true;
       const first = r.first;
       if (this.index && this.resumeAt > 0) {
-        const k = this.index.firstSeq.indexOf(first.seq);
+        const k = this.index.firstSeq.indexOf(first.seq - this.base);
         if (k < 0 || this.index.firstId[k] !== first.id) {
           throw new Error(`${this.index.file} does not match ${this.source.file}: page ${first.seq} has id ${first.id}, the index says ${this.index.firstId[k] ?? 'nothing'}`);
         }
@@ -543,6 +607,22 @@ async function checkMd5(file: string): Promise<void> {
   if (got !== want) throw new Error(`${file}: MD5 is ${got}, but ${side} says ${want}: the file is damaged or not the one the checksum was made for`);
 }
 
+/** Where one of several inputs' pages are in the database: seq first_seq … end_seq - 1. */
+export interface InputRange {
+  file: string;
+  first_seq: number;
+  end_seq: number;
+}
+
+/** SHA-256 of the input; of several, of their `sha256  name` lines (as sha256sum prints them). */
+async function inputsSha256(inputs: string[]): Promise<string> {
+  const one = (f: string) => (isBooks(f) ? booksSha256(f) : sha256Of(f));
+  if (inputs.length === 1) return one(inputs[0]!);
+  const lines = [];
+  for (const f of inputs) lines.push(`${await one(f)}  ${f}\n`);
+  return createHash('sha256').update(lines.join('')).digest('hex');
+}
+
 /** SHA-256 of a whole file, read as a stream. */
 async function sha256Of(file: string): Promise<string> {
   const h = createHash('sha256');
@@ -550,7 +630,7 @@ async function sha256Of(file: string): Promise<string> {
   return h.digest('hex');
 }
 
-async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds' | 'dump_bytes' | 'dump_sha256'>): Promise<IngestSummary> {
+async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds' | 'dump_bytes' | 'dump_sha256' | 'inputs'>): Promise<IngestSummary> {
   const memory_limit = await memoryLimit(db);
   const q = <T>(sql: string) => rows<T>(db.conn, sql);
   const nsRows = await q<{ ns: string; n: number }>(`SELECT coalesce(ns::VARCHAR, 'unknown') AS ns, count(*)::INTEGER AS n FROM (SELECT ns FROM pages UNION ALL SELECT ns FROM skipped) GROUP BY 1 ORDER BY min(coalesce(ns, 1e9))`);
@@ -567,7 +647,7 @@ async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary,
   const [site] = await q<{ dbname: string | null }>(`SELECT json_extract_string(siteinfo, '$.dbname') AS dbname FROM runs WHERE stage = 'ingest'`);
   return {
     stage: 'ingest',
-    dump: opts.dump,
+    dump: Array.isArray(opts.dump) ? opts.dump.join(' + ') : opts.dump,
     db: opts.db,
     dbname: site?.dbname ?? null,
     pages: c!.pages!,

@@ -23,6 +23,8 @@ export interface PairsSummary {
   unlinked: Unlinked;
   /** labels of the anchors that allow all three relations, and of those that allow two (nsp) */
   labels_by_anchor: { linkable: { '0': number; '1': number; '2': number }; unlinked: { '0': number; '1': number } };
+  /** with several ingest inputs in the database: the labels of the anchors from each */
+  labels_by_input?: { file: string; labels: { '0': number; '1': number; '2': number } }[];
   /** whether a random or linked B may be an article's first segment (`any`) or not (`non-lead`) */
   b_segments: BSegments;
   /** random or linked instances whose B is an article's first segment (0 with non-lead) */
@@ -96,6 +98,14 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
       already_done: false,
       seconds: Math.round(performance.now() - t0) / 1000,
     };
+    const inputs = (JSON.parse((await rows<{ s: string | null }>(db.conn, `SELECT settings AS s FROM runs WHERE stage = 'ingest'`))[0]?.s ?? '{}') as { inputs?: { file: string; first_seq: number; end_seq: number }[] }).inputs;
+    if (inputs?.length) {
+      s.labels_by_input = [];
+      for (const i of inputs) {
+        const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM pairs WHERE a_article >= ${i.first_seq} AND a_article < ${i.end_seq}`);
+        s.labels_by_input.push({ file: i.file, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! } });
+      }
+    }
     if (!s.pairs) throw new Error(`${db.path}: no segment can be an anchor (${JSON.stringify(s.not_anchors)}); LinkBERT pairs need articles of two segments or more that link to such articles`);
     await finishRun(db, 'pairs', s);
     return s;

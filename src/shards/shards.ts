@@ -57,7 +57,7 @@ export interface Manifest {
   /** the dump as given to ingest, its size and SHA-256 (null when ingest did not record them) */
   source: { dump: string; dump_bytes: number | null; dump_sha256: string | null; fingerprint: string; dbname: string | null; db: string };
   /** how the pairs were drawn, and their labels by kind of anchor (the mix of LinkBERT and NSP-style instances) */
-  pairs: { seed: number; instances_per_segment: number; unlinked?: string; b_segments?: string; labels_by_anchor?: PairsSummary['labels_by_anchor'] };
+  pairs: { seed: number; instances_per_segment: number; unlinked?: string; b_segments?: string; labels_by_anchor?: PairsSummary['labels_by_anchor']; labels_by_input?: PairsSummary['labels_by_input'] };
   rows: number;
   tokens: number;
   labels: { '0': number; '1': number; '2': number };
@@ -295,7 +295,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       settings,
       tokenizer: { ...segSummary.tokenizer, special_ids: { ...tok.special } },
       source: { dump: ingest.source, dump_bytes: ingested.dump_bytes ?? null, dump_sha256: ingested.dump_sha256 ?? null, fingerprint: ingest.fingerprint, dbname: site?.dbname ?? null, db: db.path },
-      pairs: { seed: pairSettings.seed, instances_per_segment: pairSettings.instances_per_segment, unlinked: pairSettings.unlinked, b_segments: pairSettings.b_segments, labels_by_anchor: pairSummary.labels_by_anchor },
+      pairs: { seed: pairSettings.seed, instances_per_segment: pairSettings.instances_per_segment, unlinked: pairSettings.unlinked, b_segments: pairSettings.b_segments, labels_by_anchor: pairSummary.labels_by_anchor, ...(pairSummary.labels_by_input ? { labels_by_input: pairSummary.labels_by_input } : {}) },
       rows: n,
       tokens,
       labels,
