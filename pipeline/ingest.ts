@@ -56,7 +56,7 @@ export const command: Command = {
   name: 'ingest',
   summary: 'stream a MediaWiki XML dump (or PubMed XML, JSON Lines, books) into DuckDB: pages, clean article text, redirects, links',
   flags: [
-    { name: 'dump', type: 'string', required: true, multiple: true, placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz; PubMed XML; a linked corpus as JSON Lines; books: a .txt file or a folder of them. Repeat it to read several into one database, in order' },
+    { name: 'dump', type: 'string', required: true, multiple: true, placeholder: 'FILE', help: 'dump: .xml, .xml.bz2 (single or multistream), .xml.gz; PubMed XML; a PMC JATS .nxml; a linked corpus as JSON Lines; books: a .txt file or a folder of them. Repeat it to read several into one database, in order' },
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file to write' },
     { name: 'index', type: 'string', placeholder: 'FILE', help: 'multistream index (default: the …-index.txt.bz2 beside the dump)' },
     { name: 'no-index', type: 'boolean', help: 'read a multistream dump whole, ignoring its index' },

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
@@ -137,4 +137,45 @@ test('a PubMed baseline file and an update file in one database: the update repl
   assert.equal(g.dangling, 2);
   // the same inputs again: complete, nothing read
   assert.equal((await ingest({ dump: [join(d, 'pubmed26n0001.xml'), join(d, 'pubmed26n0002.xml')], db })).already_done, true);
+});
+
+const JATS = `<?xml version="1.0"?>
+<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.0 20120330//EN" "JATS-archivearticle1.dtd">
+<article xmlns:xlink="http://www.w3.org/1999/xlink" article-type="research-article"><front><article-meta>
+<article-id pub-id-type="pmid">301</article-id><article-id pub-id-type="pmc">9001</article-id>
+<title-group><article-title>Phage lysis <italic>timing</italic></article-title></title-group>
+<abstract><sec><title>Background</title><p>Lysis time varies [<xref ref-type="bibr" rid="B1">1</xref>-<xref ref-type="bibr" rid="B2">2</xref>].</p></sec></abstract>
+</article-meta></front>
+<body><sec><title>Results</title><p>Holin sets the time (<xref ref-type="bibr" rid="B1">1</xref>; <xref ref-type="bibr" rid="B3">3</xref>). See Figure <xref ref-type="fig" rid="F1">1</xref>.</p>
+<fig id="F1"><caption><p>A figure caption.</p></caption></fig>
+<table-wrap id="T1"><table><tr><td><p>cell text</p></td></tr></table></table-wrap>
+<p>The rate <inline-formula><mml:math xmlns:mml="http://www.w3.org/1998/Math/MathML"><mml:mi>k</mml:mi></mml:math></inline-formula> was fixed.</p></sec></body>
+<back><ref-list><ref id="B1"><mixed-citation>A. <pub-id pub-id-type="pmid">302</pub-id></mixed-citation></ref>
+<ref id="B2"><mixed-citation>B. <pub-id pub-id-type="doi">10.1/x</pub-id></mixed-citation></ref>
+<ref id="B3"><mixed-citation>C. <pub-id pub-id-type="pmid">303</pub-id></mixed-citation></ref></ref-list></back></article>
+`;
+
+test('a PMC full text (JATS): title, abstract and body paragraphs without floats, formulas or citation markers; reference PMIDs as links', async () => {
+  const d = tmp();
+  writeFileSync(join(d, 'a.nxml'), JATS);
+  const db = join(d, 'j.duckdb');
+  const s = await ingest({ dump: join(d, 'a.nxml'), db });
+  assert.equal(s.articles, 1);
+  assert.deepEqual(await query(db, `SELECT p.norm_title, p.title, a.text FROM pages p JOIN articles a USING (seq)`), [
+    { norm_title: '301', title: 'Phage lysis timing', text: 'Phage lysis timing\n\nLysis time varies.\n\nHolin sets the time. See Figure 1.\n\nThe rate was fixed.' },
+  ]);
+  assert.deepEqual(await query(db, `SELECT target, origin FROM links ORDER BY idx`), [
+    { target: '302', origin: 'citation' },
+    { target: '303', origin: 'citation' },
+  ]);
+});
+
+test('the shared PMC full texts, as several inputs of one database: 9 articles, their 287 reference PMIDs', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const dir = join(SHARED, 'pubmed', 'pmc');
+  const files = readdirSync(dir).filter((f) => f.endsWith('.nxml')).sort().map((f) => join(dir, f));
+  const s = await ingest({ dump: files, db: join(d, 'pmc.duckdb') });
+  assert.equal(s.articles, 9);
+  assert.equal(s.links, 287);
+  assert.deepEqual(await query(join(d, 'pmc.duckdb'), `SELECT count(*)::INTEGER AS n FROM articles WHERE contains(text, '[-]') OR contains(text, '[,]')`), [{ n: 0 }]);
 });

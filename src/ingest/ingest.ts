@@ -21,6 +21,7 @@ import { Titles } from '../wiki/title.js';
 import { jsonlRows } from '../corpus/jsonl.js';
 import { bookFiles, booksBytes, booksSha256, isBooks } from '../corpus/books.js';
 import { isPubmed, PubmedReader } from '../corpus/pubmed.js';
+import { isJats, JatsReader } from '../corpus/pmc.js';
 import { defaultSiteInfo } from '../dump/siteinfo.js';
 import type { PageRows } from './rows.js';
 import { indexBeside, readIndex, streamPages, type StreamIndex } from '../dump/multistream.js';
@@ -305,7 +306,7 @@ class IngestRun {
 
   /** seq after this input's last page */
   get endSeq(): number {
-    return this.jsonl ? this.jsonl.seq : this.pubmed ? this.pubmedEnd : this.split.seq;
+    return this.jsonl ? this.jsonl.seq : this.pubmed || this.jats ? this.pubmedEnd : this.split.seq;
   }
 
   /**
@@ -332,7 +333,9 @@ class IngestRun {
 
   /** A JSON Lines corpus (its first byte is `{`): one document per line, written in order here. */
   private jsonl: { seq: number; line: number; decoder: TextDecoder; rest: string } | null = null;
-  private mode: 'xml' | 'jsonl' | 'pubmed' | null = null;
+  private mode: 'xml' | 'jsonl' | 'pubmed' | 'jats' | null = null;
+  /** A PMC full text (JATS): one document. */
+  private jats: { reader: JatsReader; decoder: TextDecoder } | null = null;
   /** A PubMed/MEDLINE XML file: read whole (versions and deletes are resolved within it), then written. */
   private pubmed: { reader: PubmedReader; decoder: TextDecoder } | null = null;
 
@@ -373,7 +376,13 @@ class IngestRun {
         if (next.done) break;
         const b = next.value;
         if (Buffer.isBuffer(b) && this.mode === null && b.some((c) => c > 0x20)) {
-          this.mode = b[b.findIndex((c) => c > 0x20)] === 0x7b ? 'jsonl' : isPubmed(b.subarray(0, 4096).toString('latin1')) ? 'pubmed' : 'xml';
+          const head = b.subarray(0, 4096).toString('latin1');
+          this.mode = b[b.findIndex((c) => c > 0x20)] === 0x7b ? 'jsonl' : isPubmed(head) ? 'pubmed' : isJats(head) ? 'jats' : 'xml';
+          if (this.mode === 'jats') {
+            this.jats = { reader: new JatsReader(this.source.file), decoder: new TextDecoder() };
+            this.site = defaultSiteInfo();
+            await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest' AND siteinfo IS NULL`, { s: JSON.stringify(this.site) });
+          }
           if (this.mode === 'pubmed') {
             this.pubmed = { reader: new PubmedReader(this.source.file), decoder: new TextDecoder() };
             this.site = defaultSiteInfo();
@@ -387,7 +396,8 @@ class IngestRun {
             await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest' AND siteinfo IS NULL`, { s: JSON.stringify(this.site) });
           }
         }
-        if (this.pubmed && Buffer.isBuffer(b)) this.pubmed.reader.write(this.pubmed.decoder.decode(b, { stream: true }));
+        if (this.jats && Buffer.isBuffer(b)) this.jats.reader.write(this.jats.decoder.decode(b, { stream: true }));
+        else if (this.pubmed && Buffer.isBuffer(b)) this.pubmed.reader.write(this.pubmed.decoder.decode(b, { stream: true }));
         else if (this.jsonl && Buffer.isBuffer(b)) await this.takeJsonl(b);
         else if (Buffer.isBuffer(b)) await this.take(this.split.push(b));
         else if ('damagedBlock' in b) await this.skipBlock(b);
@@ -399,6 +409,17 @@ class IngestRun {
     if (this.jsonl) {
       if (!damage) await this.takeJsonl(null);
       if (damage) throw damage;
+      return;
+    }
+    if (this.jats) {
+      if (damage) throw damage;
+      this.jats.reader.write(this.jats.decoder.decode());
+      const r = this.jats.reader.end(this.base);
+      if (r.seq >= this.resumeAt) {
+        this.wikitextBytes += r.wikitextBytes;
+        await this.writer.add(r);
+      }
+      this.pubmedEnd = this.base + 1;
       return;
     }
     if (this.pubmed) {
