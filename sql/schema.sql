@@ -77,6 +77,16 @@ CREATE TABLE IF NOT EXISTS runs (
   finished_at TIMESTAMP
 );
 
+-- The input each page came from (the dump as given to ingest) and what it was read as: wiki,
+-- pubmed, pmc, jsonl or books (from the ingest run's summary; several --dump give several inputs).
+CREATE OR REPLACE VIEW page_inputs AS
+SELECT p.seq, i.file AS input, i.kind
+FROM pages p
+JOIN (
+  SELECT unnest(from_json(json_extract(summary, '$.inputs'), '[{"file": "VARCHAR", "kind": "VARCHAR", "first_seq": "INTEGER", "end_seq": "INTEGER"}]'), recursive := true)
+  FROM runs WHERE stage = 'ingest'
+) i ON p.seq >= i.first_seq AND p.seq < i.end_seq;
+
 -- Sentences, recovered from the offsets stored with each article.
 CREATE OR REPLACE VIEW sentences AS
 SELECT article, idx,

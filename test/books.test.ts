@@ -66,6 +66,11 @@ test('Wikipedia and books in one database (--dump twice): book anchors get conti
   const [wiki, books] = s.inputs as { first_seq: number; end_seq: number }[];
   assert.equal(books!.end_seq - books!.first_seq, 2);
   const db = join(d, 'm.duckdb');
+  // each page's input and what it was read as
+  assert.deepEqual(await query(db, `SELECT input, kind, count(*)::INTEGER AS n FROM page_inputs GROUP BY ALL ORDER BY min(seq)`), [
+    { input: SAMPLE, kind: 'wiki', n: 57 },
+    { input: dir, kind: 'books', n: 2 },
+  ]);
   await graph({ db });
   await writeDemoTokenizer(db, join(d, 'tok'), 4000);
   await segment({ db, tokenizer: join(d, 'tok'), maxSeqLen: 128 });

@@ -122,8 +122,8 @@ test('a PubMed baseline file and an update file in one database: the update repl
   const db = join(d, 'u.duckdb');
   const s = await ingest({ dump: [join(d, 'pubmed26n0001.xml'), join(d, 'pubmed26n0002.xml')], db });
   assert.deepEqual(s.inputs, [
-    { file: join(d, 'pubmed26n0001.xml'), first_seq: 0, end_seq: 4 },
-    { file: join(d, 'pubmed26n0002.xml'), first_seq: 4, end_seq: 6 },
+    { file: join(d, 'pubmed26n0001.xml'), kind: 'pubmed', first_seq: 0, end_seq: 4 },
+    { file: join(d, 'pubmed26n0002.xml'), kind: 'pubmed', first_seq: 4, end_seq: 6 },
   ]);
   assert.deepEqual(await query(db, `SELECT seq, norm_title, title FROM pages ORDER BY seq`), [
     { seq: 0, norm_title: '201', title: 'Base one.' },

@@ -75,7 +75,7 @@ export interface IngestSummary {
   /** the dump file's size and SHA-256 (of the whole file, taken once its pages are all read) */
   dump_bytes: number;
   dump_sha256: string | null;
-  /** with several inputs: where each one's pages are */
+  /** each input (the one, or several) as it was read, and where its pages are (the page_inputs view) */
   inputs?: InputRange[];
   db: string;
   dbname: string | null;
@@ -215,11 +215,13 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       await run.finish(failure);
       wikitextBytes += run.wikitextBytes;
       if (failure) break;
+      const range = { file, kind: run.kind, first_seq: base, end_seq: run.endSeq };
       if (inputs.length > 1) {
-        done.push({ file, first_seq: base, end_seq: run.endSeq });
+        done.push(range);
         log(`${file}: pages ${base}–${run.endSeq - 1} of the database`);
         await db.conn.run(`UPDATE runs SET settings = $s, next_seq = ${run.endSeq} WHERE stage = 'ingest'`, { s: JSON.stringify({ ...settings, inputs: done }) });
       }
+      else done.push(range);
       base = run.endSeq;
     }
     await db.conn.run('RESET threads');
@@ -234,7 +236,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       dump_bytes: (await Promise.all(inputs.map(async (f) => (isBooks(f) ? booksBytes(f) : (await stat(f)).size)))).reduce((a, b) => a + b, 0),
       // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
       dump_sha256: failure ? null : await inputsSha256(inputs),
-      ...(inputs.length > 1 ? { inputs: done } : {}),
+      inputs: done,
     });
     if (run?.site && inputs.length === 1) await db.conn.run(`UPDATE runs SET siteinfo = $site WHERE stage = 'ingest'`, { site: JSON.stringify(run.site) });
     await finishRun(db, 'ingest', summary, failure ? failure.message : null);
@@ -303,6 +305,12 @@ class IngestRun {
   }
   private pubmedDocs = 0;
   private pubmedEnd = 0;
+
+  /** what this input was read as */
+  get kind(): string {
+    if (this.source.format === 'text') return 'books';
+    return this.jsonl ? 'jsonl' : this.pubmed ? 'pubmed' : this.jats ? 'pmc' : 'wiki';
+  }
 
   /** seq after this input's last page */
   get endSeq(): number {
@@ -631,6 +639,8 @@ async function checkMd5(file: string): Promise<void> {
 /** Where one of several inputs' pages are in the database: seq first_seq … end_seq - 1. */
 export interface InputRange {
   file: string;
+  /** what it was read as: wiki (a MediaWiki dump), pubmed, pmc, jsonl or books */
+  kind: string;
   first_seq: number;
   end_seq: number;
 }
