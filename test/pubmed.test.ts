@@ -1,12 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { gunzipSync } from 'node:zlib';
 import { graph } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
-import { cli, NO_SHARED, query, SHARED, tmp } from './helpers.ts';
+import { cli, NO_SHARED, query, SHARED, tableDigests, tmp } from './helpers.ts';
 
 const article = (pmid: string, title: string, abstract: string, refs: string[], version = 1) => `
 <PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="${version}">${pmid}</PMID>
@@ -135,6 +135,14 @@ test('a PubMed baseline file and an update file in one database: the update repl
   const g = await graph({ db });
   assert.equal(g.edges, 3); // 201→202, 202→204, 205→201; 201→203 and 205→203 dangle (deleted)
   assert.equal(g.dangling, 2);
+  // the folder holding both (and a checksum file, not an input): the same inputs, in name order
+  writeFileSync(join(d, 'pubmed26n0001.xml.md5'), `MD5(pubmed26n0001.xml)= ${createHash('md5').update(readFileSync(join(d, 'pubmed26n0001.xml'))).digest('hex')}\n`);
+  const folder = join(d, 'folder');
+  mkdirSync(folder);
+  for (const f of ['pubmed26n0001.xml', 'pubmed26n0001.xml.md5', 'pubmed26n0002.xml']) writeFileSync(join(folder, f), readFileSync(join(d, f)));
+  const viaFolder = await ingest({ dump: folder, db: join(d, 'f.duckdb') });
+  assert.deepEqual(viaFolder.inputs!.map((i) => i.file), [join(folder, 'pubmed26n0001.xml'), join(folder, 'pubmed26n0002.xml')]);
+  assert.deepEqual(await tableDigests(join(d, 'f.duckdb')), await tableDigests(db));
   // the same inputs again: complete, nothing read
   assert.equal((await ingest({ dump: [join(d, 'pubmed26n0001.xml'), join(d, 'pubmed26n0002.xml')], db })).already_done, true);
 });
@@ -176,6 +184,10 @@ test('the shared PMC full texts, as several inputs of one database: 9 articles, 
   const files = readdirSync(dir).filter((f) => f.endsWith('.nxml')).sort().map((f) => join(dir, f));
   const s = await ingest({ dump: files, db: join(d, 'pmc.duckdb') });
   assert.equal(s.articles, 9);
+  // the folder itself: its files, in name order, each an input
+  const f = await ingest({ dump: dir, db: join(d, 'folder.duckdb') });
+  assert.deepEqual(f.inputs!.map((i) => [i.file, i.kind]), files.map((x) => [x, 'pmc']));
+  assert.deepEqual(await tableDigests(join(d, 'folder.duckdb')), await tableDigests(join(d, 'pmc.duckdb')));
   assert.equal(s.links, 287);
   assert.deepEqual(await query(join(d, 'pmc.duckdb'), `SELECT count(*)::INTEGER AS n FROM articles WHERE contains(text, '[-]') OR contains(text, '[,]')`), [{ n: 0 }]);
 });

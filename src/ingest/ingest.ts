@@ -10,9 +10,9 @@
 import { createHash } from 'node:crypto';
 import { listValue } from '@duckdb/node-api';
 import { availableParallelism } from 'node:os';
-import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { applySchema, memoryLimit, moveDb, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { finishRun, getRun, startRun } from '../db/runs.js';
 import { openDump, type DamagedBlock, type DamagedStream, type DumpSource } from '../dump/source.js';
@@ -138,7 +138,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const workers = Math.max(1, opts.workers ?? availableParallelism());
   if (opts.onDamage !== undefined && opts.onDamage !== 'stop' && opts.onDamage !== 'skip') throw new Error(`--on-damage must be stop or skip, not '${opts.onDamage}'`);
   if (opts.pageTimeout !== undefined && !(opts.pageTimeout > 0)) throw new Error(`--page-timeout must be a number of seconds > 0, not ${opts.pageTimeout}`);
-  const inputs = Array.isArray(opts.dump) ? opts.dump : [opts.dump];
+  const inputs = (Array.isArray(opts.dump) ? opts.dump : [opts.dump]).flatMap(folderInputs);
   if (!inputs.length) throw new Error('--dump FILE is required');
   if (inputs.length > 1 && opts.index) throw new Error('--index names the index of one dump; with several --dump, each multistream dump\'s index is found beside it');
   const dump = inputs.join(' + '); // how the input is named in messages, the run and the summary
@@ -634,6 +634,20 @@ async function checkMd5(file: string): Promise<void> {
   for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
   const got = h.digest('hex');
   if (got !== want) throw new Error(`${file}: MD5 is ${got}, but ${side} says ${want}: the file is damaged or not the one the checksum was made for`);
+}
+
+/**
+ * A folder of dumps (PubMed baseline files, PMC articles…) is its files, in name order, each read
+ * as what its content says; checksum and index files beside them are not inputs. A folder of .txt
+ * files is one input of books.
+ */
+function folderInputs(path: string): string[] {
+  if (!existsSync(path) || !statSync(path).isDirectory()) return [path];
+  const names = readdirSync(path).sort();
+  if (names.some((f) => /\.txt$/i.test(f))) return [path];
+  const files = names.filter((f) => !f.startsWith('.') && !/\.md5$|-index\.txt\.bz2$/i.test(f) && statSync(join(path, f)).isFile()).map((f) => join(path, f));
+  if (!files.length) throw new Error(`${path}: an empty folder`);
+  return files;
 }
 
 /** Where one of several inputs' pages are in the database: seq first_seq … end_seq - 1. */
