@@ -9,7 +9,7 @@
 import splitSentences from '../../node_modules/wtf_wikipedia/src/04-sentence/parse.js';
 import { DumpSyntaxError } from '../dump/xml.js';
 import type { LinkColumns, PageRows } from '../ingest/rows.js';
-import { LINK_ORIGINS } from '../wiki/wikilinks.js';
+import { LINK_ORIGINS, type LinkOrigin } from '../wiki/wikilinks.js';
 
 const split = splitSentences as (text: string) => string[];
 
@@ -56,8 +56,6 @@ export function plainText(raw: string): PlainText {
   return out;
 }
 
-const DOCUMENT = LINK_ORIGINS.indexOf('document');
-
 /** One line of the file → a document's rows, or an error naming the file and line. */
 export function jsonlRows(file: string, line: string, lineNo: number, seq: number): PageRows | null {
   if (!line.trim()) return null;
@@ -78,16 +76,23 @@ export function jsonlRows(file: string, line: string, lineNo: number, seq: numbe
   const id = String(doc.id);
   const title = (doc.title as string | undefined)?.trim() || id;
   const bytes = Buffer.byteLength(doc.text);
-  const page = { seq, page_id: /^\d{1,15}$/.test(id) ? Number(id) : null, ns: 0, title, norm_title: id, rev_id: null, timestamp: null, kind: 'article' as const, text_bytes: bytes };
-  const t = plainText(doc.text);
-  if (!t.sentStart.length) return { seq, wikitextBytes: bytes, skipped: { seq, page_id: page.page_id, ns: 0, title, reason: 'empty text', line: lineNo } };
+  const pageId = /^\d{1,15}$/.test(id) ? Number(id) : null;
+  if (!doc.text.trim()) return { seq, wikitextBytes: bytes, skipped: { seq, page_id: pageId, ns: 0, title, reason: 'empty text', line: lineNo } };
   const targets = ((doc.links as (string | number)[] | undefined) ?? []).map(String);
-  const n = targets.length;
-  const links: LinkColumns = { idx: Int32Array.from(targets.keys()), target: targets, target_ns: new Int32Array(n), fragment: new Array(n).fill(null), anchor: new Array(n).fill(''), offset: new Int32Array(n).fill(-1), origin: new Uint8Array(n).fill(DOCUMENT) };
+  return documentRows({ seq, id, pageId, title, raw: doc.text, bytes, targets, origin: 'document' });
+}
+
+/** A document of a non-wiki corpus → its rows: an article keyed by `id` (its norm_title), its links by target id, none placed in the text. */
+export function documentRows(d: { seq: number; id: string; pageId: number | null; title: string; revId?: number | null; raw: string; bytes: number; targets: string[]; origin: LinkOrigin }): PageRows {
+  const { seq, title } = d;
+  const t = plainText(d.raw);
+  const n = d.targets.length;
+  const code = LINK_ORIGINS.indexOf(d.origin);
+  const links: LinkColumns = { idx: Int32Array.from(d.targets.keys()), target: d.targets, target_ns: new Int32Array(n), fragment: new Array(n).fill(null), anchor: new Array(n).fill(''), offset: new Int32Array(n).fill(-1), origin: new Uint8Array(n).fill(code) };
   return {
     seq,
-    wikitextBytes: bytes,
-    page,
+    wikitextBytes: d.bytes,
+    page: { seq, page_id: d.pageId, ns: 0, title, norm_title: d.id, rev_id: d.revId ?? null, timestamp: null, kind: 'article', text_bytes: d.bytes },
     article: { seq, title, disambiguation: false, text: t.text, sent_start: Int32Array.from(t.sentStart), sent_len: Int32Array.from(t.sentLen), para_first: Int32Array.from(t.paraFirst) },
     links,
   };

@@ -5,9 +5,8 @@
  */
 import { SaxesParser } from 'saxes';
 import { DumpSyntaxError } from '../dump/xml.js';
-import type { LinkColumns, PageRows } from '../ingest/rows.js';
-import { LINK_ORIGINS } from '../wiki/wikilinks.js';
-import { plainText } from './jsonl.js';
+import type { PageRows } from '../ingest/rows.js';
+import { documentRows } from './jsonl.js';
 
 /** Whether the start of a file is a JATS article. */
 export function isJats(head: string): boolean {
@@ -16,7 +15,6 @@ export function isJats(head: string): boolean {
 
 // what a paragraph's text leaves out: floats, formulas, and the markers that cite references
 const SKIP = new Set(['table-wrap', 'fig', 'disp-formula', 'inline-formula', 'table', 'fn-group', 'supplementary-material', 'graphic', 'media']);
-const CITATION = LINK_ORIGINS.indexOf('citation');
 
 export class JatsReader {
   private readonly parser = new SaxesParser({ position: true });
@@ -93,16 +91,7 @@ export class JatsReader {
     const bytes = Buffer.byteLength(raw);
     const pageId = /^\d+$/.test(id) ? Number(id) : null;
     if (!this.paragraphs.length) return { seq, wikitextBytes: bytes, skipped: { seq, page_id: pageId, ns: 0, title, reason: 'no abstract or body text', line: null } };
-    const t = plainText(raw);
-    const cites = [...new Set(this.cites)].filter((c) => c !== id);
-    const n = cites.length;
-    const links: LinkColumns = { idx: Int32Array.from(cites.keys()), target: cites, target_ns: new Int32Array(n), fragment: new Array(n).fill(null), anchor: new Array(n).fill(''), offset: new Int32Array(n).fill(-1), origin: new Uint8Array(n).fill(CITATION) };
-    return {
-      seq,
-      wikitextBytes: bytes,
-      page: { seq, page_id: pageId, ns: 0, title, norm_title: id, rev_id: null, timestamp: null, kind: 'article', text_bytes: bytes },
-      article: { seq, title, disambiguation: false, text: t.text, sent_start: Int32Array.from(t.sentStart), sent_len: Int32Array.from(t.sentLen), para_first: Int32Array.from(t.paraFirst) },
-      links,
-    };
+    const targets = [...new Set(this.cites)].filter((c) => c !== id);
+    return documentRows({ seq, id, pageId, title, raw, bytes, targets, origin: 'citation' });
   }
 }

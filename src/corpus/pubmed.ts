@@ -8,9 +8,8 @@
  */
 import { SaxesParser } from 'saxes';
 import { DumpSyntaxError } from '../dump/xml.js';
-import type { LinkColumns, PageRows } from '../ingest/rows.js';
-import { LINK_ORIGINS } from '../wiki/wikilinks.js';
-import { plainText } from './jsonl.js';
+import type { PageRows } from '../ingest/rows.js';
+import { documentRows } from './jsonl.js';
 
 interface Citation {
   pmid: string;
@@ -20,8 +19,6 @@ interface Citation {
   cites: string[];
   line: number;
 }
-
-const CITATION = LINK_ORIGINS.indexOf('citation');
 
 /** Whether the start of a decompressed file is a PubMed/MEDLINE XML file. */
 export function isPubmed(head: string): boolean {
@@ -125,15 +122,6 @@ function citationRows(r: Citation, seq: number): PageRows {
   if (!r.abstract.length) return { seq, wikitextBytes: 0, skipped: { seq, page_id: pageId, ns: 0, title, reason: 'no abstract', line: r.line } };
   const raw = [r.title, ...r.abstract].filter((x) => x.trim()).join('\n\n');
   const bytes = Buffer.byteLength(raw);
-  const t = plainText(raw);
-  const cites = [...new Set(r.cites)].filter((c) => c !== r.pmid);
-  const n = cites.length;
-  const links: LinkColumns = { idx: Int32Array.from(cites.keys()), target: cites, target_ns: new Int32Array(n), fragment: new Array(n).fill(null), anchor: new Array(n).fill(''), offset: new Int32Array(n).fill(-1), origin: new Uint8Array(n).fill(CITATION) };
-  return {
-    seq,
-    wikitextBytes: bytes,
-    page: { seq, page_id: pageId, ns: 0, title, norm_title: r.pmid, rev_id: r.version, timestamp: null, kind: 'article', text_bytes: bytes },
-    article: { seq, title, disambiguation: false, text: t.text, sent_start: Int32Array.from(t.sentStart), sent_len: Int32Array.from(t.sentLen), para_first: Int32Array.from(t.paraFirst) },
-    links,
-  };
+  const targets = [...new Set(r.cites)].filter((c) => c !== r.pmid);
+  return documentRows({ seq, id: r.pmid, pageId, title, revId: r.version, raw, bytes, targets, origin: 'citation' });
 }
