@@ -17,6 +17,7 @@ export function printIngest(s: IngestSummary): void {
       ['  placed in text', s.links_in_text],
       // origin 'text' without an offset: prose the clean text leaves out (apparatus sections, an anchor not found)
       ['  elsewhere', counts(Object.fromEntries(Object.entries(s.links_elsewhere).map(([k, v]) => [k === 'text' ? 'prose left out' : k, v])))],
+      ...((s.inputs?.length ?? 0) > 1 ? s.inputs!.map((i) => [`  ${i.file}`, `${i.kind}, ${i.end_seq - i.first_seq} pages (seq ${i.first_seq}–${i.end_seq - 1})`] as [string, string]) : []),
       ['skipped pages', s.skipped],
       ['  reasons', counts(s.skipped_reasons)],
       ['wikitext', `${s.wikitext_mb.toFixed(2)} MB`],
