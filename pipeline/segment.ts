@@ -32,7 +32,6 @@ export function segmentOptions(flags: ParsedArgs['flags']) {
     shortSeqProb: flags['short-seq-prob'] as number,
     disambiguation: Boolean(flags.disambiguation),
     seed: flags.seed as number,
-    workers: flags.workers as number | undefined,
     force: Boolean(flags.force),
     memory: flags.memory as string,
   };
@@ -48,7 +47,6 @@ export const command: Command = {
     { name: 'short-seq-prob', type: 'number', range: { min: 0, max: 1 }, default: 0.1, help: 'chance that a segment aims at a shorter, random length' },
     { name: 'disambiguation', type: 'boolean', help: 'segment disambiguation pages too (left out by default: lists of links, no text passage)' },
     { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 12345, help: 'random seed' },
-    { name: 'workers', type: 'number', range: { integer: true, min: 1 }, default: 2, help: 'tokenizer batches in flight' },
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
     MEMORY_FLAG,
     JSON_FLAG,

@@ -110,11 +110,11 @@ test('segments of the sample: each article tokenized once, packed by the rule, s
   }
 });
 
-test('same rows whatever the number of tokenizer batches in flight; rerun skipped, settings change redone', async () => {
+test('same rows whatever the number of articles per tokenizer batch; rerun skipped, settings change redone', async () => {
   const digest = async () => (await query<{ d: string }>(db, `SELECT count(*) || ':' || md5(string_agg(s::VARCHAR, chr(10) ORDER BY article, idx)) AS d FROM segments s`))[0]!.d;
-  await segment({ db, tokenizer: demo, maxSeqLen: 128, seed: 9, workers: 1, force: true });
+  await segment({ db, tokenizer: demo, maxSeqLen: 128, seed: 9, batchArticles: 1, force: true });
   const one = await digest();
-  await segment({ db, tokenizer: demo, maxSeqLen: 128, seed: 9, workers: 6, force: true });
+  await segment({ db, tokenizer: demo, maxSeqLen: 128, seed: 9, batchArticles: 7, force: true });
   assert.equal(await digest(), one);
   const again = await segment({ db, tokenizer: demo, maxSeqLen: 128, seed: 9 });
   assert.equal(again.already_done, true);

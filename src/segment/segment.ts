@@ -6,13 +6,14 @@
  * rows are the same whatever the batch concurrency.
  */
 import { INTEGER, LIST } from '@duckdb/node-api';
+import type { Encoding } from 'tokenizers';
 import { ChunkAppender, list } from '../db/chunks.js';
 import { memoryLimit, openDb, rows, sqlFile } from '../db/duckdb.js';
 import { completedIngest, completedRun, finishRun, startRun } from '../db/runs.js';
 import { loadTokenizer, type TokenizerIdentity, type TokenizerOptions } from '../tokenize/tokenizer.js';
 import { collectGarbage } from '../util/gc.js';
 import { rng } from '../util/rng.js';
-import { maxSegmentTokens, packSegments, type Segment, type TokenizedSentence } from './pack.js';
+import { maxSegmentTokens, packSegments, type TokenizedSentence } from './pack.js';
 
 export interface SegmentOptions extends TokenizerOptions {
   db: string;
@@ -22,8 +23,8 @@ export interface SegmentOptions extends TokenizerOptions {
   seed?: number;
   /** segment disambiguation pages too (left out by default: a list of links, no text passage) */
   disambiguation?: boolean;
-  /** tokenizer batches in flight */
-  workers?: number;
+  /** articles per tokenizer batch (the rows do not depend on it) */
+  batchArticles?: number;
   force?: boolean;
   /** DuckDB's memory limit */
   memory?: string;
@@ -92,10 +93,10 @@ function sentenceTexts(text: string, starts: readonly number[], lens: readonly n
   return out;
 }
 
+/** Articles per tokenizer batch (a few thousand sentences). */
 const BATCH_ARTICLES = 128;
 /** Pages (by seq) read from the articles table at once. */
 const RANGE_PAGES = 1024;
-const GC_EVERY_BYTES = 16 << 20;
 
 export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   const t0 = performance.now();
@@ -108,6 +109,8 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   };
   if (settings.max_segment_tokens < 2) throw new Error(`--max-seq-len ${settings.max_seq_len} leaves no room for two segments`);
   if (!(settings.short_seq_prob >= 0 && settings.short_seq_prob <= 1)) throw new Error('--short-seq-prob must be between 0 and 1');
+  const batchArticles = opts.batchArticles ?? BATCH_ARTICLES;
+  if (!Number.isInteger(batchArticles) || batchArticles < 1) throw new Error('batchArticles must be a whole number ≥ 1');
   const tok = await loadTokenizer(opts.tokenizer, opts);
   const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
   try {
@@ -133,35 +136,32 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     let tokens = 0;
     let unk = 0;
 
-    const tokenize = async (batch: ArticleIn[]): Promise<[ArticleIn, Segment[]][]> => {
-      const texts: string[] = [];
-      const owners: number[] = [];
-      batch.forEach((a, ai) => {
-        for (const t of sentenceTexts(a.text, a.sent_start, a.sent_len)) {
-          texts.push(t);
-          owners.push(ai);
+    // One batch in the tokenizer at a time (its own threads share a batch out over the cores). Its
+    // encodings are read out and freed before the next batch goes in: each holds a dozen native
+    // allocations per token made on the tokenizer's threads, and freeing them here while those threads
+    // allocate for the next batch makes both wait on malloc's locks (measured: a fifth of this thread's
+    // time, and 250 MB more peak RSS). Packing and appending a batch overlap the next one's tokenizing.
+    const texts = (batch: ArticleIn[]) => batch.flatMap((a) => sentenceTexts(a.text, a.sent_start, a.sent_len));
+    const readOut = (batch: ArticleIn[], enc: Encoding[]): TokenizedSentence[][] => {
+      const perArticle: TokenizedSentence[][] = [];
+      let k = 0;
+      for (const a of batch) {
+        const sentences: TokenizedSentence[] = [];
+        for (let i = 0; i < a.sent_start.length; i++, k++) {
+          const e = enc[k]!;
+          const ids = e.getIds();
+          const base = a.sent_start[i]!;
+          // a sentence longer than a segment is cut at token boundaries: its spans, read now
+          const spans = ids.length > settings.max_segment_tokens ? e.getOffsets().map(([x, y]) => [base + x!, base + y!] as [number, number]) : [];
+          sentences.push({ ids, start: base, end: base + a.sent_len[i]!, tokenSpans: () => spans });
         }
-      });
-      const enc = texts.length ? await tok.tokenizer.encodeBatch(texts, { addSpecialTokens: false }) : [];
-      const perArticle: TokenizedSentence[][] = batch.map(() => []);
-      enc.forEach((e, k) => {
-        const a = batch[owners[k]!]!;
-        const i = perArticle[owners[k]!]!.length;
-        const base = a.sent_start[i]!;
-        perArticle[owners[k]!]!.push({
-          ids: e.getIds(),
-          start: base,
-          end: base + a.sent_len[i]!,
-          tokenSpans: () => e.getOffsets().map(([s, t]) => [base + s!, base + t!] as [number, number]),
-        });
-      });
-      return batch.map((a, ai) => [a, packSegments(perArticle[ai]!, settings.max_segment_tokens, settings.short_seq_prob, rng(settings.seed, 'segment', a.seq))]);
+        perArticle.push(sentences);
+      }
+      return perArticle;
     };
-
-    const inflight: Promise<[ArticleIn, Segment[]][]>[] = [];
-    const concurrency = Math.max(1, opts.workers ?? 2);
-    const write = async () => {
-      for (const [a, segs] of await inflight.shift()!) {
+    const write = (batch: ArticleIn[], perArticle: TokenizedSentence[][]) => {
+      batch.forEach((a, ai) => {
+        const segs = packSegments(perArticle[ai]!, settings.max_segment_tokens, settings.short_seq_prob, rng(settings.seed, 'segment', a.seq));
         articles++;
         if (!segs.length) empty++;
         for (const s of segs) {
@@ -172,34 +172,42 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
           const b = Math.floor((s.ids.length - 1) / bucket) * bucket;
           hist.set(b, (hist.get(b) ?? 0) + 1);
         }
-      }
+      });
       opts.onProgress?.({ articles, total, tokens, seconds: (performance.now() - t0) / 1000 });
     };
+    let inTokenizer: { batch: ArticleIn[]; enc: Promise<Encoding[]> } | null = null;
+    const next = async (batch: ArticleIn[] | null) => {
+      let done: [ArticleIn[], TokenizedSentence[][]] | null = null;
+      if (inTokenizer) {
+        done = [inTokenizer.batch, readOut(inTokenizer.batch, await inTokenizer.enc)];
+        inTokenizer = null;
+        // the encodings are garbage now: collect them (their finalizers run on the next turn)
+        collectGarbage();
+        await new Promise((r) => setImmediate(r));
+      }
+      if (batch) {
+        const t = texts(batch);
+        inTokenizer = { batch, enc: t.length ? tok.tokenizer.encodeBatch(t, { addSpecialTokens: false }) : Promise.resolve([]) };
+      }
+      if (done) write(...done);
+    };
     let batch: ArticleIn[] = [];
-    let textBytes = 0;
     // Articles in seq order, a range of pages at a time: one ORDER BY over the whole table would
     // hold every article's text at once (the range's rows come from a row group or two).
     for (let from = first ?? 0; last !== null && from <= last; from += RANGE_PAGES) {
       const result = await reader.runAndReadAll(`SELECT seq, text, sent_start, sent_len FROM articles WHERE seq >= ${from} AND seq < ${from + RANGE_PAGES} AND ${include} ORDER BY seq`);
       for (const r of result.getRowObjectsJS()) {
         batch.push(r as unknown as ArticleIn);
-        textBytes += (r.text as string).length;
-        if (batch.length === BATCH_ARTICLES) {
-          inflight.push(tokenize(batch));
+        if (batch.length === batchArticles) {
+          await next(batch);
           batch = [];
-          while (inflight.length >= concurrency) await write();
         }
       }
       // An Appender holds ~200k rows before it writes them: flush each range's (a few thousand).
       appender.flushSync();
-      // The tokenizer's encodings hold native memory that V8 does not see: collect them as we go.
-      if (textBytes > GC_EVERY_BYTES) {
-        textBytes = 0;
-        collectGarbage();
-      }
     }
-    if (batch.length) inflight.push(tokenize(batch));
-    while (inflight.length) await write();
+    await next(batch.length ? batch : null);
+    await next(null);
     appender.closeSync();
     reader.closeSync();
 
