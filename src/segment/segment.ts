@@ -136,11 +136,11 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     let tokens = 0;
     let unk = 0;
 
-    // One batch in the tokenizer at a time (its own threads share a batch out over the cores). Its
-    // encodings are read out and freed before the next batch goes in: each holds a dozen native
-    // allocations per token made on the tokenizer's threads, and freeing them here while those threads
-    // allocate for the next batch makes both wait on malloc's locks (measured: a fifth of this thread's
-    // time, and 250 MB more peak RSS). Packing and appending a batch overlap the next one's tokenizing.
+    // One batch in the tokenizer at a time (its own threads share a batch out over the cores), and
+    // encodings are freed only while it is idle: each holds a dozen native allocations per token made
+    // on the tokenizer's threads, and freeing them here while those threads allocate for the next batch
+    // makes both wait on malloc's locks (measured: a fifth of this thread's time, and 250 MB more peak
+    // RSS). Reading a batch's ids out, packing and appending it overlap the next batch's tokenizing.
     const texts = (batch: ArticleIn[]) => batch.flatMap((a) => sentenceTexts(a.text, a.sent_start, a.sent_len));
     const readOut = (batch: ArticleIn[], enc: Encoding[]): TokenizedSentence[][] => {
       const perArticle: TokenizedSentence[][] = [];
@@ -176,12 +176,16 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
       opts.onProgress?.({ articles, total, tokens, seconds: (performance.now() - t0) / 1000 });
     };
     let inTokenizer: { batch: ArticleIn[]; enc: Promise<Encoding[]> } | null = null;
+    // the encodings read out last, kept reachable until the tokenizer is idle again, so that no GC
+    // frees them while it works
+    const held: Encoding[][] = [];
     const next = async (batch: ArticleIn[] | null) => {
-      let done: [ArticleIn[], TokenizedSentence[][]] | null = null;
+      let done: { batch: ArticleIn[]; enc: Encoding[] } | null = null;
       if (inTokenizer) {
-        done = [inTokenizer.batch, readOut(inTokenizer.batch, await inTokenizer.enc)];
+        done = { batch: inTokenizer.batch, enc: await inTokenizer.enc };
         inTokenizer = null;
-        // the encodings are garbage now: collect them (their finalizers run on the next turn)
+        // the tokenizer is idle: free the encodings read out before (their finalizers run on the next turn)
+        held.length = 0;
         collectGarbage();
         await new Promise((r) => setImmediate(r));
       }
@@ -189,7 +193,10 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
         const t = texts(batch);
         inTokenizer = { batch, enc: t.length ? tok.tokenizer.encodeBatch(t, { addSpecialTokens: false }) : Promise.resolve([]) };
       }
-      if (done) write(...done);
+      if (done) {
+        held.push(done.enc);
+        write(done.batch, readOut(done.batch, done.enc));
+      }
     };
     let batch: ArticleIn[] = [];
     // Articles in seq order, a range of pages at a time: one ORDER BY over the whole table would
@@ -208,6 +215,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     }
     await next(batch.length ? batch : null);
     await next(null);
+    held.length = 0;
     appender.closeSync();
     reader.closeSync();
 
