@@ -1,9 +1,9 @@
 /**
  * The segment stage: every article's sentences tokenized once with the model's tokenizer and packed
  * into segments (pack.ts), written to the segments table. Articles are read from DuckDB in order,
- * tokenized in batches with encodeBatch (parallel inside the tokenizers library, several batches in
- * flight), and written in order; each article's packing draws from its own seeded generator, so the
- * rows are the same whatever the batch concurrency.
+ * tokenized in batches with encodeBatch (one batch at a time, shared out over the cores inside the
+ * tokenizers library), and written in order; each article's packing draws from its own seeded
+ * generator, so the rows are the same however the articles are batched.
  */
 import { INTEGER, LIST } from '@duckdb/node-api';
 import type { Encoding } from 'tokenizers';
@@ -69,7 +69,6 @@ interface ArticleIn {
   sent_len: number[];
 }
 
-/** UTF-16 index of each code-point offset of s (identity when s has no surrogate pairs). */
 /**
  * Each sentence's text: offsets in the article count code points, JS strings UTF-16 units. Only an
  * article with astral characters needs converting, in one pass over its text.
