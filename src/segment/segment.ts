@@ -141,8 +141,9 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     // makes both wait on malloc's locks (measured: a fifth of this thread's time, and 250 MB more peak
     // RSS). Reading a batch's ids out, packing and appending it overlap the next batch's tokenizing.
     const texts = (batch: ArticleIn[]) => batch.flatMap((a) => sentenceTexts(a.text, a.sent_start, a.sent_len));
-    const readOut = (batch: ArticleIn[], enc: Encoding[]): TokenizedSentence[][] => {
-      const perArticle: TokenizedSentence[][] = [];
+    // a batch's articles one at a time: each one's ids are read out, packed and appended before the
+    // next one's are read, so they die young
+    const write = (batch: ArticleIn[], enc: Encoding[]) => {
       let k = 0;
       for (const a of batch) {
         const sentences: TokenizedSentence[] = [];
@@ -154,13 +155,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
           const spans = ids.length > settings.max_segment_tokens ? e.getOffsets().map(([x, y]) => [base + x!, base + y!] as [number, number]) : [];
           sentences.push({ ids, start: base, end: base + a.sent_len[i]!, tokenSpans: () => spans });
         }
-        perArticle.push(sentences);
-      }
-      return perArticle;
-    };
-    const write = (batch: ArticleIn[], perArticle: TokenizedSentence[][]) => {
-      batch.forEach((a, ai) => {
-        const segs = packSegments(perArticle[ai]!, settings.max_segment_tokens, settings.short_seq_prob, rng(settings.seed, 'segment', a.seq));
+        const segs = packSegments(sentences, settings.max_segment_tokens, settings.short_seq_prob, rng(settings.seed, 'segment', a.seq));
         articles++;
         if (!segs.length) empty++;
         for (const s of segs) {
@@ -171,7 +166,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
           const b = Math.floor((s.ids.length - 1) / bucket) * bucket;
           hist.set(b, (hist.get(b) ?? 0) + 1);
         }
-      });
+      }
       opts.onProgress?.({ articles, total, tokens, seconds: (performance.now() - t0) / 1000 });
     };
     let inTokenizer: { batch: ArticleIn[]; enc: Promise<Encoding[]> } | null = null;
@@ -194,7 +189,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
       }
       if (done) {
         held.push(done.enc);
-        write(done.batch, readOut(done.batch, done.enc));
+        write(done.batch, done.enc);
       }
     };
     let batch: ArticleIn[] = [];
