@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
 import { asyncBufferFromFile, parquetMetadataAsync, parquetReadObjects } from 'hyparquet';
@@ -157,6 +157,13 @@ test('same DB + seed → byte-identical shard files; dynamic masking stores unma
   await shards({ db, out: b, shardRows: 150, seed: 4, force: true });
   for (const f of readdirSync(a)) assert.ok(readFileSync(join(a, f)).equals(readFileSync(join(b, f))), f);
   assert.equal((await shards({ db, out: b, shardRows: 150, seed: 4 })).already_done, true);
+  // the manifest's hashes are the files' own; a shard changed since is written again, not trusted
+  const manifest = JSON.parse(readFileSync(join(b, 'manifest.json'), 'utf8')) as { shards: { file: string; sha256: string }[] };
+  for (const s of manifest.shards) assert.equal(s.sha256, createHash('sha256').update(readFileSync(join(b, s.file))).digest('hex'), s.file);
+  const first = join(b, manifest.shards[0]!.file);
+  appendFileSync(first, 'x');
+  assert.equal((await shards({ db, out: b, shardRows: 150, seed: 4 })).already_done, false);
+  assert.ok(readFileSync(first).equals(readFileSync(join(a, manifest.shards[0]!.file))));
 
   const d = join(dir, 'dynamic');
   const s = await shards({ db, out: d, masking: 'dynamic', shardRows: 1000 });

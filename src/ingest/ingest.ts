@@ -30,6 +30,7 @@ import { DumpSyntaxError, PageReader, readTrailer } from '../dump/xml.js';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { PagePool, type RunResult } from './pool.js';
 import { BatchWriter } from './writer.js';
+import { sha256Of } from '../util/hash.js';
 
 export interface IngestOptions {
   /** the input, or several: read in order into one database (their documents one corpus) */
@@ -666,13 +667,6 @@ async function inputsSha256(inputs: string[]): Promise<string> {
   const lines = [];
   for (const f of inputs) lines.push(`${await one(f)}  ${f}\n`);
   return createHash('sha256').update(lines.join('')).digest('hex');
-}
-
-/** SHA-256 of a whole file, read as a stream. */
-async function sha256Of(file: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(file, { highWaterMark: 1 << 20 })) h.update(chunk as Buffer);
-  return h.digest('hex');
 }
 
 async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds' | 'dump_bytes' | 'dump_sha256' | 'inputs'>): Promise<IngestSummary> {

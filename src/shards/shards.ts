@@ -6,7 +6,6 @@
  * seeded generator (a few numbers per row: the token ids need not cross into JS); DuckDB cuts, lays
  * out and masks the ids as planned while it writes the files.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { BIGINT, INTEGER, LIST, SMALLINT, TINYINT } from '@duckdb/node-api';
@@ -19,6 +18,7 @@ import type { PairsSummary } from '../pairs/pairs.js';
 import type { SegmentSummary } from '../segment/segment.js';
 import { loadTokenizer, type SpecialIds, type TokenizerIdentity } from '../tokenize/tokenizer.js';
 import { collectGarbage } from '../util/gc.js';
+import { sha256Of } from '../util/hash.js';
 import { rng } from '../util/rng.js';
 import { EXTENSION, FORMAT_COLUMNS, hdf5Writer, loadHdf5, SHARD_FORMATS, tfrecordWriter, type ShardFormat, type TrainerRow } from './formats.js';
 
@@ -137,7 +137,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     const settings = { format, seed, max_seq_len: maxSeqLen, masking, dupe_factor: dupe, masked_lm_prob: maskedLmProb, max_predictions_per_seq: maxPredictions, whole_word_masking: wholeWord, shard_rows: shardRows };
     const key = JSON.stringify({ settings, out: opts.out, pairs: pr.settings, segments: seg.settings });
     const done = opts.force ? null : await completedRun<ShardsSummary>(db, 'shards', ingest.fingerprint, key);
-    if (done && shardsIntact(opts.out)) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
+    if (done && (await shardsIntact(opts.out))) return { ...done, already_done: true, seconds: Math.round(performance.now() - t0) / 1000 };
     ownFiles(opts.out, ingest.fingerprint); // before the work: refuses an --out holding what this stage did not write
     await startRun(db, 'shards', { source: ingest.source, fingerprint: ingest.fingerprint, settings: key });
 
@@ -269,7 +269,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
         }
       }
       const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM shard_plan WHERE row >= ${from} AND row < ${to}`);
-      files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: createHash('sha256').update(readFileSync(file)).digest('hex') });
+      files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: await sha256Of(file) });
     }
     await db.conn.run('DROP TABLE shard_plan; DROP TABLE shard_a; DROP TABLE shard_b');
 
@@ -367,10 +367,11 @@ function ownFiles(out: string, fingerprint: string): string[] {
 }
 
 /** The shards of a manifest are all there, with the bytes it recorded. */
-function shardsIntact(out: string): boolean {
+async function shardsIntact(out: string): Promise<boolean> {
   try {
     const m = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as Manifest;
-    return m.shards.every((s) => createHash('sha256').update(readFileSync(join(out, s.file))).digest('hex') === s.sha256);
+    for (const s of m.shards) if ((await sha256Of(join(out, s.file))) !== s.sha256) return false;
+    return true;
   } catch {
     return false;
   }
