@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
-import { existsSync, rmSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
+import { bundledAsync } from '../src/util/bundle.js';
 import { bundled, projectWorker } from '../src/util/worker.ts';
 import { tmp } from './helpers.ts';
 
@@ -26,4 +27,25 @@ test('a TypeScript worker runs from a cached bundle, rebuilt when a file it impo
   writeFileSync(join(d, 'dep.ts'), 'export const v: number = 22;\n');
   assert.equal(await answer(entry), 22);
   assert.equal(bundled(entry), bundle, 'same place, new content');
+});
+
+test("the command's bundle: each module's import.meta.url is its own file, dynamic imports stay lazy chunks, rebuilt when a source changes", async () => {
+  const d = tmp();
+  const entry = join(d, 'cli.ts');
+  writeFileSync(entry, "export const here: string = import.meta.url;\nexport const stage = () => import('./stage.ts');\n");
+  writeFileSync(join(d, 'stage.ts'), "export const beside: string = new URL('./sql/x.sql', import.meta.url).href;\nexport const v: number = 1;\n");
+  const bundle = await bundledAsync(entry, { prefix: 'test-cli', splitting: true, packages: 'external' });
+  assert.ok(bundle && existsSync(bundle));
+  after(() => rmSync(dirname(bundle), { recursive: true, force: true }));
+  assert.notEqual(dirname(bundle), d, 'built elsewhere');
+  const m = (await import(pathToFileURL(bundle).href)) as { here: string; stage: () => Promise<{ beside: string; v: number }> };
+  assert.equal(m.here, pathToFileURL(entry).href);
+  const s = await m.stage();
+  assert.equal(s.beside, pathToFileURL(join(d, 'sql/x.sql')).href);
+  assert.ok(readdirSync(dirname(bundle)).filter((f) => f.endsWith('.mjs')).length === 2, 'the dynamically imported module is a chunk of its own');
+  assert.equal(await bundledAsync(entry, { prefix: 'test-cli', splitting: true, packages: 'external' }), bundle, 'up to date: the same file');
+  writeFileSync(join(d, 'stage.ts'), "export const beside: string = '';\nexport const v: number = 2;\n");
+  const again = await bundledAsync(entry, { prefix: 'test-cli', splitting: true, packages: 'external' });
+  const m2 = (await import(`${pathToFileURL(again!).href}?2`)) as { stage: () => Promise<{ v: number }> };
+  assert.equal((await m2.stage()).v, 2);
 });

@@ -1,0 +1,148 @@
+/**
+ * esbuild bundles of this project's TypeScript modules, kept in node_modules/.cache and rebuilt when
+ * a file they were built from changes. Plain JavaScript, so that bin/linkbert.js can use it before
+ * anything can compile TypeScript; its types are in bundle.d.ts.
+ *
+ * Packages stay imports (they load from node_modules as they would from the sources), and each
+ * source file's `import.meta.url` is its own path, so files found beside the sources (sql/, the
+ * sample dump, a worker module) are found from a bundle too.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CACHE = join(ROOT, 'node_modules/.cache/linkbert-pipeline');
+
+/**
+ * Path of an up-to-date bundle of `entry`, or null when it cannot be made (no esbuild, a read-only
+ * node_modules). With `splitting`, modules the entry imports dynamically stay separate chunks,
+ * loaded when imported (a command loads only its own stage).
+ * @param {string} entry
+ * @param {{ prefix?: string, splitting?: boolean, packages?: 'external' | 'bundle' }} [opts]
+ * @returns {string | null}
+ */
+export function bundled(entry, opts = {}) {
+  const { out, stampFile } = place(entry, opts);
+  try {
+    if (fresh(stampFile)) return out;
+    const esbuild = load();
+    return esbuild && save(esbuild.buildSync(settings(entry, out, opts)), out, stampFile);
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * As bundled(), each project file's `import.meta.url` its own path (esbuild runs plugins only in
+ * its asynchronous API): for a bundle whose modules find files beside their sources.
+ * @param {string} entry
+ * @param {{ prefix?: string, splitting?: boolean, packages?: 'external' | 'bundle' }} [opts]
+ * @returns {Promise<string | null>}
+ */
+export async function bundledAsync(entry, opts = {}) {
+  const { out, stampFile } = place(entry, opts);
+  try {
+    if (fresh(stampFile)) return out;
+    const esbuild = load();
+    return esbuild && save(await esbuild.build({ ...settings(entry, out, opts), plugins: [ownUrl] }), out, stampFile);
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string} entry @param {{ prefix?: string, splitting?: boolean }} opts */
+function place(entry, opts) {
+  const name = `${opts.prefix ?? 'worker'}-${createHash('sha256').update(entry).digest('hex').slice(0, 12)}`;
+  const out = opts.splitting ? join(CACHE, name, `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`) : join(CACHE, `${name}.mjs`);
+  return { out, stampFile: `${out}.json` };
+}
+
+/** @returns {typeof import('esbuild') | null} */
+function load() {
+  try {
+    return createRequire(import.meta.url)('esbuild');
+  } catch {
+    return null;
+  }
+}
+
+/** @param {string} stampFile */
+function fresh(stampFile) {
+  try {
+    /** @type {{ inputs: Record<string, [number, number]> }} */
+    const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+    return Object.entries(stamp.inputs).every(([f, [mtime, size]]) => {
+      const s = statSync(join(ROOT, f));
+      return s.mtimeMs === mtime && s.size === size;
+    });
+  } catch {
+    return false;
+  }
+}
+
+/** Each project file's `import.meta.url` as its own path (esbuild would leave the bundle's). */
+const ownUrl = {
+  name: 'own-import-meta-url',
+  /** @param {import('esbuild').PluginBuild} b */
+  setup(b) {
+    b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
+      if (args.path.includes('/node_modules/')) return undefined;
+      const text = readFileSync(args.path, 'utf8');
+      if (!text.includes('import.meta.url')) return undefined;
+      const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
+      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader };
+    });
+  },
+};
+
+/**
+ * @param {string} entry @param {string} out
+ * @param {{ splitting?: boolean, packages?: 'external' | 'bundle' }} opts
+ * @returns {import('esbuild').BuildOptions & { write: false, metafile: true }}
+ */
+function settings(entry, out, opts) {
+  return {
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    write: false,
+    metafile: true,
+    absWorkingDir: ROOT,
+    logLevel: 'silent',
+    outdir: dirname(out),
+    entryNames: basename(out, '.mjs'),
+    outExtension: { '.js': '.mjs' },
+    splitting: Boolean(opts.splitting),
+    packages: opts.packages,
+  };
+}
+
+/**
+ * Writes a build's files and the stamp of what it was built from.
+ * @param {import('esbuild').BuildResult<{ write: false, metafile: true }>} r @param {string} out @param {string} stampFile
+ */
+function save(r, out, stampFile) {
+  /** @type {Record<string, [number, number]>} */
+  const inputs = {};
+  for (const f of Object.keys(r.metafile.inputs)) {
+    const s = statSync(join(ROOT, f));
+    inputs[f] = [s.mtimeMs, s.size];
+  }
+  mkdirSync(dirname(out), { recursive: true });
+  // each file written aside and renamed: another process may be starting from the same bundle.
+  // Chunks are named by their content, so a process still running an older entry finds its own.
+  for (const f of r.outputFiles) {
+    if (f.path !== out && existsSync(f.path)) continue;
+    const tmp = `${f.path}.${process.pid}.tmp`;
+    writeFileSync(tmp, f.contents);
+    renameSync(tmp, f.path);
+  }
+  writeFileSync(`${stampFile}.${process.pid}.tmp`, JSON.stringify({ inputs }));
+  renameSync(`${stampFile}.${process.pid}.tmp`, stampFile);
+  return out;
+}
