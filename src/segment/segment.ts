@@ -94,8 +94,10 @@ function sentenceTexts(text: string, starts: readonly number[], lens: readonly n
 
 /** Articles per tokenizer batch (a few thousand sentences). */
 const BATCH_ARTICLES = 128;
-/** Pages (by seq) read from the articles table at once. */
+/** Pages (by seq) read from the articles table at once; the first range is smaller, so the
+ * tokenizer starts sooner (reading and converting 1,024 articles takes 0.4 s on the 6k bench). */
 const RANGE_PAGES = 1024;
+const FIRST_RANGE_PAGES = 128;
 
 export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
   const t0 = performance.now();
@@ -195,8 +197,8 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
     let batch: ArticleIn[] = [];
     // Articles in seq order, a range of pages at a time: one ORDER BY over the whole table would
     // hold every article's text at once (the range's rows come from a row group or two).
-    for (let from = first ?? 0; last !== null && from <= last; from += RANGE_PAGES) {
-      const result = await reader.runAndReadAll(`SELECT seq, text, sent_start, sent_len FROM articles WHERE seq >= ${from} AND seq < ${from + RANGE_PAGES} AND ${include} ORDER BY seq`);
+    for (let from = first ?? 0, size = FIRST_RANGE_PAGES; last !== null && from <= last; from += size, size = RANGE_PAGES) {
+      const result = await reader.runAndReadAll(`SELECT seq, text, sent_start, sent_len FROM articles WHERE seq >= ${from} AND seq < ${from + size} AND ${include} ORDER BY seq`);
       for (const r of result.getRowObjectsJS()) {
         batch.push(r as unknown as ArticleIn);
         if (batch.length === batchArticles) {
