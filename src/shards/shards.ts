@@ -8,9 +8,9 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { BIGINT, INTEGER, LIST, SMALLINT, TINYINT } from '@duckdb/node-api';
+import { BIGINT, INTEGER, LIST, SMALLINT, TINYINT, type DuckDBConnection } from '@duckdb/node-api';
 import { ChunkAppender, list } from '../db/chunks.js';
-import { memoryLimit, openDb, rows, type Db } from '../db/duckdb.js';
+import { memoryLimit, openDb, rows } from '../db/duckdb.js';
 import { layout, planMasks, truncateLengths, type MaskingOptions, type MaskPlan } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { IngestSummary } from '../ingest/ingest.js';
@@ -24,6 +24,8 @@ import { EXTENSION, FORMAT_COLUMNS, hdf5Writer, loadHdf5, SHARD_FORMATS, tfrecor
 
 /** Rows of the shuffled dataset read and built at a time. */
 const READ_ROWS = 8192;
+/** The in-memory database attached for the run's intermediate tables. */
+const SCRATCH = 'shards_scratch';
 
 export type Masking = 'static' | 'dynamic';
 
@@ -113,6 +115,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
   if (opts.maxPredictions !== undefined && (!Number.isInteger(opts.maxPredictions) || opts.maxPredictions < 1)) throw new Error(`--max-predictions must be a whole number ≥ 1, not ${opts.maxPredictions}`);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole number ≥ 0, not ${seed}`);
   const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
+  let idTables: Promise<void> | null = null;
   try {
     const ingest = await completedIngest(db);
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
@@ -147,7 +150,11 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     //    while it does is an error here, where a stream would just end early.)
     const [{ total }] = (await rows<{ total: number }>(db.conn, `SELECT count(*) * ${dupe} AS total FROM pairs`)) as [{ total: number }];
     await db.conn.run(`SET VARIABLE seed = ${seed}`);
-    await db.conn.run(`CREATE OR REPLACE TEMP TABLE shard_order AS
+    // The shuffled order and each side's ids go in an in-memory database attached for this run
+    // (spilled to the temp directory past --memory, as temporary tables are), which every connection
+    // of the process sees: a second connection builds the id tables while this one plans the rows.
+    await db.conn.run(`ATTACH OR REPLACE ':memory:' AS ${SCRATCH}`);
+    await db.conn.run(`CREATE TABLE ${SCRATCH}.shard_order AS
       SELECT (row_number() OVER (ORDER BY hash(getvariable('seed'), 'order', p.id, d.range), p.id, d.range) - 1)::BIGINT AS row,
              p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx, sa.n_tokens AS a_n, sb.n_tokens AS b_n
       FROM pairs p CROSS JOIN range(${dupe}) d
@@ -155,11 +162,19 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx`);
     // each side's ids on their own: the join holds only the keys (shard_order) while the segments
     // stream past, so no hash table holds token ids
-    for (const side of ['a', 'b']) {
-      await spilling(db, `CREATE OR REPLACE TEMP TABLE shard_${side} AS
-        SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN shard_order o ON o.${side}_article = s.article AND o.${side}_idx = s.idx
-        ORDER BY o.row`);
-    }
+    const side = await db.instance.connect();
+    idTables = (async () => {
+      try {
+        for (const s of ['a', 'b']) {
+          await spilling(side, `CREATE OR REPLACE TABLE ${SCRATCH}.shard_${s} AS
+            SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN ${SCRATCH}.shard_order o ON o.${s}_article = s.article AND o.${s}_idx = s.idx
+            ORDER BY o.row`);
+        }
+      } finally {
+        side.closeSync();
+      }
+    })();
+    idTables.catch(() => undefined); // awaited below; an error there is this stage's error
     // shard_plan: what JS decides for each row (its truncation and masks), a few numbers; the
     // token ids stay in DuckDB, which cuts, lays out and masks them while it writes the shards.
     await db.conn.run(`CREATE OR REPLACE TABLE shard_plan (row BIGINT, pair_id BIGINT, label TINYINT, a_off SMALLINT, a_len SMALLINT, b_off SMALLINT, b_len SMALLINT, positions SMALLINT[], replacements ${idType}[])`);
@@ -176,11 +191,12 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     //    at a time (the tables are in row order, so a range reads its own row groups only). Only
     //    whole-word masking reads the ids (to find words); otherwise the lengths decide.
     const idsCols = wholeWord && masking === 'static' ? ', a.ids AS a, b.ids AS b' : '';
-    const idsJoin = idsCols ? (range: string) => `JOIN (SELECT * FROM shard_a WHERE ${range}) a USING (row) JOIN (SELECT * FROM shard_b WHERE ${range}) b USING (row)` : () => '';
+    const idsJoin = idsCols ? (range: string) => `JOIN (SELECT * FROM ${SCRATCH}.shard_a WHERE ${range}) a USING (row) JOIN (SELECT * FROM ${SCRATCH}.shard_b WHERE ${range}) b USING (row)` : () => '';
+    if (idsCols) await idTables; // whole-word masking reads the ids to find the words
     for (let from = 0; from < total; from += READ_ROWS) {
       const range = `row >= ${from} AND row < ${from + READ_ROWS}`;
       const got = await db.conn.runAndReadAll(`SELECT o.row, o.id, o.copy, o.label, o.a_n, o.b_n${idsCols}
-        FROM (SELECT * FROM shard_order WHERE ${range}) o ${idsJoin(range)}
+        FROM (SELECT * FROM ${SCRATCH}.shard_order WHERE ${range}) o ${idsJoin(range)}
         ORDER BY row`);
       const planned = got.getRowObjectsJS() as unknown as { row: bigint; id: bigint; copy: number; label: number; a_n: number; b_n: number; a?: number[]; b?: number[] }[];
       if (planned.length !== Math.min(READ_ROWS, total - from)) throw new Error(`internal error: rows ${from}… of the shuffled dataset are missing`);
@@ -207,7 +223,8 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       opts.onProgress?.({ rows: n, total, seconds: (performance.now() - t0) / 1000 });
     }
     appender.closeSync();
-    await db.conn.run('DROP TABLE shard_order');
+    await idTables;
+    await db.conn.run(`DROP TABLE ${SCRATCH}.shard_order`);
     if (n !== total) throw new Error(`internal error: ${n} rows built, ${total} expected`);
 
     // 3. typed, compact columns (ids as 16-bit integers when the vocabulary allows), built by DuckDB
@@ -235,7 +252,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
              CASE WHEN a_row = row AND b_row = row THEN pair_id ELSE error('internal error: the shard tables are out of step at row ' || row) END AS pair_id
       FROM (SELECT p.row, a.row AS a_row, b.row AS b_row, p.pair_id, p.label, p.a_len, p.b_len, p.positions::INTEGER[] AS positions, p.replacements,
                    list_concat([${tok.special.cls}::${idType}], a.ids[p.a_off + 1 : p.a_off + p.a_len], [${tok.special.sep}::${idType}], b.ids[p.b_off + 1 : p.b_off + p.b_len], [${tok.special.sep}::${idType}]) AS base
-            FROM ${inRange('shard_plan', from, to)} p POSITIONAL JOIN ${inRange('shard_a', from, to)} a POSITIONAL JOIN ${inRange('shard_b', from, to)} b)`;
+            FROM ${inRange('shard_plan', from, to)} p POSITIONAL JOIN ${inRange(`${SCRATCH}.shard_a`, from, to)} a POSITIONAL JOIN ${inRange(`${SCRATCH}.shard_b`, from, to)} b)`;
 
     // 4. Parquet shards of equal size (±1), written on all of DuckDB's threads: its order-preserving
     //    COPY cuts row groups of exactly ROW_GROUP_SIZE rows in row order, so the bytes are those of a
@@ -271,7 +288,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       const [l] = await rows<Record<string, number>>(db.conn, `SELECT count(*) FILTER (label = 0) AS "0", count(*) FILTER (label = 1) AS "1", count(*) FILTER (label = 2) AS "2" FROM shard_plan WHERE row >= ${from} AND row < ${to}`);
       files.push({ file: basename(file), rows: to - from, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! }, sha256: await sha256Of(file) });
     }
-    await db.conn.run('DROP TABLE shard_plan; DROP TABLE shard_a; DROP TABLE shard_b');
+    await db.conn.run(`DROP TABLE shard_plan; DETACH ${SCRATCH}`);
 
     const [site] = await rows<{ dbname: string | null }>(db.conn, `SELECT json_extract_string(siteinfo, '$.dbname') AS dbname FROM runs WHERE stage = 'ingest'`);
     const columns: Record<string, string> = format === 'parquet' ? { ...COLUMN_DOCS } : { ...FORMAT_COLUMNS[format] };
@@ -311,6 +328,7 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     await finishRun(db, 'shards', summary);
     return summary;
   } finally {
+    await idTables?.catch(() => undefined); // its connection is closed before the database is
     db.close();
   }
 }
@@ -321,17 +339,17 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
  * statement is run again on one thread, which spills the rest (at 60k pages, 256MB: fails on two
  * threads, 6 s on one).
  */
-async function spilling(db: Db, sql: string): Promise<void> {
+async function spilling(conn: DuckDBConnection, sql: string): Promise<void> {
   try {
-    await db.conn.run(sql);
+    await conn.run(sql);
   } catch (e) {
     if (!/Out of Memory/i.test((e as Error).message)) throw e;
-    const [{ t }] = (await rows<{ t: number }>(db.conn, `SELECT current_setting('threads') AS t`)) as [{ t: number }];
-    await db.conn.run('SET threads = 1');
+    const [{ t }] = (await rows<{ t: number }>(conn, `SELECT current_setting('threads') AS t`)) as [{ t: number }];
+    await conn.run('SET threads = 1');
     try {
-      await db.conn.run(sql);
+      await conn.run(sql);
     } finally {
-      await db.conn.run(`SET threads = ${t}`);
+      await conn.run(`SET threads = ${t}`);
     }
   }
 }
