@@ -165,9 +165,9 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     const side = await db.instance.connect();
     idTables = (async () => {
       try {
-        for (const s of ['a', 'b']) {
-          await spilling(side, `CREATE OR REPLACE TABLE ${SCRATCH}.shard_${s} AS
-            SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN ${SCRATCH}.shard_order o ON o.${s}_article = s.article AND o.${s}_idx = s.idx
+        for (const which of ['a', 'b']) {
+          await spilling(side, `CREATE OR REPLACE TABLE ${SCRATCH}.shard_${which} AS
+            SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN ${SCRATCH}.shard_order o ON o.${which}_article = s.article AND o.${which}_idx = s.idx
             ORDER BY o.row`);
         }
       } finally {
