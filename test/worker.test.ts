@@ -49,3 +49,18 @@ test("the command's bundle: each module's import.meta.url is its own file, dynam
   const m2 = (await import(`${pathToFileURL(again!).href}?2`)) as { stage: () => Promise<{ v: number }> };
   assert.equal((await m2.stage()).v, 2);
 });
+
+test("a bundle with a file missing from the cache is built again", async () => {
+  const d = tmp();
+  const entry = join(d, 'cli.ts');
+  writeFileSync(entry, "export const stage = () => import('./stage.ts');\n");
+  writeFileSync(join(d, 'stage.ts'), 'export const v: number = 3;\n');
+  const bundle = (await bundledAsync(entry, { prefix: 'test-cli2', splitting: true, packages: 'external' }))!;
+  after(() => rmSync(dirname(bundle), { recursive: true, force: true }));
+  const chunk = readdirSync(dirname(bundle)).find((f) => f.startsWith('stage-'))!;
+  rmSync(join(dirname(bundle), chunk));
+  assert.equal(await bundledAsync(entry, { prefix: 'test-cli2', splitting: true, packages: 'external' }), bundle);
+  assert.ok(existsSync(join(dirname(bundle), chunk)), 'the missing chunk is written again');
+  const m = (await import(pathToFileURL(bundle).href)) as { stage: () => Promise<{ v: number }> };
+  assert.equal((await m.stage()).v, 3);
+});

@@ -10,7 +10,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { basename, dirname, join } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -72,12 +72,14 @@ function load() {
 /** @param {string} stampFile */
 function fresh(stampFile) {
   try {
-    /** @type {{ inputs: Record<string, [number, number]> }} */
+    /** @type {{ inputs: Record<string, [number, number]>, outputs?: string[] }} */
     const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
-    return Object.entries(stamp.inputs).every(([f, [mtime, size]]) => {
+    const fresh = Object.entries(stamp.inputs).every(([f, [mtime, size]]) => {
       const s = statSync(join(ROOT, f));
       return s.mtimeMs === mtime && s.size === size;
     });
+    // and every file of the bundle still there (a chunk is imported only when its stage runs)
+    return fresh && (stamp.outputs ?? []).every((f) => existsSync(join(dirname(stampFile), f)));
   } catch {
     return false;
   }
@@ -142,7 +144,8 @@ function save(r, out, stampFile) {
     writeFileSync(tmp, f.contents);
     renameSync(tmp, f.path);
   }
-  writeFileSync(`${stampFile}.${process.pid}.tmp`, JSON.stringify({ inputs }));
+  const outputs = r.outputFiles.map((f) => relative(dirname(stampFile), f.path));
+  writeFileSync(`${stampFile}.${process.pid}.tmp`, JSON.stringify({ inputs, outputs }));
   renameSync(`${stampFile}.${process.pid}.tmp`, stampFile);
   return out;
 }
