@@ -9,6 +9,7 @@ import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
+import { sha256Of } from '../util/hash.js';
 
 /** Whether `path` is a book input: a folder or a `.txt` file. */
 export function isBooks(path: string): boolean {
@@ -72,7 +73,7 @@ export async function* booksAsJsonl(files: string[]): AsyncGenerator<Buffer> {
 /** SHA-256 of the books (of their `sha256  name` lines, as sha256sum prints them, for a folder). */
 export async function booksSha256(path: string): Promise<string> {
   const files = bookFiles(path);
-  const sums = await Promise.all(files.map(async (f) => `${createHash('sha256').update(await readFile(f)).digest('hex')}  ${basename(f)}\n`));
+  const sums = await Promise.all(files.map(async (f) => `${await sha256Of(f)}  ${basename(f)}\n`));
   return files.length === 1 && !statSync(path).isDirectory() ? sums[0]!.slice(0, 64) : createHash('sha256').update(sums.join('')).digest('hex');
 }
 
