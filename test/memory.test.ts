@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { memoryBytes } from '../src/db/duckdb.ts';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { memoryBytes, outOfMemory, sideBySide } from '../src/db/duckdb.ts';
 import { cli, SAMPLE, tmp } from './helpers.ts';
 
 const dir = tmp();
@@ -27,4 +28,67 @@ test('--memory that is not a size is refused before anything runs', async () => 
     assert.equal(r.code, 1, bad);
     assert.match(r.stderr, new RegExp(`--memory ${bad}: (not a size|at least 64MB)`));
   }
+});
+
+test('two jobs side by side under one budget: the one that runs out of memory runs again, alone, after the other', async () => {
+  // a real out-of-memory error: a list aggregate cannot spill, and 16MB cannot hold 20M integers
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: '16MB' });
+  const conn = await instance.connect();
+  const oom = await conn.run('SELECT list(range) FROM range(20000000)').then(() => null, (e: Error) => e);
+  assert.ok(oom && outOfMemory(oom), `expected DuckDB to run out of memory, got ${oom?.message}`);
+  // the appender words the same failure without DuckDB's "Out of Memory" prefix (seen in shards)
+  assert.ok(outOfMemory(new Error('Failed to append: failed to pin block of size 256.0 KiB (122.1 MiB/122.0 MiB used)')));
+  assert.ok(!outOfMemory(new Error('Binder Error: column "x" not found')));
+
+  const log: string[] = [];
+  let firstCalls = 0;
+  const first = async () => {
+    firstCalls++;
+    log.push(`first ${firstCalls} starts`);
+    if (firstCalls === 1) await conn.run('SELECT list(range) FROM range(20000000)'); // fails
+    const r = await conn.runAndReadAll('SELECT 42');
+    log.push(`first ${firstCalls} done`);
+    return Number(r.getRows()[0]![0]);
+  };
+  const second = async () => {
+    log.push('second starts');
+    await new Promise((r) => setTimeout(r, 50));
+    log.push('second done');
+    return 'ids';
+  };
+  assert.deepEqual(await sideBySide(first, second), [42, 'ids']);
+  assert.equal(firstCalls, 2);
+  // the second try began only after the other job had finished
+  assert.ok(log.indexOf('first 2 starts') > log.indexOf('second done'), log.join(', '));
+
+  // both out of memory: run again one after the other
+  let a = 0;
+  let b = 0;
+  const order: string[] = [];
+  const jobA = async () => {
+    if (++a === 1) await conn.run('SELECT list(range) FROM range(20000000)');
+    order.push('a');
+    return a;
+  };
+  const jobB = async () => {
+    if (++b === 1) await conn.run('SELECT list(range) FROM range(20000000)');
+    order.push('b');
+    return b;
+  };
+  assert.deepEqual(await sideBySide(jobA, jobB), [2, 2]);
+  assert.deepEqual(order, ['a', 'b']);
+
+  // any other error is the caller's, once both have settled (their connections can then be closed)
+  let slowDone = false;
+  const failing = async () => {
+    await conn.run('SELECT * FROM no_such_table');
+  };
+  const slow = async () => {
+    await new Promise((r) => setTimeout(r, 50));
+    slowDone = true;
+  };
+  await assert.rejects(sideBySide(failing, slow), /no_such_table/);
+  assert.ok(slowDone, 'the other job had settled when the error came');
+  conn.closeSync();
+  instance.closeSync();
 });

@@ -84,6 +84,25 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> 
   };
 }
 
+/** DuckDB ran out of its --memory (an appender words it without the "Out of Memory" prefix). */
+export function outOfMemory(e: unknown): boolean {
+  return /Out of Memory|failed to pin block|failed to allocate/i.test((e as Error | undefined)?.message ?? '');
+}
+
+/**
+ * Two jobs run side by side under one --memory (each on its own connection). A job that runs out of
+ * it is run again once both have settled, alone (the other's memory freed); when both did, one after
+ * the other. So a small budget makes them slower, not an error. Both settle before this returns or
+ * throws, so their connections can be closed. Each job must be able to start over (its statements
+ * replace what it made).
+ */
+export async function sideBySide<A, B>(first: () => Promise<A>, second: () => Promise<B>): Promise<[A, B]> {
+  const settle = <T>(p: Promise<T>) => p.then((value) => ({ ok: true as const, value }), (error: unknown) => ({ ok: false as const, error }));
+  const [a, b] = await Promise.all([settle(first()), settle(second())]);
+  for (const r of [a, b]) if (!r.ok && !outOfMemory(r.error)) throw r.error;
+  return [a.ok ? a.value : await first(), b.ok ? b.value : await second()];
+}
+
 /** DuckDB's memory_limit as it reads it (e.g. `953.6 MiB`). */
 export async function memoryLimit(db: Db): Promise<string> {
   const [r] = await rows<{ m: string }>(db.conn, `SELECT current_setting('memory_limit') AS m`);

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join } from 'node:path';
 import { BIGINT, INTEGER, LIST, SMALLINT, TINYINT, type DuckDBConnection } from '@duckdb/node-api';
 import { ChunkAppender, list } from '../db/chunks.js';
-import { memoryLimit, openDb, rows } from '../db/duckdb.js';
+import { memoryLimit, openDb, outOfMemory, rows, sideBySide } from '../db/duckdb.js';
 import { layout, planMasks, truncateLengths, type MaskingOptions, type MaskPlan } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { IngestSummary } from '../ingest/ingest.js';
@@ -115,7 +115,6 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
   if (opts.maxPredictions !== undefined && (!Number.isInteger(opts.maxPredictions) || opts.maxPredictions < 1)) throw new Error(`--max-predictions must be a whole number ≥ 1, not ${opts.maxPredictions}`);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole number ≥ 0, not ${seed}`);
   const db = await openDb(opts.db, { mustExist: true, memory: opts.memory });
-  let idTables: Promise<void> | null = null;
   try {
     const ingest = await completedIngest(db);
     const seg = await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
@@ -161,69 +160,84 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx
       JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx`);
     // each side's ids on their own: the join holds only the keys (shard_order) while the segments
-    // stream past, so no hash table holds token ids
+    // stream past, so no hash table holds token ids. Built on a second connection beside the plan.
     const side = await db.instance.connect();
-    idTables = (async () => {
-      try {
-        for (const which of ['a', 'b']) {
-          await spilling(side, `CREATE OR REPLACE TABLE ${SCRATCH}.shard_${which} AS
-            SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN ${SCRATCH}.shard_order o ON o.${which}_article = s.article AND o.${which}_idx = s.idx
-            ORDER BY o.row`);
-        }
-      } finally {
-        side.closeSync();
+    const buildIds = async () => {
+      for (const which of ['a', 'b']) {
+        await spilling(side, `CREATE OR REPLACE TABLE ${SCRATCH}.shard_${which} AS
+          SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN ${SCRATCH}.shard_order o ON o.${which}_article = s.article AND o.${which}_idx = s.idx
+          ORDER BY o.row`);
       }
-    })();
-    idTables.catch(() => undefined); // awaited below; an error there is this stage's error
+    };
     // shard_plan: what JS decides for each row (its truncation and masks), a few numbers; the
     // token ids stay in DuckDB, which cuts, lays out and masks them while it writes the shards.
-    await db.conn.run(`CREATE OR REPLACE TABLE shard_plan (row BIGINT, pair_id BIGINT, label TINYINT, a_off SMALLINT, a_len SMALLINT, b_off SMALLINT, b_len SMALLINT, positions SMALLINT[], replacements ${idType}[])`);
-    // positions and replacements go in as numbers (as '[…]' text DuckDB would parse them again)
-    const appender = new ChunkAppender(await db.conn.createAppender('shard_plan'), [BIGINT, BIGINT, TINYINT, SMALLINT, SMALLINT, SMALLINT, SMALLINT, LIST(SMALLINT), LIST(idType === 'SMALLINT' ? SMALLINT : INTEGER)]);
     const maskOpts: MaskingOptions = { maskedLmProb, maxPredictions, wholeWord, isContinuation: (id) => continuation.has(id), maskId: tok.special.mask, replacementIds: replacement };
-    const labels = { '0': 0, '1': 0, '2': 0 };
-    let n = 0;
-    let tokens = 0;
-    let masked = 0;
-    let truncated = 0;
     const maxTokens = maxSeqLen - 3;
     // 2. each row's truncation and masks from its own generator: (seed, pair, copy); a range of rows
     //    at a time (the tables are in row order, so a range reads its own row groups only). Only
     //    whole-word masking reads the ids (to find words); otherwise the lengths decide.
     const idsCols = wholeWord && masking === 'static' ? ', a.ids AS a, b.ids AS b' : '';
     const idsJoin = idsCols ? (range: string) => `JOIN (SELECT * FROM ${SCRATCH}.shard_a WHERE ${range}) a USING (row) JOIN (SELECT * FROM ${SCRATCH}.shard_b WHERE ${range}) b USING (row)` : () => '';
-    if (idsCols) await idTables; // whole-word masking reads the ids to find the words
-    for (let from = 0; from < total; from += READ_ROWS) {
-      const range = `row >= ${from} AND row < ${from + READ_ROWS}`;
-      const got = await db.conn.runAndReadAll(`SELECT o.row, o.id, o.copy, o.label, o.a_n, o.b_n${idsCols}
-        FROM (SELECT * FROM ${SCRATCH}.shard_order WHERE ${range}) o ${idsJoin(range)}
-        ORDER BY row`);
-      const planned = got.getRowObjectsJS() as unknown as { row: bigint; id: bigint; copy: number; label: number; a_n: number; b_n: number; a?: number[]; b?: number[] }[];
-      if (planned.length !== Math.min(READ_ROWS, total - from)) throw new Error(`internal error: rows ${from}… of the shuffled dataset are missing`);
-      for (const r of planned) {
-        const id = Number(r.id);
-        const random = rng(seed, 'row', id, r.copy);
-        const t = truncateLengths(r.a_n, r.b_n, maxTokens, random);
-        if (t.aLen !== r.a_n || t.bLen !== r.b_n) truncated++;
-        const length = t.aLen + t.bLen + 3;
-        let plan: MaskPlan = { positions: [], replacements: [] };
-        if (masking === 'static') {
-          const sepAt = t.aLen + 1;
-          const ids = r.a && r.b ? layout(r.a.slice(t.aOff, t.aOff + t.aLen), r.b.slice(t.bOff, t.bOff + t.bLen), tok.special.cls, tok.special.sep).input_ids : undefined;
-          plan = planMasks(length, (p) => p === 0 || p === sepAt || p === length - 1, maskOpts, random, ids);
+    const planRows = async () => {
+      const labels = { '0': 0, '1': 0, '2': 0 };
+      let n = 0;
+      let tokens = 0;
+      let masked = 0;
+      let truncated = 0;
+      await db.conn.run(`CREATE OR REPLACE TABLE shard_plan (row BIGINT, pair_id BIGINT, label TINYINT, a_off SMALLINT, a_len SMALLINT, b_off SMALLINT, b_len SMALLINT, positions SMALLINT[], replacements ${idType}[])`);
+      // positions and replacements go in as numbers (as '[…]' text DuckDB would parse them again)
+      const appender = new ChunkAppender(await db.conn.createAppender('shard_plan'), [BIGINT, BIGINT, TINYINT, SMALLINT, SMALLINT, SMALLINT, SMALLINT, LIST(SMALLINT), LIST(idType === 'SMALLINT' ? SMALLINT : INTEGER)]);
+      try {
+        for (let from = 0; from < total; from += READ_ROWS) {
+          const range = `row >= ${from} AND row < ${from + READ_ROWS}`;
+          const got = await db.conn.runAndReadAll(`SELECT o.row, o.id, o.copy, o.label, o.a_n, o.b_n${idsCols}
+            FROM (SELECT * FROM ${SCRATCH}.shard_order WHERE ${range}) o ${idsJoin(range)}
+            ORDER BY row`);
+          const planned = got.getRowObjectsJS() as unknown as { row: bigint; id: bigint; copy: number; label: number; a_n: number; b_n: number; a?: number[]; b?: number[] }[];
+          if (planned.length !== Math.min(READ_ROWS, total - from)) throw new Error(`internal error: rows ${from}… of the shuffled dataset are missing`);
+          for (const r of planned) {
+            const id = Number(r.id);
+            const random = rng(seed, 'row', id, r.copy);
+            const t = truncateLengths(r.a_n, r.b_n, maxTokens, random);
+            if (t.aLen !== r.a_n || t.bLen !== r.b_n) truncated++;
+            const length = t.aLen + t.bLen + 3;
+            let plan: MaskPlan = { positions: [], replacements: [] };
+            if (masking === 'static') {
+              const sepAt = t.aLen + 1;
+              const ids = r.a && r.b ? layout(r.a.slice(t.aOff, t.aOff + t.aLen), r.b.slice(t.bOff, t.bOff + t.bLen), tok.special.cls, tok.special.sep).input_ids : undefined;
+              plan = planMasks(length, (p) => p === 0 || p === sepAt || p === length - 1, maskOpts, random, ids);
+            }
+            if (Number(r.row) !== n) throw new Error(`internal error: row ${n} of the shuffled dataset is missing`);
+            appender.row([BigInt(n), BigInt(id), r.label, t.aOff, t.aLen, t.bOff, t.bLen, list(plan.positions), list(plan.replacements)]);
+            n++;
+            tokens += length;
+            masked += plan.positions.length;
+            labels[String(r.label) as '0' | '1' | '2']++;
+          }
+          if (from % (READ_ROWS * 4) === 0) collectGarbage(); // query results hold native memory until collected
+          opts.onProgress?.({ rows: n, total, seconds: (performance.now() - t0) / 1000 });
         }
-        if (Number(r.row) !== n) throw new Error(`internal error: row ${n} of the shuffled dataset is missing`);
-        appender.row([BigInt(n), BigInt(id), r.label, t.aOff, t.aLen, t.bOff, t.bLen, list(plan.positions), list(plan.replacements)]);
-        n++;
-        tokens += length;
-        masked += plan.positions.length;
-        labels[String(r.label) as '0' | '1' | '2']++;
+      } catch (e) {
+        try {
+          appender.closeSync();
+        } catch {
+          // the append that failed has already said why
+        }
+        throw e;
       }
-      if (from % (READ_ROWS * 4) === 0) collectGarbage(); // query results hold native memory until collected
-      opts.onProgress?.({ rows: n, total, seconds: (performance.now() - t0) / 1000 });
+      appender.closeSync();
+      return { n, tokens, masked, truncated, labels };
+    };
+    let totals;
+    try {
+      if (idsCols) {
+        await buildIds(); // whole-word masking reads the ids to find the words
+        totals = await planRows();
+      } else [totals] = await sideBySide(planRows, buildIds);
+    } finally {
+      side.closeSync();
     }
-    appender.closeSync();
-    await idTables;
+    const { n, tokens, masked, truncated, labels } = totals;
     await db.conn.run(`DROP TABLE ${SCRATCH}.shard_order`);
     if (n !== total) throw new Error(`internal error: ${n} rows built, ${total} expected`);
 
@@ -328,7 +342,6 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     await finishRun(db, 'shards', summary);
     return summary;
   } finally {
-    await idTables?.catch(() => undefined); // its connection is closed before the database is
     db.close();
   }
 }
@@ -343,7 +356,7 @@ async function spilling(conn: DuckDBConnection, sql: string): Promise<void> {
   try {
     await conn.run(sql);
   } catch (e) {
-    if (!/Out of Memory/i.test((e as Error).message)) throw e;
+    if (!outOfMemory(e)) throw e;
     const [{ t }] = (await rows<{ t: number }>(conn, `SELECT current_setting('threads') AS t`)) as [{ t: number }];
     await conn.run('SET threads = 1');
     try {
