@@ -1,4 +1,4 @@
-import { UsageError, type Command } from '../src/cli/args.js';
+import { MEMORY_FLAG, UsageError, type Command } from '../src/cli/args.js';
 import { formatTable, type Format } from '../src/cli/format.js';
 import { openDb, rows, table } from '../src/db/duckdb.js';
 import type { SiteInfo } from '../src/dump/siteinfo.js';
@@ -17,6 +17,7 @@ export const command: Command = {
     { name: 'param', type: 'string', placeholder: 'KEY=VALUE', multiple: true, help: 'a parameter of the named query (repeatable)' },
     { name: 'list', type: 'boolean', help: 'list the named queries, one line each' },
     { name: 'format', type: 'string', placeholder: 'FMT', help: 'table, csv or json (default: table on a terminal, csv otherwise)' },
+    MEMORY_FLAG,
   ],
   async run({ flags, positionals }) {
     if (flags.list) {
@@ -33,7 +34,7 @@ export const command: Command = {
     if (Boolean(flags.query) === Boolean(positionals.length)) throw new UsageError('give either one SQL statement or --query NAME');
     if (positionals.length > 1) throw new UsageError('quote the SQL statement as one argument');
     const path = flags.db as string;
-    const db = await openDb(path, { readOnly: true, locked: true });
+    const db = await openDb(path, { readOnly: true, locked: true, memory: flags.memory as string });
     try {
       let sql = positionals[0]!;
       let params: Record<string, string> | undefined;

@@ -81,6 +81,17 @@ test('own SQL: csv and table output; a bad query shows DuckDB’s error and exit
   assert.match(missing.stderr, /needs --param title=VALUE/);
 });
 
+test('a query that outgrows --memory says so, and how to give it more', async () => {
+  // a list aggregate cannot spill: 30M integers do not fit in 64MB
+  const r = await cli(['sql', '--db', db, '--memory', '64MB', 'SELECT len(list(range)) AS n FROM range(30000000)']);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /^linkbert sql: Out of Memory Error: .*\nThis step needs more memory than --memory 64MB gives DuckDB: rerun with a larger --memory/);
+  assert.doesNotMatch(r.stderr, /SET memory_limit/); // DuckDB's advice to its SQL users is not ours
+  const ok = await cli(['sql', '--db', db, '--memory', '1GB', '--format', 'csv', 'SELECT len(list(range)) AS n FROM range(30000000)']);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.equal(ok.stdout.trim(), 'n\n30000000');
+});
+
 test('inspection is read-only, and a DB held by a writer gets a clear message', async () => {
   const w = await cli(['sql', '--db', db, 'DELETE FROM pages']);
   assert.equal(w.code, 1);
