@@ -67,19 +67,5 @@ LEFT JOIN nodes n ON n.title = l.target
 LEFT JOIN redirect_chains c ON c.title = l.target;
 
 -- Article → article edges; n counts the links from src to dst, n_text those placed in the clean text.
-CREATE OR REPLACE TABLE edges AS
-SELECT src, dst, count(*)::INTEGER AS n, count("offset")::INTEGER AS n_text
-FROM link_resolution
-WHERE resolution IN ('direct', 'via_redirect')
-GROUP BY src, dst
-ORDER BY src, dst;
-
--- Degrees of every article, isolated ones included (counted over distinct neighbours).
-CREATE OR REPLACE TABLE degrees AS
-SELECT a.seq AS article, a.title,
-       coalesce(o.out_degree, 0)::INTEGER AS out_degree,
-       coalesce(i.in_degree, 0)::INTEGER AS in_degree
-FROM articles a
-LEFT JOIN (SELECT src, count(*) AS out_degree FROM edges GROUP BY src) o ON o.src = a.seq
-LEFT JOIN (SELECT dst, count(*) AS in_degree FROM edges GROUP BY dst) i ON i.dst = a.seq
-ORDER BY a.seq;
+-- Filled by sql/graph-edges.sql, a range of src at a time.
+CREATE OR REPLACE TABLE edges (src INTEGER, dst INTEGER, n INTEGER, n_text INTEGER);

@@ -99,6 +99,22 @@ test('a rerun is idempotent: skipped when complete, identical when forced', asyn
   assert.deepEqual(await snapshot(), before);
 });
 
+test('edges aggregated a range of src at a time are the table of one aggregate, in (src, dst) order', async () => {
+  const table = () => query<{ src: number; dst: number; n: number; n_text: number }>(db, 'SELECT * FROM edges'); // in stored order
+  const degrees = () => query(db, 'SELECT * FROM degrees');
+  const one = await graph({ db, force: true, linksPerRange: 1e9 });
+  const whole = await table();
+  const wholeDegrees = await degrees();
+  assert.ok(whole.length > 50);
+  const many = await graph({ db, force: true, linksPerRange: 7 }); // dozens of ranges, some empty
+  assert.ok(one.links / 7 > 30);
+  assert.deepEqual(await table(), whole);
+  assert.deepEqual(await degrees(), wholeDegrees);
+  assert.deepEqual({ ...many, seconds: 0 }, { ...one, seconds: 0 });
+  const sorted = [...whole].sort((a, b) => a.src - b.src || a.dst - b.dst);
+  assert.deepEqual(whole, sorted);
+});
+
 test('graph before a complete ingest is a clear error', async () => {
   await assert.rejects(graph({ db: join(tmp(), 'none.duckdb') }), /none\.duckdb: no such database \(run `linkbert ingest/);
   const empty = join(tmp(), 'empty.duckdb');

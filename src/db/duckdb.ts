@@ -26,10 +26,15 @@ const MEMORY = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 
 /** Bytes of a size such as `1GB`, `512MiB` or DuckDB's own `286.1 MiB`; an error for anything else. */
-export function memoryBytes(size: string): number {
+export function sizeBytes(size: string): number {
   const m = MEMORY.exec(size);
   if (!m) throw new Error(`--memory ${size}: not a size (e.g. 1GB, 512MB, 4GiB)`);
-  const bytes = Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+  return Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
+}
+
+/** A --memory the user gave, in bytes: a size of at least 64MB. */
+export function memoryBytes(size: string): number {
+  const bytes = sizeBytes(size);
   if (bytes < 64e6) throw new Error(`--memory ${size}: at least 64MB`);
   return bytes;
 }
