@@ -59,6 +59,14 @@ SELECT article, idx, k,
        u('segment', article, idx, k) AS u_segment
 FROM anchors;
 
+-- Linked B articles: for each anchor labelled 2, the first candidate whose cumulative weight passes
+-- the draw (a sorted merge per article). A statement of its own: inside the one below, beside its
+-- other joins and sorts, the merge ran out of 256MB at 600k pages; alone it runs in 128MB.
+CREATE OR REPLACE TEMP TABLE linked_j AS
+SELECT l.article, l.idx, l.k, l.label, l.u_segment, c.dst AS b_article
+FROM (SELECT * FROM labelled WHERE label = 2) l
+ASOF JOIN link_cdf c ON c.src = l.article AND c.hi > l.u_article;
+
 CREATE OR REPLACE TABLE pairs AS
 WITH
   n_b AS (SELECT count(*)::INTEGER AS n FROM b_articles),
@@ -71,11 +79,6 @@ WITH
     SELECT r.article, r.idx, r.k, r.label, r.u_segment, bj.article AS b_article
     FROM (SELECT *, p + (p >= own)::INTEGER AS b_pos FROM random_pos) r
     JOIN b_articles bj ON bj.pos = r.b_pos
-  ),
-  linked_j AS (   -- the first candidate whose cumulative weight passes the draw (a sorted merge per article)
-    SELECT l.article, l.idx, l.k, l.label, l.u_segment, c.dst AS b_article
-    FROM (SELECT * FROM labelled WHERE label = 2) l
-    ASOF JOIN link_cdf c ON c.src = l.article AND c.hi > l.u_article
   ),
   chosen AS (
     SELECT article, idx, k, label, u_segment, article AS b_article FROM labelled WHERE label = 0
