@@ -1,6 +1,7 @@
 /**
  * The graph stage: resolve every link of every article to the article it reaches (through redirect
- * chains), and build the edge and degree tables (sql/graph.sql). The reconciliation accounts for
+ * chains), and build the edge and degree tables (sql/graph.sql, graph-edges.sql a range of src at a
+ * time, graph-degrees.sql). The reconciliation accounts for
  * every link: links = direct + via_redirect + dangling + self + non_article.
  */
 import { memoryLimit, openDb, rows, sizeBytes, sqlFile } from '../db/duckdb.js';
