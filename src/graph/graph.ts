@@ -1,8 +1,8 @@
 /**
  * The graph stage: resolve every link of every article to the article it reaches (through redirect
  * chains), and build the edge and degree tables (sql/graph.sql, graph-edges.sql a range of src at a
- * time, graph-degrees.sql). The reconciliation accounts for
- * every link: links = direct + via_redirect + dangling + self + non_article.
+ * time, graph-degrees.sql). The reconciliation accounts for every link: links = direct +
+ * via_redirect + dangling + self + non_article.
  */
 import { memoryLimit, openDb, rows, sizeBytes, sqlFile } from '../db/duckdb.js';
 import { completedIngest, completedRun, finishRun, startRun } from '../db/runs.js';
