@@ -153,12 +153,16 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     // (spilled to the temp directory past --memory, as temporary tables are), which every connection
     // of the process sees: a second connection builds the id tables while this one plans the rows.
     await db.conn.run(`ATTACH OR REPLACE ':memory:' AS ${SCRATCH}`);
-    await db.conn.run(`CREATE TABLE ${SCRATCH}.shard_order AS
-      SELECT (row_number() OVER (ORDER BY hash(getvariable('seed'), 'order', p.id, d.range), p.id, d.range) - 1)::BIGINT AS row,
-             p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx, sa.n_tokens AS a_n, sb.n_tokens AS b_n
+    // (the joins and the numbering as two statements: as one, they ran out of 128MB at 600k pages)
+    await db.conn.run(`CREATE TABLE ${SCRATCH}.shard_rows AS
+      SELECT p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx, sa.n_tokens AS a_n, sb.n_tokens AS b_n
       FROM pairs p CROSS JOIN range(${dupe}) d
       JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx
       JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx`);
+    await db.conn.run(`CREATE TABLE ${SCRATCH}.shard_order AS
+      SELECT (row_number() OVER (ORDER BY hash(getvariable('seed'), 'order', id, copy), id, copy) - 1)::BIGINT AS row, *
+      FROM ${SCRATCH}.shard_rows;
+      DROP TABLE ${SCRATCH}.shard_rows`);
     // each side's ids on their own: the join holds only the keys (shard_order) while the segments
     // stream past, so no hash table holds token ids. Built on a second connection beside the plan.
     const side = await db.instance.connect();
