@@ -3,8 +3,8 @@ import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { bundledAsync } from '../src/util/bundle.js';
-import { bundled, projectWorker } from '../src/util/worker.ts';
+import { bundled, bundledAsync } from '../src/util/bundle.js';
+import { projectWorker } from '../src/util/worker.ts';
 import { tmp } from './helpers.ts';
 
 function answer(entry: string): Promise<unknown> {
