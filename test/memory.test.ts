@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { memoryBytes, outOfMemory, sideBySide } from '../src/db/duckdb.ts';
+import { sortedInHalves } from '../src/shards/shards.ts';
 import { cli, SAMPLE, tmp } from './helpers.ts';
 
 const dir = tmp();
@@ -89,6 +90,25 @@ test('two jobs side by side under one budget: the one that runs out of memory ru
   };
   await assert.rejects(sideBySide(failing, slow), /no_such_table/);
   assert.ok(slowDone, 'the other job had settled when the error came');
+  conn.closeSync();
+  instance.closeSync();
+});
+
+test('a sorted insert that runs out of memory goes in by halves of its range, in order', async () => {
+  // a real out-of-memory error past ~1M rows: a list aggregate cannot spill, and 16MB cannot hold 2M integers
+  const instance = await DuckDBInstance.create(':memory:', { memory_limit: '16MB' });
+  const conn = await instance.connect();
+  await conn.run('CREATE TABLE t (x BIGINT)');
+  const ranges: number[][] = [];
+  await sortedInHalves(conn, (from, to) => {
+    ranges.push([from, to]);
+    return `INSERT INTO t SELECT unnest(list(range ORDER BY range)) AS x FROM range(${from}, ${to})`;
+  }, 0, 2_000_000, 2048);
+  assert.ok(ranges.length > 3, `expected the range to be halved, tried ${JSON.stringify(ranges)}`);
+  const got = await conn.runAndReadAll('SELECT count(*)::INTEGER AS n, bool_and(x = r) AS ordered FROM (SELECT x, row_number() OVER () - 1 AS r FROM t)');
+  assert.deepEqual(got.getRowObjectsJS(), [{ n: 2_000_000, ordered: true }]);
+  // another error is not retried
+  await assert.rejects(sortedInHalves(conn, () => 'INSERT INTO t SELECT * FROM no_such_table', 0, 100_000, 2048), /no_such_table/);
   conn.closeSync();
   instance.closeSync();
 });

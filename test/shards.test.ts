@@ -164,6 +164,11 @@ test('same DB + seed → byte-identical shard files; dynamic masking stores unma
   appendFileSync(first, 'x');
   assert.equal((await shards({ db, out: b, shardRows: 150, seed: 4 })).already_done, false);
   assert.ok(readFileSync(first).equals(readFileSync(join(a, manifest.shards[0]!.file))));
+  // the id tables put in row order a range of row groups at a time (as at a small --memory): the same bytes
+  const whole = await shards({ db, out: join(dir, 'whole'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048 });
+  assert.ok(whole.rows > 2 * 2048, `${whole.rows} rows: too few for three ranges`);
+  await shards({ db, out: join(dir, 'ranged'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048, sortBytes: 300 });
+  for (const f of readdirSync(join(dir, 'whole'))) assert.ok(readFileSync(join(dir, 'whole', f)).equals(readFileSync(join(dir, 'ranged', f))), f);
 
   const d = join(dir, 'dynamic');
   const s = await shards({ db, out: d, masking: 'dynamic', shardRows: 1000 });

@@ -10,7 +10,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync
 import { basename, join } from 'node:path';
 import { BIGINT, INTEGER, LIST, SMALLINT, TINYINT, type DuckDBConnection } from '@duckdb/node-api';
 import { ChunkAppender, list } from '../db/chunks.js';
-import { memoryLimit, openDb, outOfMemory, rows, sideBySide } from '../db/duckdb.js';
+import { memoryLimit, openDb, outOfMemory, rows, sideBySide, sizeBytes } from '../db/duckdb.js';
 import { layout, planMasks, truncateLengths, type MaskingOptions, type MaskPlan } from '../mlm/instance.js';
 import { completedIngest, completedRun, finishRun, requireStage, startRun } from '../db/runs.js';
 import type { IngestSummary } from '../ingest/ingest.js';
@@ -26,6 +26,20 @@ import { EXTENSION, FORMAT_COLUMNS, hdf5Writer, loadHdf5, SHARD_FORMATS, tfrecor
 const READ_ROWS = 8192;
 /** The in-memory database attached for the run's intermediate tables. */
 const SCRATCH = 'shards_scratch';
+/**
+ * Bytes of token ids one sort puts in row order, per byte of --memory. DuckDB's sort of id lists
+ * spills, but not reliably: in shards at 600k pages (2.3 GB of a-side ids) it ran out of 128MB even
+ * on one thread; alone, 0.4 to 2.3 GB of them sorted in 128MB on one thread in some runs and not in
+ * others. So the ids go in by ranges past this size (none at 512MB up to ~4 GB of ids), and a range
+ * that still runs out is sorted in halves.
+ */
+const SORT_BYTES_PER_BUDGET = 8;
+/**
+ * DuckDB's rows per row group (its default), set on the run's scratch database. Ranges of the id
+ * tables start at multiples of it, so the tables are laid out as after one sort (whole row groups),
+ * and the Parquet row groups a COPY cuts from them are the same bytes.
+ */
+const ROW_GROUP_ROWS = 122_880;
 
 export type Masking = 'static' | 'dynamic';
 
@@ -44,6 +58,10 @@ export interface ShardOptions {
   force?: boolean;
   /** DuckDB's memory limit */
   memory?: string;
+  /** bytes of token ids each sort puts in row order (default: SORT_BYTES_PER_BUDGET × the memory limit) */
+  sortBytes?: number;
+  /** rows per row group of the scratch tables (default ROW_GROUP_ROWS; smaller in tests of the ranges) */
+  rowGroupRows?: number;
   onProgress?: (p: { rows: number; total: number; seconds: number }) => void;
 }
 
@@ -152,7 +170,8 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     // The shuffled order and each side's ids go in an in-memory database attached for this run
     // (spilled to the temp directory past --memory, as temporary tables are), which every connection
     // of the process sees: a second connection builds the id tables while this one plans the rows.
-    await db.conn.run(`ATTACH OR REPLACE ':memory:' AS ${SCRATCH}`);
+    const rowGroup = opts.rowGroupRows ?? ROW_GROUP_ROWS;
+    await db.conn.run(`ATTACH OR REPLACE ':memory:' AS ${SCRATCH} (ROW_GROUP_SIZE ${rowGroup})`);
     // (the joins and the numbering as two statements: as one, they ran out of 128MB at 600k pages)
     await db.conn.run(`CREATE TABLE ${SCRATCH}.shard_rows AS
       SELECT p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx, sa.n_tokens AS a_n, sb.n_tokens AS b_n
@@ -166,11 +185,18 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     // each side's ids on their own: the join holds only the keys (shard_order) while the segments
     // stream past, so no hash table holds token ids. Built on a second connection beside the plan.
     const side = await db.instance.connect();
+    const budget = sizeBytes(await memoryLimit(db));
+    const [sideTokens] = await rows<{ a: number; b: number }>(db.conn, `SELECT sum(a_n)::DOUBLE AS a, sum(b_n)::DOUBLE AS b FROM ${SCRATCH}.shard_order`);
     const buildIds = async () => {
-      for (const which of ['a', 'b']) {
-        await spilling(side, `CREATE OR REPLACE TABLE ${SCRATCH}.shard_${which} AS
-          SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN ${SCRATCH}.shard_order o ON o.${which}_article = s.article AND o.${which}_idx = s.idx
-          ORDER BY o.row`);
+      for (const which of ['a', 'b'] as const) {
+        // a range of rows at a time when the ids outgrow the budget (each range scans the segments again)
+        const ranges = Math.max(1, Math.ceil((sideTokens![which] * (idType === 'SMALLINT' ? 2 : 4)) / (opts.sortBytes ?? budget * SORT_BYTES_PER_BUDGET)));
+        await side.run(`CREATE OR REPLACE TABLE ${SCRATCH}.shard_${which} (row BIGINT, ids ${idType}[])`);
+        const insert = (from: number, to: number) => `INSERT INTO ${SCRATCH}.shard_${which}
+          SELECT o.row, s.ids::${idType}[] AS ids FROM segments s JOIN (SELECT * FROM ${SCRATCH}.shard_order WHERE row >= ${from} AND row < ${to}) o ON o.${which}_article = s.article AND o.${which}_idx = s.idx
+          ORDER BY o.row`;
+        const step = Math.ceil(total / ranges / rowGroup) * rowGroup;
+        for (let from = 0; from < total; from += step) await sortedInHalves(side, insert, from, Math.min(total, from + step), rowGroup);
       }
     };
     // shard_plan: what JS decides for each row (its truncation and masks), a few numbers; the
@@ -347,6 +373,22 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
     return summary;
   } finally {
     db.close();
+  }
+}
+
+/**
+ * Inserts the rows `sql(from, to)` selects in their order: when even one thread runs out of memory
+ * (see spilling), the failed statement has inserted nothing, and each half of the range (cut at a
+ * multiple of `rowGroup` rows) goes in on its own, in order.
+ */
+export async function sortedInHalves(conn: DuckDBConnection, sql: (from: number, to: number) => string, from: number, to: number, rowGroup: number): Promise<void> {
+  try {
+    await spilling(conn, sql(from, to));
+  } catch (e) {
+    if (!outOfMemory(e) || to - from <= rowGroup) throw e;
+    const mid = from + Math.ceil((to - from) / 2 / rowGroup) * rowGroup;
+    await sortedInHalves(conn, sql, from, mid, rowGroup);
+    await sortedInHalves(conn, sql, mid, to, rowGroup);
   }
 }
 
