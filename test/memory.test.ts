@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { DuckDBInstance } from '@duckdb/node-api';
-import { memoryBytes, outOfMemory, sideBySide } from '../src/db/duckdb.ts';
+import { MEMORY_FLAG } from '../src/cli/args.ts';
+import { DEFAULT_MEMORY, memoryBytes, outOfMemory, sideBySide } from '../src/db/duckdb.ts';
 import { sortedInHalves } from '../src/shards/shards.ts';
 import { cli, SAMPLE, tmp } from './helpers.ts';
 
@@ -18,9 +19,10 @@ test('--memory sets the DuckDB memory limit of every stage (the one asked for, a
   const g = await cli(['graph', '--db', db, '--memory', '2GiB', '--json']);
   assert.equal(g.code, 0, g.stderr);
   assert.equal(memoryBytes((JSON.parse(g.stdout) as { memory_limit: string }).memory_limit), 2 * 2 ** 30);
-  // the default budget is 512MB, not DuckDB's 80% of the machine
+  // the default budget is 128MB (as --help says), not DuckDB's 80% of the machine
   const again = await cli(['graph', '--db', db, '--force', '--json']);
-  assert.ok(Math.abs(memoryBytes((JSON.parse(again.stdout) as { memory_limit: string }).memory_limit) - 512e6) < 1e6);
+  assert.ok(Math.abs(memoryBytes((JSON.parse(again.stdout) as { memory_limit: string }).memory_limit) - 128e6) < 1e6);
+  assert.equal(MEMORY_FLAG.default, DEFAULT_MEMORY);
 });
 
 test('--memory that is not a size is refused before anything runs', async () => {

@@ -48,7 +48,7 @@ export type ParsedArgs = { flags: Record<string, string | number | boolean | str
 
 export class UsageError extends Error {}
 
-export const MEMORY_FLAG: Flag = { name: 'memory', type: 'string', placeholder: 'SIZE', default: '512MB', help: "DuckDB's memory budget (e.g. 4GB on a larger machine); past it, sorts and joins spill to a temp folder beside the database" };
+export const MEMORY_FLAG: Flag = { name: 'memory', type: 'string', placeholder: 'SIZE', default: '128MB', help: "DuckDB's memory budget (e.g. 1GB on a larger machine); past it, sorts and joins spill to a temp folder beside the database" };
 
 export const JSON_FLAG: Flag = { name: 'json', type: 'boolean', help: 'print the summary as one JSON object on stdout (logs go to stderr)' };
 
