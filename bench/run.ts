@@ -194,7 +194,7 @@ const { DEFAULT_MEMORY } = await import('../src/db/duckdb.ts');
 t1 = performance.now();
 // in process with the pipeline's own DuckDB settings (the `sql` command is read-only), but 512MB:
 // its sort of whole rows of ids runs out of the default 128MB even at 6k pages
-const floorDb = await (await import('../src/db/duckdb.ts')).openDb(db, { mustExist: true, memory: '512MB' });
+const floorDb = await openDb(db, { mustExist: true, memory: '512MB' });
 await floorDb.conn.run(`COPY (SELECT p.id, p.label, sa.ids AS a, sb.ids AS b FROM pairs p JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx ORDER BY hash(p.id)) TO '${join(dataDir, 'copy-floor.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
 floorDb.close();
 const copyWall = (performance.now() - t1) / 1000;

@@ -28,7 +28,7 @@ const READ_ROWS = 8192;
 const SCRATCH = 'shards_scratch';
 /**
  * Bytes of token ids one sort puts in row order, per byte of --memory. DuckDB's sort of id lists
- * spills, but not reliably: in shards at 600k pages (2.3 GB of a-side ids) it ran out of 128MB even
+ * spills, but not reliably: in shards at 600k pages (~2.3 GB of A-side ids) it ran out of 128MB even
  * on one thread; alone, 0.4 to 2.3 GB of them sorted in 128MB on one thread in some runs and not in
  * others. So the ids go in by ranges past this size (none at 512MB up to ~4 GB of ids), and a range
  * that still runs out is sorted in halves.
