@@ -49,7 +49,15 @@ export async function report(opts: { db: string; out: string; examplesPerLabel?:
     const labels = await q<{ label: number; relation: string; pairs: number }>('labels');
     const lengths = await q<{ relation: string; side: string; tokens: number; segments: number }>('lengths');
     const hubs = await q<{ title: string; in_degree: number; out_degree: number }>('hubs');
-    const examples = await q<{ label: number; id: number; a_title: string; a_text: string; b_title: string; b_text: string; anchor: string | null }>('examples', { per_label: opts.examplesPerLabel ?? 2 });
+    const chosen = await q<{ label: number; id: number; a_article: number; a_start: number; a_end: number; b_article: number; b_start: number; b_end: number; anchor: string | null }>('examples', { per_label: opts.examplesPerLabel ?? 2 });
+    // each side's text on its own (a lookup by seq): an article's text never passes through a join
+    const side = async (seq: number, start: number, end: number) => (await q<{ title: string; text: string }>('example-text', { seq, start, end }))[0]!;
+    const examples: { label: number; id: number; a_title: string; a_text: string; b_title: string; b_text: string; anchor: string | null }[] = [];
+    for (const c of chosen) {
+      const a = await side(c.a_article, c.a_start, c.a_end);
+      const b = await side(c.b_article, c.b_start, c.b_end);
+      examples.push({ label: c.label, id: c.id, a_title: a.title, a_text: a.text, b_title: b.title, b_text: b.text, anchor: c.anchor });
+    }
 
     const plots = [
       {
