@@ -41,6 +41,32 @@ test('two jobs side by side under one budget: the one that runs out of memory ru
   assert.ok(oom && outOfMemory(oom), `expected DuckDB to run out of memory, got ${oom?.message}`);
   // the appender words the same failure without DuckDB's "Out of Memory" prefix (seen in shards)
   assert.ok(outOfMemory(new Error('Failed to append: failed to pin block of size 256.0 KiB (122.1 MiB/122.0 MiB used)')));
+  // and an appender's commit that finds no block free (seen in shards at 60k pages, 128MB): a real
+  // one, from an in-memory table that may not spill
+  const small = await DuckDBInstance.create(':memory:', { memory_limit: '16MB', temp_directory: '' });
+  const sc = await small.connect();
+  await sc.run('CREATE TABLE t (s VARCHAR)');
+  const appender = await sc.createAppender('t');
+  const appendOom = await (async () => {
+    for (let k = 0; k < 100_000; k++) {
+      appender.appendVarchar(`${k}`.padEnd(1000, 'x'));
+      appender.endRow();
+      if (k % 2048 === 0) appender.flushSync();
+    }
+    appender.closeSync();
+  })().then(() => null, (e: Error) => e);
+  // the job starts over on the same connection (as shards' plan does when sideBySide runs it again)
+  await sc.run('CREATE OR REPLACE TABLE t (s VARCHAR)');
+  const again = await sc.createAppender('t');
+  for (let k = 0; k < 10; k++) {
+    again.appendVarchar(`${k}`);
+    again.endRow();
+  }
+  again.closeSync();
+  assert.equal(Number((await sc.runAndReadAll('SELECT count(*) FROM t')).getRows()[0]![0]), 10);
+  sc.closeSync();
+  small.closeSync();
+  assert.ok(appendOom && /could not allocate block/.test(appendOom.message) && outOfMemory(appendOom), `expected the appender to run out of memory, got ${appendOom?.message}`);
   assert.ok(!outOfMemory(new Error('Binder Error: column "x" not found')));
 
   const log: string[] = [];

@@ -94,7 +94,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> 
 
 /** DuckDB ran out of its --memory (an appender words it without the "Out of Memory" prefix). */
 export function outOfMemory(e: unknown): boolean {
-  return /Out of Memory|failed to pin block|failed to allocate/i.test((e as Error | undefined)?.message ?? '');
+  return /Out of Memory|failed to pin block|failed to allocate|could not allocate block/i.test((e as Error | undefined)?.message ?? '');
 }
 
 /**
