@@ -169,6 +169,9 @@ test('same DB + seed → byte-identical shard files; dynamic masking stores unma
   assert.ok(whole.rows > 2 * 2048, `${whole.rows} rows: too few for three ranges`);
   await shards({ db, out: join(dir, 'ranged'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048, sortBytes: 300 });
   for (const f of readdirSync(join(dir, 'whole'))) assert.ok(readFileSync(join(dir, 'whole', f)).equals(readFileSync(join(dir, 'ranged', f))), f);
+  // and a budget large enough for neither ranges nor the allocator's flush while writing: the same bytes
+  await shards({ db, out: join(dir, 'roomy'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048, memory: '1GB' });
+  for (const f of readdirSync(join(dir, 'whole'))) assert.ok(readFileSync(join(dir, 'whole', f)).equals(readFileSync(join(dir, 'roomy', f))), f);
 
   const d = join(dir, 'dynamic');
   const s = await shards({ db, out: d, masking: 'dynamic', shardRows: 1000 });
