@@ -172,7 +172,7 @@ test('same DB + seed → byte-identical shard files; dynamic masking stores unma
   // and a budget large enough for neither ranges nor the allocator's flush while writing: the same bytes
   await shards({ db, out: join(dir, 'roomy'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048, memory: '1GB' });
   for (const f of readdirSync(join(dir, 'whole'))) assert.ok(readFileSync(join(dir, 'whole', f)).equals(readFileSync(join(dir, 'roomy', f))), f);
-  // one shard of all those rows: Parquet row groups of exactly 4,096 rows, in row order (the last one shorter)
+  // one shard of all those rows: Parquet row groups of exactly 4,096 rows (the last one shorter)
   await shards({ db, out: join(dir, 'groups'), shardRows: 1e6, seed: 4, dupeFactor: 100 });
   const [one] = readdirSync(join(dir, 'groups')).filter((f) => f.endsWith('.parquet'));
   const groups = (await parquetMetadataAsync(await asyncBufferFromFile(join(dir, 'groups', one!)))).row_groups.map((g) => Number(g.num_rows));

@@ -49,16 +49,16 @@ const ROW_GROUP_ROWS = 122_880;
  * 512MB the flush made shards 8–10% slower on the 6k bench).
  */
 const FLUSH_UP_TO = 256e6;
+const FLUSH_AT = '16MB';
 /**
  * Rows per row group of the Parquet shards (two of DuckDB's 2,048-row vectors, so each group is
  * exactly this long). The COPY holds several row groups per thread in memory it does not count
  * against --memory: at 60k pages and 128MB the stage peaked at 566–723 MB with 10,000-row groups
- * (which DuckDB made 10,240) and 564–596 with 4,096 (2,048: 505–516 MB, but slower); on the 6k bench
- * at 512MB 4,096 is faster too (6.9–7.2 s against 9.0–9.7, 3 interleaved runs) and peaks at 418–455
- * MB against 556–585. The files are 2% larger.
+ * (which DuckDB made 10,240) and at 509–596 MB with 4,096 in 7 runs (2,048: 505–516 MB, but
+ * slower); on the 6k bench at 512MB 4,096 is faster too (6.9–7.2 s against 9.0–9.7, 3 interleaved
+ * runs) and peaks at 418–455 MB against 556–585. The files are 2% larger.
  */
 const PARQUET_ROW_GROUP = 4096;
-const FLUSH_AT = '16MB';
 
 export type Masking = 'static' | 'dynamic';
 
