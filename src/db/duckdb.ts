@@ -20,8 +20,8 @@ export class DbLockedError extends Error {}
  * memory, which its sorts and joins then fill; with an explicit limit they spill to disk instead
  * (temp_directory, beside the database), so a stage's memory does not grow with the corpus. DuckDB
  * fills what it is given: with 512MB each stage's peak RSS still grew by 1.6–2.5× from the 6k to the
- * 60k bench (its working set reaching the budget); with 128MB within 1.25× + 100 MB (shards around
- * it, from run to run), no slower, and every stage runs the 600k bench in it.
+ * 60k bench (its working set reaching the budget); with 128MB within 1.25× + 100 MB (shards since
+ * its Parquet writes hold less beside the budget), no slower, and every stage runs the 600k bench in it.
  */
 export const DEFAULT_MEMORY = '128MB';
 
