@@ -158,7 +158,7 @@ const graphWall = (performance.now() - t1) / 1000;
 // segment, beside raw encodeBatch over the same sentences (taking the ids out, as any use must), both in this run
 const vocab = join(ROOT, '../shared/fixtures/tokenizer/bert-base-cased-vocab.txt');
 const { loadTokenizer } = await import('../src/tokenize/tokenizer.ts');
-const { openDb } = await import('../src/db/duckdb.ts');
+const { openDb, DEFAULT_MEMORY } = await import('../src/db/duckdb.ts');
 const tok = await loadTokenizer(vocab);
 const conn = await openDb(db, { readOnly: true, memory: '2GB' }); // every sentence in one result: the baseline's input, not the pipeline's way
 const sentenceTexts = (await conn.conn.runAndReadAll('SELECT text FROM sentences ORDER BY article, idx')).getColumnsJS()[0] as string[];
@@ -190,7 +190,6 @@ const shardsWall = (performance.now() - t1) / 1000;
 t1 = performance.now();
 cliJson(['shards', '--db', db, '--out', join(dataDir, 'shards'), '--force', '--json']);
 const shardsDefaultWall = (performance.now() - t1) / 1000;
-const { DEFAULT_MEMORY } = await import('../src/db/duckdb.ts');
 t1 = performance.now();
 // in process with the pipeline's own DuckDB settings (the `sql` command is read-only), but 512MB:
 // its sort of whole rows of ids runs out of the default 128MB even at 6k pages
