@@ -9,10 +9,9 @@ import type { RunRequest, RunResult } from './pool.js';
 const { file, site, clean, beat } = workerData as { file: string; site: SiteInfo; clean: CleanSettings; beat: Int32Array };
 const titles = new Titles(site);
 const scan = scanOptions(site, clean);
-const decoder = new TextDecoder();
 
 parentPort!.on('message', (req: RunRequest) => {
-  const { pages, error } = readPages(file, decoder.decode(req.bytes), { seq: req.seq, line: req.line, column: req.column, site });
+  const { pages, error } = readPages(file, req.bytes, { seq: req.seq, line: req.line, column: req.column, site });
   const first = pages[0];
   const rows = [];
   for (const p of pages) {
