@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { bundled, bundledAsync } from '../src/util/bundle.js';
-import { projectWorker } from '../src/util/worker.ts';
+import { bundledAsync } from '../src/util/bundle.js';
+import { projectWorkers } from '../src/util/worker.ts';
 import { tmp } from './helpers.ts';
 
-function answer(entry: string): Promise<unknown> {
-  const w = projectWorker(pathToFileURL(entry));
+async function answer(entry: string): Promise<unknown> {
+  const w = (await projectWorkers(pathToFileURL(entry)))();
   return new Promise((resolve, reject) => {
     w.once('message', (m) => void w.terminate().then(() => resolve(m)));
     w.once('error', reject);
@@ -21,12 +21,12 @@ test('a TypeScript worker runs from a cached bundle, rebuilt when a file it impo
   writeFileSync(entry, "import { parentPort } from 'node:worker_threads';\nimport { v } from './dep.ts';\nconst n: number = v;\nparentPort!.postMessage(n);\n");
   writeFileSync(join(d, 'dep.ts'), 'export const v: number = 1;\n');
   assert.equal(await answer(entry), 1);
-  const bundle = bundled(entry);
+  const bundle = await bundledAsync(entry);
   assert.ok(bundle && existsSync(bundle), 'the bundle is cached');
   after(() => ['', '.json'].forEach((x) => rmSync(bundle + x, { force: true })));
   writeFileSync(join(d, 'dep.ts'), 'export const v: number = 22;\n');
   assert.equal(await answer(entry), 22);
-  assert.equal(bundled(entry), bundle, 'same place, new content');
+  assert.equal(await bundledAsync(entry), bundle, 'same place, new content');
 });
 
 test("the command's bundle: each module's import.meta.url is its own file, dynamic imports stay lazy chunks, rebuilt when a source changes", async () => {
@@ -63,4 +63,14 @@ test("a bundle with a file missing from the cache is built again", async () => {
   assert.ok(existsSync(join(dirname(bundle), chunk)), 'the missing chunk is written again');
   const m = (await import(pathToFileURL(bundle).href)) as { stage: () => Promise<{ v: number }> };
   assert.equal((await m.stage()).v, 3);
+});
+
+test("ingest's worker bundle takes wtf_wikipedia's nested_find from this project (same results, test/wtf-nested-find.test.ts)", async () => {
+  const entry = new URL('../src/ingest/worker.ts', import.meta.url).pathname;
+  const bundle = await bundledAsync(entry);
+  assert.ok(bundle, 'esbuild is installed with the dev dependencies');
+  const inputs = Object.keys((JSON.parse(readFileSync(`${bundle}.json`, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
+  assert.ok(inputs.includes('src/wiki/wtf-nested-find.ts'), 'built from our module');
+  assert.ok(!inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/nested_find.js')), 'not from the package one');
+  assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/index.js')), "the rest of wtf's image parse is the package's");
 });

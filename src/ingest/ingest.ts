@@ -566,7 +566,7 @@ class IngestRun {
     this.flushHeader();
     this.header.finishHeader();
     this.site = this.header.siteinfo!;
-    this.pool = new PagePool(this.source.file, this.site, this.workers, { keepLists: this.opts.keepLists ?? false }, this.opts.pageTimeout ?? 30);
+    this.pool = await PagePool.open(this.source.file, this.site, this.workers, { keepLists: this.opts.keepLists ?? false }, this.opts.pageTimeout ?? 30);
     await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
     return this.pool;
   }

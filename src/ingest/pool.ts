@@ -12,7 +12,7 @@ import type { Worker } from 'node:worker_threads';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import type { CleanSettings } from './page.js';
 import type { PageRun } from '../dump/split.js';
-import { projectWorker } from '../util/worker.js';
+import { projectWorkers, type WorkerStarter } from '../util/worker.js';
 import type { PageRows } from './rows.js';
 
 export interface RunRequest {
@@ -60,7 +60,13 @@ export class PagePool {
   /** pages skipped for running over the budget */
   timeouts = 0;
 
-  constructor(
+  /** A pool of `size` workers, started once their module's bundle is ready. */
+  static async open(file: string, site: SiteInfo, size: number, clean: CleanSettings, budgetSeconds = 30, depth = 2): Promise<PagePool> {
+    return new PagePool(await projectWorkers(new URL('./worker.ts', import.meta.url)), file, site, size, clean, budgetSeconds, depth);
+  }
+
+  private constructor(
+    private readonly startWorker: WorkerStarter,
     private readonly file: string,
     private readonly site: SiteInfo,
     readonly size: number,
@@ -80,7 +86,7 @@ export class PagePool {
   }
 
   private start(slot: Slot): void {
-    const worker = projectWorker(new URL('./worker.ts', import.meta.url), { workerData: { file: this.file, site: this.site, clean: this.clean, beat: slot.beat } });
+    const worker = this.startWorker({ workerData: { file: this.file, site: this.site, clean: this.clean, beat: slot.beat } });
     worker.on('message', (r: RunResult) => {
       const p = slot.pending.get(r.id);
       slot.pending.delete(r.id);

@@ -7,5 +7,4 @@ export interface BundleOptions {
   /** 'external': packages stay imports from node_modules (default: bundled in) */
   packages?: 'external' | 'bundle';
 }
-export declare function bundled(entry: string, opts?: BundleOptions): string | null;
 export declare function bundledAsync(entry: string, opts?: BundleOptions): Promise<string | null>;

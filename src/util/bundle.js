@@ -3,9 +3,10 @@
  * a file they were built from changes. Plain JavaScript, so that bin/linkbert.js can use it before
  * anything can compile TypeScript; its types are in bundle.d.ts.
  *
- * Packages stay imports (they load from node_modules as they would from the sources), and each
- * source file's `import.meta.url` is its own path, so files found beside the sources (sql/, the
- * sample dump, a worker module) are found from a bundle too.
+ * The command's bundle leaves packages as imports (they load from node_modules as they would from
+ * the sources); a worker's bundle takes them in. Each source file's `import.meta.url` is its own
+ * path, so files found beside the sources (sql/, the sample dump, a worker module) are found from a
+ * bundle too.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
@@ -18,26 +19,10 @@ const CACHE = join(ROOT, 'node_modules/.cache/linkbert-pipeline');
 
 /**
  * Path of an up-to-date bundle of `entry`, or null when it cannot be made (no esbuild, a read-only
- * node_modules). With `splitting`, modules the entry imports dynamically stay separate chunks,
- * loaded when imported (a command loads only its own stage).
- * @param {string} entry
- * @param {{ prefix?: string, splitting?: boolean, packages?: 'external' | 'bundle' }} [opts]
- * @returns {string | null}
- */
-export function bundled(entry, opts = {}) {
-  const { out, stampFile } = place(entry, opts);
-  try {
-    if (fresh(stampFile)) return out;
-    const esbuild = load();
-    return esbuild && save(esbuild.buildSync(settings(entry, out, opts)), out, stampFile);
-  } catch {
-    return null;
-  }
-}
-
-/**
- * As bundled(), each project file's `import.meta.url` its own path (esbuild runs plugins only in
- * its asynchronous API): for a bundle whose modules find files beside their sources.
+ * node_modules). Each project file's `import.meta.url` is its own path, and a few modules of
+ * packages are taken from this project instead (REPLACED). With `splitting`, modules the entry
+ * imports dynamically stay separate chunks, loaded when imported (a command loads only its own
+ * stage). Asynchronous: esbuild runs plugins only in its asynchronous API.
  * @param {string} entry
  * @param {{ prefix?: string, splitting?: boolean, packages?: 'external' | 'bundle' }} [opts]
  * @returns {Promise<string | null>}
@@ -47,7 +32,7 @@ export async function bundledAsync(entry, opts = {}) {
   try {
     if (fresh(stampFile)) return out;
     const esbuild = load();
-    return esbuild && save(await esbuild.build({ ...settings(entry, out, opts), plugins: [ownUrl] }), out, stampFile);
+    return esbuild && save(await esbuild.build({ ...settings(entry, out, opts), plugins: [ownUrl, replaced] }), out, stampFile);
   } catch {
     return null;
   }
@@ -96,6 +81,25 @@ const ownUrl = {
       if (!text.includes('import.meta.url')) return undefined;
       const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
       return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader };
+    });
+  },
+};
+
+/**
+ * Modules of packages that a bundle takes from this project instead, where the package's own does
+ * needless work on ingest's hot path. Each gives the same results as the one it replaces (its test
+ * compares them); a package bundled in imports it, packages left external (the command's bundle)
+ * and the sources run through tsx use the package's own.
+ */
+const REPLACED = [{ module: 'node_modules/wtf_wikipedia/src/image/nested_find.js', by: 'src/wiki/wtf-nested-find.ts' }];
+const replaced = {
+  name: 'replaced-modules',
+  /** @param {import('esbuild').PluginBuild} b */
+  setup(b) {
+    b.onResolve({ filter: /^\./ }, (args) => {
+      const path = join(args.resolveDir, args.path);
+      const r = REPLACED.find((r) => path.endsWith(`/${r.module}`));
+      return r ? { path: join(ROOT, r.by) } : undefined;
     });
   },
 };

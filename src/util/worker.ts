@@ -1,20 +1,24 @@
 import { fileURLToPath } from 'node:url';
 import { Worker, type WorkerOptions } from 'node:worker_threads';
-import { bundled } from './bundle.js';
+import { bundledAsync } from './bundle.js';
+
+/** Starts a worker thread running one module; as many as needed, each with its own options. */
+export type WorkerStarter = (options?: WorkerOptions) => Worker;
 
 /**
- * A worker running a module of this project's TypeScript. A worker inherits neither the command's
+ * Workers running a module of this project's TypeScript. A worker inherits neither the command's
  * bundle nor tsx's loader (tests and LINKBERT_NO_BUNDLE run the sources through tsx): it gets the
  * module bundled into one JavaScript file by esbuild (the compiler tsx itself uses), kept in
  * node_modules/.cache and rebuilt when a file it was built from changes. A bundle loads in a fifth
  * of the CPU time that tsx needs to compile the module and its imports in every worker (measured: 2
- * ingest workers, 0.35 vs 2.1 CPU-s). Without esbuild, the worker registers tsx before importing.
+ * ingest workers, 0.35 vs 2.1 CPU-s), and takes the faster replacements of a few package modules
+ * (bundle.js, REPLACED). Without esbuild, the worker registers tsx before importing.
  */
-export function projectWorker(url: URL, options: WorkerOptions = {}): Worker {
-  if (!url.pathname.endsWith('.ts')) return new Worker(url, options);
-  const bundle = bundled(fileURLToPath(url));
-  if (bundle) return new Worker(bundle, options);
+export async function projectWorkers(url: URL): Promise<WorkerStarter> {
+  if (!url.pathname.endsWith('.ts')) return (options) => new Worker(url, options);
+  const bundle = await bundledAsync(fileURLToPath(url));
+  if (bundle) return (options) => new Worker(bundle, options);
   const api = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
-  return new Worker(boot, { ...options, eval: true });
+  return (options) => new Worker(boot, { ...options, eval: true });
 }
