@@ -95,10 +95,12 @@ interface Scan {
   strip: boolean;
   keepLists: boolean;
   trail: RegExp;
+  /** the line of the last link looked at, and whether an external link opens on it */
+  line: { s: string; start: number; end: number; external: boolean };
 }
 
 export function scanLinks(wikitext: string, titles: Titles, opts: ScanOptions = {}): LinkScan {
-  const scan: Scan = { titles, links: [], strip: opts.strip ?? true, keepLists: opts.keepLists ?? false, trail: opts.trail ?? ENGLISH_TRAIL };
+  const scan: Scan = { titles, links: [], strip: opts.strip ?? true, keepLists: opts.keepLists ?? false, trail: opts.trail ?? ENGLISH_TRAIL, line: { s: '', start: 0, end: -1, external: false } };
   const rewritten = rewrite(joinProseLines(wikitext), scan, []);
   return { rewritten, links: scan.links };
 }
@@ -414,7 +416,7 @@ function link(s: string, i: number, scan: Scan, stack: LinkOrigin[]): { text: st
   const n = links.length;
   links.push({ target, anchor: anchor + trail, origin: originOf(stack) });
   // inside an external link's label (`[http://… the [[Foo]] site]`) wtf would keep the marker: the anchor alone
-  if (insideExternalLink(s, i)) return { text: anchor + trail, end: close + 2 + trail.length };
+  if (insideExternalLink(s, i, scan)) return { text: anchor + trail, end: close + 2 + trail.length };
   // the trail goes inside the link, so wtf's own (English) trail rule never applies
   return { text: `[[Lk${n}|${anchor}${trail}]]`, end: close + 2 + trail.length };
 }
@@ -422,11 +424,18 @@ function link(s: string, i: number, scan: Scan, stack: LinkOrigin[]): { text: st
 const EXTERNAL = /\[(?:https?:|ftp:|mailto:|\/\/)/i;
 const EXTERNAL_OPEN = /\[(?:https?:|ftp:|mailto:|\/\/)[^\]\n]*$/i;
 /** Whether the `[[` at i stands in the label of an external link opened earlier on its line. */
-function insideExternalLink(s: string, i: number): boolean {
-  const from = Math.max(0, i - 300);
-  const lineStart = s.lastIndexOf('\n', i - 1) + 1;
-  const before = s.slice(Math.max(from, lineStart), i);
-  // most lines hold no external link: the cheap test first
+function insideExternalLink(s: string, i: number, scan: Scan): boolean {
+  // most lines hold no external link: tested once per line (a paragraph is one line with many links)
+  const line = scan.line;
+  if (line.s !== s || i < line.start || i >= line.end) {
+    line.s = s;
+    line.start = s.lastIndexOf('\n', i - 1) + 1;
+    const end = s.indexOf('\n', i);
+    line.end = end < 0 ? s.length : end;
+    line.external = EXTERNAL.test(s.slice(line.start, line.end));
+  }
+  if (!line.external) return false;
+  const before = s.slice(Math.max(i - 300, line.start), i);
   return EXTERNAL.test(before) && EXTERNAL_OPEN.test(before.replace(/\[\[[^\]]*\]\]/g, ''));
 }
 
