@@ -228,20 +228,26 @@ const DECODE_PIECE = 64 * 1024;
 
 /**
  * Parses a run of whole <page> elements (and the whitespace around them) cut out of a dump at
- * `at`, as UTF-8 bytes. Returns the pages completed before any damage, and the damage as an error
- * naming the file, line and column in the dump.
+ * `at`, as UTF-8 bytes, handing each page to `each` as soon as it is complete (so that a page's
+ * text is not kept waiting for the rest of the run). Returns the damage that ended the run, as
+ * an error naming the file, line and column in the dump; the pages before it have been handed on.
  */
-export function readPages(fileName: string, bytes: Uint8Array, at: DumpPosition): { pages: DumpPage[]; error: Error | null } {
+export function readPages(fileName: string, bytes: Uint8Array, at: DumpPosition, each: (page: DumpPage) => void): Error | null {
   const reader = fragmentReader(fileName, at);
   const decoder = new TextDecoder();
+  let error: Error | null = null;
   try {
-    for (let i = 0; i < bytes.length; i += DECODE_PIECE) reader.write(decoder.decode(bytes.subarray(i, i + DECODE_PIECE), { stream: true }));
+    for (let i = 0; i < bytes.length; i += DECODE_PIECE) {
+      reader.write(decoder.decode(bytes.subarray(i, i + DECODE_PIECE), { stream: true }));
+      for (const p of reader.take()) each(p);
+    }
     reader.write(decoder.decode());
     reader.checkClosed();
-    return { pages: reader.take(), error: null };
   } catch (e) {
-    return { pages: reader.take(), error: e as Error };
+    error = e as Error;
   }
+  for (const p of reader.take()) each(p);
+  return error;
 }
 
 /** Parses what follows a dump's last </page> (its closing tag, or the damage that ends it). */

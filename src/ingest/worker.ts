@@ -5,25 +5,27 @@ import { readPages } from '../dump/xml.js';
 import { Titles } from '../wiki/title.js';
 import { pageRows, scanOptions, timedOut, type CleanSettings } from './page.js';
 import type { RunRequest, RunResult } from './pool.js';
+import type { PageRows } from './rows.js';
 
 const { file, site, clean, beat } = workerData as { file: string; site: SiteInfo; clean: CleanSettings; beat: Int32Array };
 const titles = new Titles(site);
 const scan = scanOptions(site, clean);
 
 parentPort!.on('message', (req: RunRequest) => {
-  const { pages, error } = readPages(file, req.bytes, { seq: req.seq, line: req.line, column: req.column, site });
-  const first = pages[0];
-  const rows = [];
-  for (const p of pages) {
-    if (p.seq < req.skipBelow) continue;
+  let first: RunResult['first'] = null;
+  const rows: PageRows[] = [];
+  // each page is cleaned as soon as it is parsed: its text dies young instead of waiting for the run
+  const error = readPages(file, req.bytes, { seq: req.seq, line: req.line, column: req.column, site }, (p) => {
+    first ??= { seq: p.seq, id: p.id };
+    if (p.seq < req.skipBelow) return;
     if (req.timedOut.includes(p.seq)) {
       rows.push(timedOut(p, req.budgetSeconds));
-      continue;
+      return;
     }
     Atomics.store(beat, 0, p.seq + 1); // the pool watches how long a page takes
     rows.push(pageRows(p, titles, scan));
-  }
+  });
   Atomics.store(beat, 0, 0);
-  const res: RunResult = { id: req.id, first: first ? { seq: first.seq, id: first.id } : null, rows, error: error ? error.message : null };
+  const res: RunResult = { id: req.id, first, rows, error: error ? error.message : null };
   parentPort!.postMessage(res);
 });
