@@ -119,9 +119,8 @@ export class PageSplitter {
 
   /** Cuts the pending bytes into runs of about `size` bytes, the last one ending at the last </page>. */
   private cut(): PageRun[] {
-    // Buffer.concat allocates memory of its own (above 4 kB): a single run can take it as it is
-    const fresh = this.chunks.length > 1 && this.pending > 4096;
-    const buf = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+    // the runs are views of one shared buffer: a worker is sent a view of it, not a copy
+    const buf = sharedConcat(this.chunks);
     const runs: PageRun[] = [];
     let pos = 0;
     for (;;) {
@@ -129,9 +128,7 @@ export class PageSplitter {
       if (close < 0) close = buf.lastIndexOf(CLOSE);
       if (close < pos) break;
       const end = close + CLOSE.length;
-      const whole = fresh && pos === 0 && buf.lastIndexOf(CLOSE) === close;
-      // its own memory, to be transferred to a worker
-      const bytes = whole ? new Uint8Array(buf.buffer, buf.byteOffset, end) : Uint8Array.prototype.slice.call(buf, pos, end);
+      const bytes = buf.subarray(pos, end);
       let pages = 0;
       for (let i = buf.indexOf(CLOSE, pos); i >= 0 && i < end; i = buf.indexOf(CLOSE, i + CLOSE.length)) pages++;
       runs.push({ bytes, pages, seq: this.seq, line: this.line, column: this.column });
@@ -139,7 +136,7 @@ export class PageSplitter {
       this.advance(buf.subarray(pos, end));
       pos = end;
     }
-    this.chunks = pos < buf.length ? [pos ? Buffer.from(buf.subarray(pos)) : buf] : []; // the rest copied: a run may own buf
+    this.chunks = pos < buf.length ? [buf.subarray(pos)] : [];
     this.pending = buf.length - pos;
     this.want = runs.length ? this.size : this.pending * 2; // a page longer than `size`: look again when twice as much is here
     return runs;
@@ -164,4 +161,17 @@ function pageOpen(b: Buffer): number {
     if (c === 0x3e || c === 0x20 || c === 0x09 || c === 0x0a || c === 0x0d || c === 0x2f) return i;
   }
   return -1;
+}
+
+/** The chunks' bytes in one buffer of shared memory (posted to a worker, it is shared, not copied). */
+function sharedConcat(chunks: Buffer[]): Buffer {
+  let n = 0;
+  for (const c of chunks) n += c.length;
+  const buf = Buffer.from(new SharedArrayBuffer(n));
+  let at = 0;
+  for (const c of chunks) {
+    buf.set(c, at);
+    at += c.length;
+  }
+  return buf;
 }

@@ -109,7 +109,7 @@ export class PagePool {
       return new Promise<RunResult>((resolve, reject) => {
         const req: RunRequest = { id, bytes: run.bytes, seq: run.seq, line: run.line, column: run.column, skipBelow, timedOut: [], budgetSeconds: this.budgetSeconds };
         slot.pending.set(id, { req, resolve, reject });
-        // copied, not transferred: the run is sent again if its worker has to be replaced
+        // not transferred (its bytes are shared memory): the run is sent again if its worker has to be replaced
         slot.worker.postMessage(req);
       });
     }) as Promise<RunResult>;
