@@ -62,3 +62,34 @@ test('split: a page far longer than the run size arrives whole; a dump without p
   assert.equal(r.runs.length, 0);
   assert.equal(r.trailer.length, 0);
 });
+
+test("split: a run's shared memory holds new runs once every run cut from it is done, and no run changes while it is not", () => {
+  const bytes = Buffer.from(xml);
+  const s = new PageSplitter(0, 3000);
+  const held: { run: PageRun; text: string }[] = [];
+  const seen = new Set<ArrayBufferLike>();
+  let reused = 0;
+  let out = '';
+  for (let i = 0; i < bytes.length; i += 2000) {
+    for (const run of s.push(bytes.subarray(i, i + 2000)).runs) {
+      assert.ok(run.bytes.buffer instanceof SharedArrayBuffer, 'a view of shared memory: posted to a worker, not copied');
+      if (seen.has(run.bytes.buffer)) reused++;
+      seen.add(run.bytes.buffer);
+      held.push({ run, text: Buffer.from(run.bytes).toString() });
+    }
+    // the oldest runs are done, the two latest still out with their workers
+    while (held.length > 2) {
+      const { run, text } = held.shift()!;
+      assert.equal(Buffer.from(run.bytes).toString(), text, 'unchanged until done');
+      out += text;
+      s.done(run);
+    }
+  }
+  for (const { run, text } of held) {
+    assert.equal(Buffer.from(run.bytes).toString(), text);
+    out += text;
+  }
+  out += s.end().runs.map((r) => Buffer.from(r.bytes).toString()).join('');
+  assert.ok(reused > 0, 'buffers are reused');
+  assert.equal(out, xml.slice(xml.indexOf('<page>'), xml.lastIndexOf('</page>') + '</page>'.length), 'the runs are the pages byte for byte');
+});

@@ -18,6 +18,10 @@ export class PageSplitter {
   private resync = false;
   private chunks: Buffer[] = [];
   private pending = 0;
+  /** shared buffers that runs were cut from, with the number of those runs not yet done */
+  private readonly inUse = new Map<ArrayBufferLike, number>();
+  /** shared buffers whose runs are all done, to cut runs from again (fresh memory costs page faults) */
+  private readonly free: SharedArrayBuffer[] = [];
   private want: number;
   /** where the next run starts */
   seq: number;
@@ -117,10 +121,33 @@ export class PageSplitter {
     return { header: null, runs, trailer };
   }
 
+  /** A run's bytes are no longer needed (its rows are back): its buffer can hold new runs once all of its runs are. */
+  done(run: PageRun): void {
+    const sab = run.bytes.buffer;
+    const left = (this.inUse.get(sab) ?? 0) - 1;
+    if (left > 0) this.inUse.set(sab, left);
+    else if (this.inUse.delete(sab) && this.free.length < 8) this.free.push(sab as SharedArrayBuffer);
+  }
+
+  /** The chunks' bytes in one buffer of shared memory, a free one when one is large enough. */
+  private concat(chunks: Buffer[]): Buffer {
+    let n = 0;
+    for (const c of chunks) n += c.length;
+    const k = this.free.findIndex((b) => b.byteLength >= n);
+    const sab = k >= 0 ? this.free.splice(k, 1)[0]! : new SharedArrayBuffer(Math.max(n, 2 * this.size));
+    const buf = Buffer.from(sab, 0, n);
+    let at = 0;
+    for (const c of chunks) {
+      buf.set(c, at);
+      at += c.length;
+    }
+    return buf;
+  }
+
   /** Cuts the pending bytes into runs of about `size` bytes, the last one ending at the last </page>. */
   private cut(): PageRun[] {
     // the runs are views of one shared buffer: a worker is sent a view of it, not a copy
-    const buf = sharedConcat(this.chunks);
+    const buf = this.concat(this.chunks);
     const runs: PageRun[] = [];
     let pos = 0;
     for (;;) {
@@ -136,7 +163,9 @@ export class PageSplitter {
       this.advance(buf.subarray(pos, end));
       pos = end;
     }
-    this.chunks = pos < buf.length ? [buf.subarray(pos)] : [];
+    if (runs.length) this.inUse.set(buf.buffer, runs.length);
+    // the rest copied (unless nothing was cut): buf is reused once its runs are done
+    this.chunks = pos < buf.length ? [pos ? Buffer.from(buf.subarray(pos)) : buf] : [];
     this.pending = buf.length - pos;
     this.want = runs.length ? this.size : this.pending * 2; // a page longer than `size`: look again when twice as much is here
     return runs;
@@ -163,15 +192,3 @@ function pageOpen(b: Buffer): number {
   return -1;
 }
 
-/** The chunks' bytes in one buffer of shared memory (posted to a worker, it is shared, not copied). */
-function sharedConcat(chunks: Buffer[]): Buffer {
-  let n = 0;
-  for (const c of chunks) n += c.length;
-  const buf = Buffer.from(new SharedArrayBuffer(n));
-  let at = 0;
-  for (const c of chunks) {
-    buf.set(c, at);
-    at += c.length;
-  }
-  return buf;
-}

@@ -555,7 +555,12 @@ class IngestRun {
     if (!runs.length) return;
     const pool = this.pool ?? (await this.begin());
     for (const run of runs) {
-      this.ordered.push(pool.parse(run, this.resumeAt));
+      this.ordered.push(
+        pool.parse(run, this.resumeAt).then((r) => {
+          this.split.done(run);
+          return r;
+        }),
+      );
       while (this.ordered.length > this.maxBuffered) await this.write(await this.ordered.shift()!);
     }
     this.progress();
