@@ -191,4 +191,3 @@ function pageOpen(b: Buffer): number {
   }
   return -1;
 }
-
