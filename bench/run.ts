@@ -10,7 +10,7 @@
  * --ingest-only (stop after the ingest comparison).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -52,6 +52,37 @@ function articles(): DumpPage[] {
   return reader.take().filter((p) => p.ns === 0 && p.redirect === null && p.text !== null && redirectTarget(p.text) === null);
 }
 
+/** CPU seconds and minor page faults, so far. */
+interface Usage {
+  cpu: number;
+  faults: number;
+}
+
+/** What this process's finished children used (their own children included once waited for): Linux's /proc; null elsewhere. */
+function childUsage(): Usage | null {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' '); // f[0] is field 3, the state
+    return { cpu: (Number(f[13]) + Number(f[14])) / 100, faults: Number(f[8]) }; // cutime + cstime (clock ticks), cminflt
+  } catch {
+    return null;
+  }
+}
+
+/** What this process used (all its threads). */
+function ownUsage(): Usage {
+  const r = process.resourceUsage();
+  return { cpu: (r.userCPUTime + r.systemCPUTime) / 1e6, faults: r.minorPageFault };
+}
+
+/** What `run` used, by the measure given. */
+function used<T>(measure: () => Usage | null, run: () => T): { result: T; usage: Usage | null } {
+  const a = measure();
+  const result = run();
+  const b = measure();
+  return { result, usage: a && b ? { cpu: b.cpu - a.cpu, faults: b.faults - a.faults } : null };
+}
+
 /** Baseline: wtf_wikipedia alone (sentences + links, as a user of it would), `workers` threads. */
 async function bareWtf(pages: DumpPage[], workers: number): Promise<number> {
   const code = `
@@ -85,8 +116,9 @@ function wikiExtractor(): number | null {
   rmSync(out, { recursive: true, force: true });
   const python = process.env.WIKIEXTRACTOR_PYTHON ?? 'python3.10';
   const t0 = performance.now();
-  const r = spawnSync(python, ['-m', 'wikiextractor.WikiExtractor', dump, '--no-templates', '--links', '--json', '--processes', String(workers), '-o', out, '-q'], { cwd: dir, encoding: 'utf8' });
+  const { result: r, usage } = used(childUsage, () => spawnSync(python, ['-m', 'wikiextractor.WikiExtractor', dump, '--no-templates', '--links', '--json', '--processes', String(workers), '-o', out, '-q'], { cwd: dir, encoding: 'utf8' }));
   const wall = (performance.now() - t0) / 1000;
+  if (usage) usages.we.push(usage);
   rmSync(out, { recursive: true, force: true });
   if (r.status !== 0) throw new Error(`WikiExtractor (${python} in ${dir}) failed: ${r.stderr || r.error}`);
   return wall;
@@ -98,15 +130,22 @@ const mb = arts.reduce((s, p) => s + Buffer.byteLength(p.text!), 0) / 1e6;
 const db = join(dataDir, 'bench.duckdb');
 let s: { decompressor: string; peak_rss_mb: number; articles: number; links: number } | undefined;
 const times: Record<'wtf' | 'ingest' | 'we', number[]> = { wtf: [], ingest: [], we: [] };
+// CPU and page faults beside the wall time: on two busy cores the difference is CPU, and a page
+// fault is dear on some virtual machines (this project's: about 12 µs)
+const usages: Record<'wtf' | 'ingest' | 'we', Usage[]> = { wtf: [], ingest: [], we: [] };
 const rss: number[] = [];
 if (!process.env.WIKIEXTRACTOR) console.error('bench: $WIKIEXTRACTOR is not set (a checkout of attardi/wikiextractor): measuring without it');
 for (let round = 1; round <= rounds; round++) {
   console.error(`ingest round ${round}/${rounds} …`);
+  const before = ownUsage();
   times.wtf.push(await bareWtf(arts, workers));
+  const after = ownUsage();
+  usages.wtf.push({ cpu: after.cpu - before.cpu, faults: after.faults - before.faults });
   // Ingest runs as a user runs it: its own process, so its peak RSS is its own.
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin/linkbert.js'), 'ingest', '--dump', dump, '--db', db, '--workers', String(workers), '--force', '--json'], { encoding: 'utf8' });
+  const { result: r, usage } = used(childUsage, () => spawnSync(process.execPath, [join(ROOT, 'bin/linkbert.js'), 'ingest', '--dump', dump, '--db', db, '--workers', String(workers), '--force', '--json'], { encoding: 'utf8' }));
   times.ingest.push((performance.now() - t0) / 1000);
+  if (usage) usages.ingest.push(usage);
   if (r.status !== 0) {
     console.error(r.stderr);
     process.exit(1);
@@ -120,10 +159,12 @@ const wall = median(times.ingest);
 const base = median(times.wtf);
 const we = times.we.length ? median(times.we) : null;
 const peak = Math.max(...rss);
-const rows: string[][] = [['measure (median of ' + rounds + ')', 'seconds', 'MB/s wikitext', 'ingest ÷ it', 'peak RSS']];
-if (we !== null) rows.push([`WikiExtractor --no-templates --links --json (${workers} processes)`, we.toFixed(2), (mb / we).toFixed(1), `${(wall / we).toFixed(2)}×`, '-']);
-rows.push([`bare wtf_wikipedia (${workers} workers)`, base.toFixed(2), (mb / base).toFixed(1), `${(wall / base).toFixed(2)}×`, '-']);
-rows.push([`linkbert ingest (${workers} workers, ${s!.decompressor})`, wall.toFixed(2), (mb / wall).toFixed(1), '1.00×', `${peak} MB`]);
+/** Median CPU seconds and page faults of a measure's rounds, or '-' where they could not be read. */
+const usageCells = (u: Usage[]): string[] => (u.length ? [median(u.map((x) => x.cpu)).toFixed(1), Math.round(median(u.map((x) => x.faults))).toLocaleString('en')] : ['-', '-']);
+const rows: string[][] = [['measure (median of ' + rounds + ')', 'seconds', 'MB/s wikitext', 'ingest ÷ it', 'CPU s', 'page faults', 'peak RSS']];
+if (we !== null) rows.push([`WikiExtractor --no-templates --links --json (${workers} processes)`, we.toFixed(2), (mb / we).toFixed(1), `${(wall / we).toFixed(2)}×`, ...usageCells(usages.we), '-']);
+rows.push([`bare wtf_wikipedia (${workers} workers)`, base.toFixed(2), (mb / base).toFixed(1), `${(wall / base).toFixed(2)}×`, ...usageCells(usages.wtf), '-']);
+rows.push([`linkbert ingest (${workers} workers, ${s!.decompressor})`, wall.toFixed(2), (mb / wall).toFixed(1), '1.00×', ...usageCells(usages.ingest), `${peak} MB`]);
 const verdicts = [
   we === null ? 'vs WikiExtractor: not measured (set $WIKIEXTRACTOR)' : `vs WikiExtractor: ${wall <= we ? 'met' : 'not met'} (${(wall / we).toFixed(2)}×, target ≤ 1.00×)`,
   `vs bare wtf: ${wall <= 0.9 * base ? 'met' : 'not met'} (${(wall / base).toFixed(2)}×, target ≤ 0.90×)`,
