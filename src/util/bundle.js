@@ -16,6 +16,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CACHE = join(ROOT, 'node_modules/.cache/linkbert-pipeline');
+/** this file, among every bundle's inputs: a bundle is rebuilt when how it is made changes (REPLACED, the settings) */
+const SELF = relative(ROOT, fileURLToPath(import.meta.url));
 
 /**
  * Path of an up-to-date bundle of `entry`, or null when it cannot be made (no esbuild, a read-only
@@ -59,6 +61,7 @@ function fresh(stampFile) {
   try {
     /** @type {{ inputs: Record<string, [number, number]>, outputs?: string[] }} */
     const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
+    if (!(SELF in stamp.inputs)) return false; // made before bundles were stamped with this file
     const fresh = Object.entries(stamp.inputs).every(([f, [mtime, size]]) => {
       const s = statSync(join(ROOT, f));
       return s.mtimeMs === mtime && s.size === size;
@@ -135,7 +138,7 @@ function settings(entry, out, opts) {
 function save(r, out, stampFile) {
   /** @type {Record<string, [number, number]>} */
   const inputs = {};
-  for (const f of Object.keys(r.metafile.inputs)) {
+  for (const f of [...Object.keys(r.metafile.inputs), SELF]) {
     const s = statSync(join(ROOT, f));
     inputs[f] = [s.mtimeMs, s.size];
   }
