@@ -65,7 +65,7 @@ test("a bundle with a file missing from the cache is built again", async () => {
   assert.equal((await m.stage()).v, 3);
 });
 
-test("ingest's worker bundle takes wtf_wikipedia's nested_find from this project (same results, test/wtf-nested-find.test.ts)", async () => {
+test("ingest's worker bundle takes wtf_wikipedia's nested_find and kill_xml from this project (same results, test/wtf-replaced.test.ts)", async () => {
   const entry = new URL('../src/ingest/worker.ts', import.meta.url).pathname;
   const bundle = await bundledAsync(entry);
   assert.ok(bundle, 'esbuild is installed with the dev dependencies');
@@ -73,4 +73,6 @@ test("ingest's worker bundle takes wtf_wikipedia's nested_find from this project
   assert.ok(inputs.includes('src/wiki/wtf-nested-find.ts'), 'built from our module');
   assert.ok(!inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/nested_find.js')), 'not from the package one');
   assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/index.js')), "the rest of wtf's image parse is the package's");
+  assert.ok(inputs.includes('src/wiki/wtf-kill-xml.ts'), 'kill_xml: ours');
+  assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/01-document/preProcess/kill_xml.js')), 'which hands texts with tags on to the package one');
 });

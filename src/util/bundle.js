@@ -94,7 +94,10 @@ const ownUrl = {
  * compares them); a package bundled in imports it, packages left external (the command's bundle)
  * and the sources run through tsx use the package's own.
  */
-const REPLACED = [{ module: 'node_modules/wtf_wikipedia/src/image/nested_find.js', by: 'src/wiki/wtf-nested-find.ts' }];
+const REPLACED = [
+  { module: 'node_modules/wtf_wikipedia/src/image/nested_find.js', by: 'src/wiki/wtf-nested-find.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/01-document/preProcess/kill_xml.js', by: 'src/wiki/wtf-kill-xml.ts' },
+];
 const replaced = {
   name: 'replaced-modules',
   /** @param {import('esbuild').PluginBuild} b */
@@ -102,7 +105,8 @@ const replaced = {
     b.onResolve({ filter: /^\./ }, (args) => {
       const path = join(args.resolveDir, args.path);
       const r = REPLACED.find((r) => path.endsWith(`/${r.module}`));
-      return r ? { path: join(ROOT, r.by) } : undefined;
+      // a replacement may hand work on to the module it replaces
+      return r && args.importer !== join(ROOT, r.by) ? { path: join(ROOT, r.by) } : undefined;
     });
   },
 };

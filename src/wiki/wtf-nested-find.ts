@@ -3,7 +3,7 @@
  * bundle takes this module in its place (src/util/bundle.js). wtf calls it on every paragraph to
  * find images; it splits the whole paragraph into an array of one-character strings first, which
  * made it, with the garbage, about a tenth of an ingest worker's CPU (our link markers put `[[`
- * in most paragraphs). test/wtf-nested-find.test.ts checks the two give the same on every shared
+ * in most paragraphs). test/wtf-replaced.test.ts checks the two give the same on every shared
  * article and on random bracket strings.
  *
  * The result, as wtf's: each run of text from a `[` at the top level to the `]` that balances it,
