@@ -49,3 +49,13 @@ test('case-sensitive wikis keep the first letter; localised namespace names are 
 test('astral first letters are upper-cased whole', () => {
   assert.equal(en.title('\u{10428}x'), '\u{10400}x'); // Deseret small → capital
 });
+
+test('normalised titles are remembered: the same answer, not to be changed, and still right past the cache size', () => {
+  const titles = new Titles(defaultSiteInfo());
+  const a = titles.normalize('category:foo_bar#Top');
+  assert.equal(titles.normalize('category:foo_bar#Top'), a, 'the same object again');
+  assert.deepEqual(a, { title: 'Category:Foo bar', ns: 14, fragment: 'Top' });
+  assert.throws(() => ((a as { title: string }).title = 'x'), TypeError);
+  for (let k = 0; k < 60_000; k++) assert.equal(titles.normalize(`t_${k}`).title, `T ${k}`);
+  assert.deepEqual(titles.normalize('category:foo_bar#Top'), a);
+});

@@ -37,9 +37,13 @@ export interface NormalizedTitle {
   fragment: string | null;
 }
 
+/** Titles normalised lately, by their raw form: link targets repeat within and across articles. */
+const CACHE_SIZE = 50_000;
+
 export class Titles {
   readonly case: CaseSetting;
   private readonly prefixes = new Map<string, { key: number; name: string; case: CaseSetting }>();
+  private readonly cache = new Map<string, Readonly<NormalizedTitle>>();
 
   constructor(site: SiteInfo) {
     this.case = site.case;
@@ -60,7 +64,18 @@ export class Titles {
     return this.prefixes.get(prefix.replace(SPACES, ' ').trim().toLowerCase());
   }
 
-  normalize(raw: string): NormalizedTitle {
+  /** The title `raw` names, as MediaWiki normalises it (the same object again for the same text: not to be changed). */
+  normalize(raw: string): Readonly<NormalizedTitle> {
+    let n = this.cache.get(raw);
+    if (n === undefined) {
+      if (this.cache.size >= CACHE_SIZE) this.cache.clear();
+      n = Object.freeze(this.normalized(raw));
+      this.cache.set(raw, n);
+    }
+    return n;
+  }
+
+  private normalized(raw: string): NormalizedTitle {
     let t = decodeEntities(raw).replace(INVISIBLE, '');
     let fragment: string | null = null;
     const hash = t.indexOf('#');
