@@ -13,6 +13,8 @@ import nestedFind from '../src/wiki/wtf-nested-find.ts';
 import formatting from '../src/wiki/wtf-formatting.ts';
 import { trim_whitespace } from '../src/wiki/wtf-helpers.ts';
 import getLinks from '../src/wiki/wtf-sentence-links.ts';
+import sentenceParser from '../src/wiki/wtf-sentence-split.ts';
+import { byParagraph, fromText } from '../src/wiki/wtf-sentence.ts';
 import { NO_SHARED, ROOT, SAMPLE, SHARED } from './helpers.ts';
 
 // wtf_wikipedia's own modules, imported by their files (the package exports only its entry)
@@ -22,6 +24,8 @@ const { default: wtfKillXml } = await wtfModule<{ default: (s: string) => string
 const { default: wtfFormatting } = await wtfModule<{ default: (o: object) => object }>('04-sentence/formatting.js');
 const { trim_whitespace: wtfTrim } = await wtfModule<{ trim_whitespace: (s: unknown) => string }>('_lib/helpers.js');
 const { default: wtfGetLinks } = await wtfModule<{ default: (d: { text: string; links?: { data: object }[] }) => void }>('link/index.js');
+const { default: wtfSentenceParser } = await wtfModule<{ default: (s: unknown) => string[] }>('04-sentence/parse.js');
+const wtfSentence = await wtfModule<{ fromText: (s: string) => { data: object }; byParagraph: (p: { wiki: string; sentences?: { data: object }[] }) => void }>('04-sentence/index.js');
 const titles = new Titles(defaultSiteInfo());
 
 /** wtf_wikipedia as ingest's workers run it: bundled with the replacements. */
@@ -49,6 +53,16 @@ function assertSame(texts: string[], label: string): void {
     assert.equal(trim_whitespace(t), wtfTrim(t), `trim_whitespace, ${at}`);
     assert.deepEqual(formatting({ text: t }), wtfFormatting({ text: t }), `formatting, ${at}`);
     assert.deepEqual(linked(getLinks as never, t), linked(wtfGetLinks, t), `links, ${at}`);
+    assert.deepEqual(sentenceParser(t), wtfSentenceParser(t), `sentence split, ${at}`);
+    assert.deepEqual((fromText(t) as unknown as { data: object }).data, wtfSentence.fromText(t).data, `sentence, ${at}`);
+    const [a, b] = [{ wiki: t, sentences: [] as unknown[] }, { wiki: t, sentences: [] as { data: object }[] }];
+    byParagraph(a as never);
+    wtfSentence.byParagraph(b);
+    assert.deepEqual(
+      (a.sentences as { data: object }[]).map((x) => x.data),
+      b.sentences!.map((x) => x.data),
+      `paragraph, ${at}`,
+    );
   }
 }
 
@@ -78,7 +92,7 @@ function randomTexts(pieces: string[], count: number, seed: number): string[] {
 
 test("the replacements of wtf_wikipedia's modules give what its own give: random strings", () => {
   const brackets = ['[', ']', '[[', ']]', 'a', ' ', 'é', '\n', '😀', '|', 'File:x', '<', '>', '<br />', '<i>', '</i>', '<span a="b">', '<table>', '</table>', '\u00a0', '\t'];
-  const sentences = ['[[Lk1|', '[[Lk23|', '[[Lk4|Lk4]]', ']]', 'ab', 'Z', ' ', '  ', ', ', ' , ', '\n', '\t', '\u3000', '\u00a0', '\ufeff', '\u180e', '\u200b', '\u2028', '|', '[', ']', ':', '$&', '$1', "$'", '$$', "''", "'''", 'Lk1', '#', 'é', '[http://a.b c]', '[[x]]', '[[File:f.png|t]]'];
+  const sentences = ['. ', '.', '! ', '?"', '"', '...', '... ', ' c. ', ' J. ', 'Dr. ', 'etc.', "'A", 'x]y]. ', '(', ')', '(; ', ' ; ', ',', 'Aa', '\n\n', '[[Lk1|', '[[Lk23|', '[[Lk4|Lk4]]', ']]', 'ab', 'Z', ' ', '  ', ', ', ' , ', '\n', '\t', '\u3000', '\u00a0', '\ufeff', '\u180e', '\u200b', '\u2028', '|', '[', ']', ':', '$&', '$1', "$'", '$$', "''", "'''", 'Lk1', '#', 'é', '[http://a.b c]', '[[x]]', '[[File:f.png|t]]'];
   assertSame(randomTexts(brackets, 50_000, 7), 'random');
   assertSame(randomTexts(sentences, 50_000, 11), 'random sentences');
   // the cases that decide their shape

@@ -104,6 +104,8 @@ const REPLACED = [
   { module: 'node_modules/wtf_wikipedia/src/_lib/helpers.js', by: 'src/wiki/wtf-helpers.ts' },
   { module: 'node_modules/wtf_wikipedia/src/04-sentence/formatting.js', by: 'src/wiki/wtf-formatting.ts' },
   { module: 'node_modules/wtf_wikipedia/src/link/index.js', by: 'src/wiki/wtf-sentence-links.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/04-sentence/parse.js', by: 'src/wiki/wtf-sentence-split.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/04-sentence/index.js', by: 'src/wiki/wtf-sentence.ts' },
 ];
 const replaced = {
   name: 'replaced-modules',

@@ -1,0 +1,113 @@
+/**
+ * wtf_wikipedia's `04-sentence/parse.js` (a paragraph split into sentences), the same rules with
+ * cheaper tests: whether a piece ends in an initial (`J.`), an ellipsis, or holds unbalanced
+ * brackets, quotes or parentheses is decided by looking at its end and counting characters, where
+ * wtf's ran a regular expression from every position of the piece. Ingest's worker bundle takes this
+ * module in its place (src/util/bundle.js); test/wtf-replaced.test.ts checks the two give the same.
+ */
+// @ts-ignore: a module of the package's sources, without types
+import wtfAbbreviations from '../../node_modules/wtf_wikipedia/src/04-sentence/_abbreviations.js';
+
+// wtf's own patterns, where a test of the end alone would not be simpler
+const ABBREVIATION = new RegExp(`(^| |')(${[...(wtfAbbreviations as string[]), '[^]][^]]'].join('|')})[.!?] ?$`, 'i');
+const CIRCA = / c\.\s$/;
+const LETTER = /\p{Letter}/iu;
+const NON_SPACE = /\S/;
+const PIECE = /(\S.+?[.!?]"?)(?=\s|$)/g;
+
+const isAsciiLetter = (c: number) => (c >= 0x41 && c <= 0x5a) || (c >= 0x61 && c <= 0x7a);
+const isLineBreak = (c: number) => c === 0x0a || c === 0x0d || c === 0x2028 || c === 0x2029;
+
+/** Where `s` ends once its trailing spaces (U+0020 only) are dropped. */
+function endBeforeSpaces(s: string): number {
+  let e = s.length;
+  while (e > 0 && s.charCodeAt(e - 1) === 0x20) e--;
+  return e;
+}
+
+/** wtf's `[ .'][A-Z].? *$` (case-insensitive): a space, period or apostrophe, a letter, at most one more character, spaces. */
+function endsInInitial(s: string): boolean {
+  const e = endBeforeSpaces(s);
+  const after = (c: number) => c === 0x20 || c === 0x2e || c === 0x27;
+  if (e >= 2 && isAsciiLetter(s.charCodeAt(e - 1)) && after(s.charCodeAt(e - 2))) return true;
+  return e >= 3 && !isLineBreak(s.charCodeAt(e - 1)) && isAsciiLetter(s.charCodeAt(e - 2)) && after(s.charCodeAt(e - 3));
+}
+
+/** wtf's `\.{3,} +$`: three periods or more, then at least one space to the end. */
+function endsInEllipsis(s: string): boolean {
+  const e = endBeforeSpaces(s);
+  return e < s.length && e >= 3 && s.endsWith('...', e);
+}
+
+/** How many times `what` occurs in `s`, not overlapping, from the left (as a split by it counts). */
+function count(s: string, what: string): number {
+  let n = 0;
+  for (let i = s.indexOf(what); i >= 0; i = s.indexOf(what, i + what.length)) n++;
+  return n;
+}
+
+function countChars(s: string, a: number, b = a): number {
+  let n = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === a || c === b) n++;
+  }
+  return n;
+}
+
+/** No more `[[` than `]]`; and in a piece under 900 characters, quotes and parentheses paired. */
+function isBalanced(s: string): boolean {
+  if (count(s, '[[') > count(s, ']]')) return false;
+  if (s.length >= 900) return true;
+  return countChars(s, 0x22) % 2 === 0 && countChars(s, 0x28, 0x29) % 2 === 0;
+}
+
+/** Whether a piece can end a sentence: not an abbreviation, initial or ellipsis, has a letter, is balanced. */
+function isSentence(s: string): boolean {
+  if (ABBREVIATION.test(s) || endsInInitial(s) || endsInEllipsis(s) || CIRCA.test(s)) return false;
+  return LETTER.test(s) && isBalanced(s);
+}
+
+/** Lines that hold something, each cut after every `.`, `!` or `?` that a space or the end follows. */
+function pieces(text: string): string[] {
+  const out: string[] = [];
+  for (const line of text.split(/(\n+)/)) {
+    if (NON_SPACE.test(line)) for (const p of line.split(PIECE)) out.push(p);
+  }
+  return out;
+}
+
+export default function sentenceParser(text: unknown): string[] {
+  if (!text || typeof text !== 'string' || text.trim().length === 0) return [];
+  const splits = pieces(text);
+  const chunks: string[] = [];
+  for (let i = 0; i < splits.length; i++) {
+    const s = splits[i]!;
+    if (!s) continue;
+    // white space alone joins the piece before it, or else the one after
+    if (!NON_SPACE.test(s)) {
+      if (chunks[chunks.length - 1]) {
+        chunks[chunks.length - 1] += s;
+        continue;
+      }
+      if (splits[i + 1]) {
+        splits[i + 1] = s + splits[i + 1];
+        continue;
+      }
+    }
+    chunks.push(s);
+  }
+  // a piece that cannot end a sentence is joined to the next
+  const sentences: string[] = [];
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]!;
+    if (chunks[i + 1] && !isSentence(c)) {
+      const next = chunks[i + 1]!;
+      chunks[i + 1] = !/^\s/.test(next) && !/\s$/.test(c) ? `${c} ${next}` : c + next;
+    } else if (c) {
+      sentences.push(c);
+      chunks[i] = '';
+    }
+  }
+  return sentences.length ? sentences : [text];
+}
