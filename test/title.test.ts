@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
 import { defaultSiteInfo, type SiteInfo } from '../src/dump/siteinfo.ts';
 import { decodeEntities, Titles } from '../src/wiki/title.ts';
@@ -58,4 +59,25 @@ test('normalised titles are remembered: the same answer, not to be changed, and 
   assert.throws(() => ((a as { title: string }).title = 'x'), TypeError);
   for (let k = 0; k < 60_000; k++) assert.equal(titles.normalize(`t_${k}`).title, `T ${k}`);
   assert.deepEqual(titles.normalize('category:foo_bar#Top'), a);
+});
+
+test('a remembered title does not keep the text it was cut from alive', () => {
+  // in a process of its own, to collect garbage on demand
+  const code = `
+    import { Titles } from ${JSON.stringify(new URL('../src/wiki/title.ts', import.meta.url).href)};
+    import { defaultSiteInfo } from ${JSON.stringify(new URL('../src/dump/siteinfo.ts', import.meta.url).href)};
+    const titles = new Titles(defaultSiteInfo());
+    globalThis.gc();
+    const before = process.memoryUsage().heapUsed;
+    for (let k = 0; k < 40; k++) {
+      const article = ['x'.repeat(1 << 20), ' [[some_link_target_', k, '|a]] ', 'y'.repeat(1 << 20)].join('');
+      const at = article.indexOf('[[') + 2;
+      titles.normalize(article.slice(at, article.indexOf('|', at))); // a substring, as the link scanner cuts it
+    }
+    globalThis.gc();
+    console.log(Math.round((process.memoryUsage().heapUsed - before) / 2 ** 20));`;
+  const r = spawnSync(process.execPath, ['--expose-gc', '--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  // the 40 articles of 2 MiB would be 80 MiB
+  assert.ok(Number(r.stdout.trim()) < 20, `heap grew by ${r.stdout.trim()} MiB`);
 });
