@@ -148,6 +148,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const indexFile = inputs.length > 1 ? null : opts.index === undefined ? indexBeside(inputs[0]!) : opts.index;
   const existed = existsSync(opts.db);
   let db = await openDb(opts.db, { memory: opts.memory });
+  let pool: Promise<PagePool> | null = null; // one for all inputs
   let building: string | null = null; // a new database is built here (beside opts.db when that holds something), kept once the dump has proved to be one
   let proved = false;
   try {
@@ -170,6 +171,9 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       log(`${dump} is already ingested into ${opts.db}; nothing to do (--force re-ingests)`);
       return { ...(JSON.parse(prev.summary) as IngestSummary), already_done: true, seconds: secs(t0) };
     }
+    // the workers load while the database is made ready and the dump's header is read
+    pool = PagePool.open(workers, { keepLists: opts.keepLists ?? false }, opts.pageTimeout ?? 30);
+    pool.catch(() => {}); // a failure to start is met where the pool is first used
     let nextSeq = 0;
     if (same) {
       await applySchema(db);
@@ -207,7 +211,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       const index = idxFile ? await readIndex(idxFile) : null;
       const source = await openDump(file, { index, fromSeq: Math.max(0, nextSeq - base), concurrency: Math.max(2, workers), skipDamaged: opts.onDamage === 'skip' });
       decompressor ??= source.decompressor;
-      run = new IngestRun(db, source, index, Math.max(nextSeq, base), workers, opts, base);
+      run = new IngestRun(db, source, index, pool, Math.max(nextSeq, base), workers, opts, base);
       try {
         await run.read();
       } catch (e) {
@@ -249,6 +253,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
     if (failure) throw new IngestError(!proved ? `${failure.message} (${building === opts.db && !existed ? 'no database was made' : `${opts.db} is left as it was`})` : failure.message, summary);
     return summary;
   } finally {
+    await pool?.then((p) => p.close(), () => {});
     db.close();
     if (building) {
       if (!proved) {
@@ -289,8 +294,10 @@ class IngestRun {
     private readonly db: Db,
     private readonly source: DumpSource,
     private readonly index: StreamIndex | null,
+    /** started by ingest() before the input is read, announced the input at its first page */
+    private readonly pages: Promise<PagePool>,
     private readonly resumeAt: number,
-    private readonly workers: number,
+    workers: number,
     private readonly opts: IngestOptions,
     /** seq of this input's first page (inputs before it in the same database hold the ones below) */
     private readonly base = 0,
@@ -571,7 +578,8 @@ class IngestRun {
     this.flushHeader();
     this.header.finishHeader();
     this.site = this.header.siteinfo!;
-    this.pool = await PagePool.open(this.source.file, this.site, this.workers, { keepLists: this.opts.keepLists ?? false }, this.opts.pageTimeout ?? 30);
+    this.pool = await this.pages;
+    this.pool.begin({ file: this.source.file, site: this.site });
     await this.db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'`, { s: JSON.stringify(this.site) });
     return this.pool;
   }
@@ -623,7 +631,8 @@ class IngestRun {
       for (const dropped of this.ordered.splice(0)) dropped.catch(() => {}); // their workers are stopped below
       await this.writer.commit();
     } finally {
-      await this.pool?.close();
+      // after a failure the runs still in the workers are not wanted; else the pool serves the next input
+      if (failure) await this.pool?.close();
     }
     this.opts.onProgress?.({ pages: this.pagesRead, bytesRead: this.source.bytesRead(), totalBytes: this.source.totalBytes, wikitextBytes: this.wikitextBytes, seconds: (performance.now() - this.t0) / 1000 });
   }

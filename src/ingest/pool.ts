@@ -1,7 +1,9 @@
 /**
  * A fixed set of ingest worker threads, each sent runs of whole pages as bytes. p-queue bounds the
  * runs in flight; each worker holds `depth` of them, so it keeps parsing while the main thread
- * reads the dump or commits a batch.
+ * reads the dump or commits a batch. The workers start before the dump is known (loading their
+ * bundle takes a fifth of a second, while the main thread opens the database and reads the dump's
+ * header); each input is then announced to them (`begin`) before its first run.
  *
  * No page can stall a run: each worker says (through shared memory, no messages) which page it is
  * cleaning; one that stays on a page longer than the budget is stopped and replaced, and its runs
@@ -25,6 +27,11 @@ export interface RunRequest {
   /** pages that ran over the budget in an earlier worker: skipped, not parsed again */
   timedOut: number[];
   budgetSeconds: number;
+}
+/** The input the runs that follow come from: its file (named in errors) and its siteinfo. */
+export interface PoolInput {
+  file: string;
+  site: SiteInfo;
 }
 export interface RunResult {
   id: number;
@@ -57,18 +64,18 @@ export class PagePool {
   private readonly timer: NodeJS.Timeout;
   private nextId = 0;
   private failure: Error | null = null;
+  private input: PoolInput | null = null;
+  private closed = false;
   /** pages skipped for running over the budget */
   timeouts = 0;
 
   /** A pool of `size` workers, started once their module's bundle is ready. */
-  static async open(file: string, site: SiteInfo, size: number, clean: CleanSettings, budgetSeconds = 30, depth = 2): Promise<PagePool> {
-    return new PagePool(await projectWorkers(new URL('./worker.ts', import.meta.url)), file, site, size, clean, budgetSeconds, depth);
+  static async open(size: number, clean: CleanSettings, budgetSeconds = 30, depth = 2): Promise<PagePool> {
+    return new PagePool(await projectWorkers(new URL('./worker.ts', import.meta.url)), size, clean, budgetSeconds, depth);
   }
 
   private constructor(
     private readonly startWorker: WorkerStarter,
-    private readonly file: string,
-    private readonly site: SiteInfo,
     readonly size: number,
     private readonly clean: CleanSettings,
     private readonly budgetSeconds = 30,
@@ -85,8 +92,15 @@ export class PagePool {
     this.timer.unref();
   }
 
+  /** The runs parsed from now on come from this input. */
+  begin(input: PoolInput): void {
+    this.input = input;
+    for (const slot of this.slots) slot.worker.postMessage(input);
+  }
+
   private start(slot: Slot): void {
-    const worker = this.startWorker({ workerData: { file: this.file, site: this.site, clean: this.clean, beat: slot.beat } });
+    const worker = this.startWorker({ workerData: { clean: this.clean, beat: slot.beat } });
+    if (this.input) worker.postMessage(this.input); // a replacement worker: before the runs sent again
     worker.on('message', (r: RunResult) => {
       const p = slot.pending.get(r.id);
       slot.pending.delete(r.id);
@@ -150,6 +164,8 @@ export class PagePool {
   }
 
   async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
     clearInterval(this.timer);
     this.queue.clear();
     const workers = this.slots.map((s) => s.worker);

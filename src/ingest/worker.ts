@@ -1,17 +1,27 @@
-/** Ingest worker thread: a run of pages' bytes → parsed XML (saxes) → each page's rows, articles cleaned by wtf_wikipedia. */
+/**
+ * Ingest worker thread: a run of pages' bytes → parsed XML (saxes) → each page's rows, articles
+ * cleaned by wtf_wikipedia. Told which input (file, siteinfo) the runs come from before its first run.
+ */
 import { parentPort, workerData } from 'node:worker_threads';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { readPages } from '../dump/xml.js';
 import { Titles } from '../wiki/title.js';
+import type { ScanOptions } from '../wiki/wikilinks.js';
 import { pageRows, scanOptions, timedOut, type CleanSettings } from './page.js';
-import type { RunRequest, RunResult } from './pool.js';
+import type { PoolInput, RunRequest, RunResult } from './pool.js';
 import type { PageRows } from './rows.js';
 
-const { file, site, clean, beat } = workerData as { file: string; site: SiteInfo; clean: CleanSettings; beat: Int32Array };
-const titles = new Titles(site);
-const scan = scanOptions(site, clean);
+const { clean, beat } = workerData as { clean: CleanSettings; beat: Int32Array };
+let input: { file: string; site: SiteInfo; titles: Titles; scan: ScanOptions } | null = null;
 
-parentPort!.on('message', (req: RunRequest) => {
+parentPort!.on('message', (m: RunRequest | PoolInput) => {
+  if ('site' in m) {
+    input = { file: m.file, site: m.site, titles: new Titles(m.site), scan: scanOptions(m.site, clean) };
+    return;
+  }
+  if (!input) throw new Error('ingest worker: a run came before its input');
+  const { file, site, titles, scan } = input;
+  const req = m;
   let first: RunResult['first'] = null;
   const rows: PageRows[] = [];
   // each page is cleaned as soon as it is parsed: its text dies young instead of waiting for the run
