@@ -154,6 +154,9 @@ for (let round = 1; round <= rounds; round++) {
   rss.push(s!.peak_rss_mb);
   const we = wikiExtractor();
   if (we !== null) times.we.push(we);
+  // each round's figures too: on a machine whose speed drifts, the spread says how far a median can be trusted
+  const fig = (k: 'wtf' | 'ingest' | 'we') => `${times[k].at(-1)!.toFixed(2)} s${usages[k].length === times[k].length ? ` / ${usages[k].at(-1)!.cpu.toFixed(1)} CPU-s` : ''}`;
+  console.error(`  bare wtf ${fig('wtf')}, ingest ${fig('ingest')}${we === null ? '' : `, WikiExtractor ${fig('we')}`}: ingest ÷ bare ${(times.ingest.at(-1)! / times.wtf.at(-1)!).toFixed(2)}×${we === null ? '' : `, ÷ WikiExtractor ${(times.ingest.at(-1)! / we).toFixed(2)}×`}`);
 }
 const wall = median(times.ingest);
 const base = median(times.wtf);
