@@ -70,9 +70,9 @@ test("ingest's worker bundle takes wtf_wikipedia's nested_find and kill_xml from
   const bundle = await bundledAsync(entry);
   assert.ok(bundle, 'esbuild is installed with the dev dependencies');
   const inputs = Object.keys((JSON.parse(readFileSync(`${bundle}.json`, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
-  assert.ok(inputs.includes('src/wiki/wtf-nested-find.ts'), 'built from our module');
+  assert.ok(inputs.includes('src/wiki/wtf/nested-find.ts'), 'built from our module');
   assert.ok(!inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/nested_find.js')), 'not from the package one');
   assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/index.js')), "the rest of wtf's image parse is the package's");
-  assert.ok(inputs.includes('src/wiki/wtf-kill-xml.ts'), 'kill_xml: ours');
+  assert.ok(inputs.includes('src/wiki/wtf/kill-xml.ts'), 'kill_xml: ours');
   assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/01-document/preProcess/kill_xml.js')), 'which hands texts with tags on to the package one');
 });

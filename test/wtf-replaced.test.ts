@@ -8,13 +8,13 @@ import { defaultSiteInfo } from '../src/dump/siteinfo.ts';
 import { bundledAsync } from '../src/util/bundle.js';
 import { Titles } from '../src/wiki/title.ts';
 import { scanLinks } from '../src/wiki/wikilinks.ts';
-import killXml from '../src/wiki/wtf-kill-xml.ts';
-import nestedFind from '../src/wiki/wtf-nested-find.ts';
-import formatting from '../src/wiki/wtf-formatting.ts';
-import { trim_whitespace } from '../src/wiki/wtf-helpers.ts';
-import getLinks from '../src/wiki/wtf-sentence-links.ts';
-import sentenceParser from '../src/wiki/wtf-sentence-split.ts';
-import { byParagraph, fromText } from '../src/wiki/wtf-sentence.ts';
+import killXml from '../src/wiki/wtf/kill-xml.ts';
+import nestedFind from '../src/wiki/wtf/nested-find.ts';
+import formatting from '../src/wiki/wtf/formatting.ts';
+import { trim_whitespace } from '../src/wiki/wtf/helpers.ts';
+import getLinks from '../src/wiki/wtf/sentence-links.ts';
+import sentenceParser from '../src/wiki/wtf/sentence-split.ts';
+import { byParagraph, fromText } from '../src/wiki/wtf/sentence.ts';
 import { NO_SHARED, ROOT, SAMPLE, SHARED } from './helpers.ts';
 
 // wtf_wikipedia's own modules, imported by their files (the package exports only its entry)

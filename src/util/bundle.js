@@ -95,17 +95,17 @@ const ownUrl = {
  * and the sources run through tsx use the package's own.
  */
 const REPLACED = [
-  { module: 'node_modules/wtf_wikipedia/src/image/nested_find.js', by: 'src/wiki/wtf-nested-find.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/01-document/preProcess/kill_xml.js', by: 'src/wiki/wtf-kill-xml.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/template/index.js', by: 'src/wiki/wtf-section-templates.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/reference/index.js', by: 'src/wiki/wtf-section-references.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/table/index.js', by: 'src/wiki/wtf-section-tables.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/02-section/start-to-end/index.js', by: 'src/wiki/wtf-section-start-end.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/_lib/helpers.js', by: 'src/wiki/wtf-helpers.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/04-sentence/formatting.js', by: 'src/wiki/wtf-formatting.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/link/index.js', by: 'src/wiki/wtf-sentence-links.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/04-sentence/parse.js', by: 'src/wiki/wtf-sentence-split.ts' },
-  { module: 'node_modules/wtf_wikipedia/src/04-sentence/index.js', by: 'src/wiki/wtf-sentence.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/image/nested_find.js', by: 'src/wiki/wtf/nested-find.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/01-document/preProcess/kill_xml.js', by: 'src/wiki/wtf/kill-xml.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/template/index.js', by: 'src/wiki/wtf/section-templates.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/reference/index.js', by: 'src/wiki/wtf/section-references.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/table/index.js', by: 'src/wiki/wtf/section-tables.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/02-section/start-to-end/index.js', by: 'src/wiki/wtf/section-start-end.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/_lib/helpers.js', by: 'src/wiki/wtf/helpers.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/04-sentence/formatting.js', by: 'src/wiki/wtf/formatting.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/link/index.js', by: 'src/wiki/wtf/sentence-links.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/04-sentence/parse.js', by: 'src/wiki/wtf/sentence-split.ts' },
+  { module: 'node_modules/wtf_wikipedia/src/04-sentence/index.js', by: 'src/wiki/wtf/sentence.ts' },
 ];
 const replaced = {
   name: 'replaced-modules',

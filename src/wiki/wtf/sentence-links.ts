@@ -8,9 +8,9 @@
  * checks the two give the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import wtfGetLinks from '../../node_modules/wtf_wikipedia/src/link/index.js';
+import wtfGetLinks from '../../../node_modules/wtf_wikipedia/src/link/index.js';
 // @ts-ignore: a module of the package's sources, without types
-import Link from '../../node_modules/wtf_wikipedia/src/link/Link.js';
+import Link from '../../../node_modules/wtf_wikipedia/src/link/Link.js';
 
 interface SentenceData {
   text: string;

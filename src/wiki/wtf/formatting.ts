@@ -4,7 +4,7 @@
  * module in its place (src/util/bundle.js); test/wtf-replaced.test.ts checks the two give the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import wtfFormatting from '../../node_modules/wtf_wikipedia/src/04-sentence/formatting.js';
+import wtfFormatting from '../../../node_modules/wtf_wikipedia/src/04-sentence/formatting.js';
 
 interface SentenceData {
   text?: string | null;

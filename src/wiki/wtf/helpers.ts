@@ -5,7 +5,7 @@
  * package's own. test/wtf-replaced.test.ts checks the two give the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import { capitalise, isArray, isObject } from '../../node_modules/wtf_wikipedia/src/_lib/helpers.js';
+import { capitalise, isArray, isObject } from '../../../node_modules/wtf_wikipedia/src/_lib/helpers.js';
 
 export { capitalise, isArray, isObject };
 

@@ -6,11 +6,11 @@
  * its place (src/util/bundle.js); test/wtf-replaced.test.ts checks the two give the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import Sentence from '../../node_modules/wtf_wikipedia/src/04-sentence/Sentence.js';
-import formatting from './wtf-formatting.ts';
-import { trim_whitespace } from './wtf-helpers.ts';
-import sentenceParser from './wtf-sentence-split.ts';
-import getLinks from './wtf-sentence-links.ts';
+import Sentence from '../../../node_modules/wtf_wikipedia/src/04-sentence/Sentence.js';
+import formatting from './formatting.ts';
+import { trim_whitespace } from './helpers.ts';
+import sentenceParser from './sentence-split.ts';
+import getLinks from './sentence-links.ts';
 
 interface SentenceLike {
   text(): string;

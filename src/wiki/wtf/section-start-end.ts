@@ -5,7 +5,7 @@
  * whole documents come out the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import wtfStartEnd from '../../node_modules/wtf_wikipedia/src/02-section/start-to-end/index.js';
+import wtfStartEnd from '../../../node_modules/wtf_wikipedia/src/02-section/start-to-end/index.js';
 
 export default function xmlTemplates(section: { _wiki: string }, doc: unknown): { templates: unknown[]; text: string } {
   const w = section._wiki;

@@ -6,7 +6,7 @@
  * test/wtf-replaced.test.ts checks the two give the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import wtfKillXml from '../../node_modules/wtf_wikipedia/src/01-document/preProcess/kill_xml.js';
+import wtfKillXml from '../../../node_modules/wtf_wikipedia/src/01-document/preProcess/kill_xml.js';
 
 const killXml = wtfKillXml as (wiki: string) => string;
 

@@ -6,7 +6,7 @@
  * module in its place (src/util/bundle.js); test/wtf-replaced.test.ts checks the two give the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import wtfAbbreviations from '../../node_modules/wtf_wikipedia/src/04-sentence/_abbreviations.js';
+import wtfAbbreviations from '../../../node_modules/wtf_wikipedia/src/04-sentence/_abbreviations.js';
 
 // wtf's own patterns, where a test of the end alone would not be simpler
 const ABBREVIATION = new RegExp(`(^| |')(${[...(wtfAbbreviations as string[]), '[^]][^]]'].join('|')})[.!?] ?$`, 'i');

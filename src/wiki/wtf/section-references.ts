@@ -5,7 +5,7 @@
  * the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import wtfReferences from '../../node_modules/wtf_wikipedia/src/reference/index.js';
+import wtfReferences from '../../../node_modules/wtf_wikipedia/src/reference/index.js';
 
 export default function parseReferences(section: { _wiki: string; _references?: unknown[] }): void {
   if (section._wiki.includes('<')) return (wtfReferences as (s: unknown) => void)(section);

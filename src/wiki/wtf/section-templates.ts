@@ -4,7 +4,7 @@
  * its place (src/util/bundle.js); test/wtf-replaced.test.ts checks whole documents come out the same.
  */
 // @ts-ignore: a module of the package's sources, without types
-import wtfTemplates from '../../node_modules/wtf_wikipedia/src/template/index.js';
+import wtfTemplates from '../../../node_modules/wtf_wikipedia/src/template/index.js';
 
 interface SectionLike {
   _wiki: string;
