@@ -204,7 +204,7 @@ const vocab = join(ROOT, '../shared/fixtures/tokenizer/bert-base-cased-vocab.txt
 const { loadTokenizer } = await import('../src/tokenize/tokenizer.ts');
 const { openDb, DEFAULT_MEMORY } = await import('../src/db/duckdb.ts');
 const tok = await loadTokenizer(vocab);
-const conn = await openDb(db, { readOnly: true, memory: '2GB' }); // every sentence in one result: the baseline's input, not the pipeline's way
+const conn = await openDb(db, { readOnly: true, memory: 2e9 }); // every sentence in one result: the baseline's input, not the pipeline's way
 const sentenceTexts = (await conn.conn.runAndReadAll('SELECT text FROM sentences ORDER BY article, idx')).getColumnsJS()[0] as string[];
 conn.close();
 t1 = performance.now();
@@ -237,7 +237,7 @@ const shardsDefaultWall = (performance.now() - t1) / 1000;
 t1 = performance.now();
 // in process with the pipeline's own DuckDB settings (the `sql` command is read-only), but 512MB:
 // its sort of whole rows of ids runs out of the default 128MB even at 6k pages
-const floorDb = await openDb(db, { mustExist: true, memory: '512MB' });
+const floorDb = await openDb(db, { mustExist: true, memory: 512e6 });
 await floorDb.conn.run(`COPY (SELECT p.id, p.label, sa.ids AS a, sb.ids AS b FROM pairs p JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx ORDER BY hash(p.id)) TO '${join(dataDir, 'copy-floor.parquet')}' (FORMAT parquet, COMPRESSION zstd)`);
 floorDb.close();
 const copyWall = (performance.now() - t1) / 1000;

@@ -2,7 +2,7 @@
 import { interruptRun } from '../src/db/runs.js';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { helpText, parse, UsageError, type Command } from '../src/cli/args.js';
-import { DbLockedError, DEFAULT_MEMORY, outOfMemory } from '../src/db/duckdb.js';
+import { DbLockedError, DEFAULT_MEMORY_BYTES, outOfMemory } from '../src/db/duckdb.js';
 
 const STAGES: Record<string, () => Promise<{ command: Command }>> = {
   ingest: () => import('./ingest.js'),
@@ -88,7 +88,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     let msg = e instanceof DbLockedError || !(e instanceof Error) ? String((e as Error).message ?? e) : e.message;
     // DuckDB's own advice (SET threads, SET memory_limit) is for its SQL users; ours set --memory
-    if (outOfMemory(e) && command.flags.some((f) => f.name === 'memory')) msg = `${msg.split('\n')[0]}\nThis step needs more memory than --memory ${typeof budget === 'string' ? budget : DEFAULT_MEMORY} gives DuckDB: rerun with a larger --memory (twice as much, say).`;
+    if (outOfMemory(e) && command.flags.some((f) => f.name === 'memory')) msg = `${msg.split('\n')[0]}\nThis step needs more memory than --memory ${Math.round((typeof budget === 'number' ? budget : DEFAULT_MEMORY_BYTES) / 1e6)}MB gives DuckDB: rerun with a larger --memory (twice as much, say).`;
     console.error(`linkbert ${name}: ${msg}`);
     if (process.env.LINKBERT_DEBUG && e instanceof Error) console.error(e.stack);
     return 1;

@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { table } from '../src/cli/report.js';
 import { graph, type GraphSummary } from '../src/graph/graph.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -24,7 +24,7 @@ export function printGraph(s: GraphSummary): void {
 
 /** The graph options the flags give (shared with `run`). */
 export function graphOptions(flags: ParsedArgs['flags']) {
-  return { db: flags.db as string, force: Boolean(flags.force), memory: flags.memory as string };
+  return { db: flags.db as string, force: Boolean(flags.force), memory: memoryOf(flags) };
 }
 
 export const command: Command = {

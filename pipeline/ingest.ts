@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { ingest, type IngestSummary } from '../src/ingest/ingest.js';
 
@@ -45,7 +45,7 @@ export function ingestOptions(flags: ParsedArgs['flags']) {
     workers: flags.workers as number | undefined,
     force: Boolean(flags.force),
     keepLists: Boolean(flags['keep-lists']),
-    memory: flags.memory as string,
+    memory: memoryOf(flags),
     batchPages: flags['batch-pages'] as number,
     pageTimeout: flags['page-timeout'] as number,
     onDamage: flags['on-damage'] as 'stop' | 'skip',

@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table } from '../src/cli/report.js';
 import { pairs, type BSegments, type PairsSummary, type Unlinked } from '../src/pairs/pairs.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -30,7 +30,7 @@ export function printPairs(s: PairsSummary): void {
 
 /** The pairs options the flags give (shared with `run`). */
 export function pairsOptions(flags: ParsedArgs['flags']) {
-  return { db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, unlinked: flags.unlinked as Unlinked, force: Boolean(flags.force), memory: flags.memory as string };
+  return { db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, unlinked: flags.unlinked as Unlinked, force: Boolean(flags.force), memory: memoryOf(flags) };
 }
 
 export const command: Command = {

@@ -1,10 +1,10 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { report } from '../src/report/report.js';
 import { DEFAULT_DB } from './ingest.js';
 
 /** The report options the flags give (shared with `run`, which sets out). */
 export function reportOptions(flags: ParsedArgs['flags']) {
-  return { db: flags.db as string, out: flags.out as string, examplesPerLabel: flags.examples as number, memory: flags.memory as string };
+  return { db: flags.db as string, out: flags.out as string, examplesPerLabel: flags.examples as number, memory: memoryOf(flags) };
 }
 
 export const command: Command = {

@@ -1,6 +1,6 @@
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JSON_FLAG, type Command, type Flag } from '../src/cli/args.js';
+import { JSON_FLAG, memoryOf, type Command, type Flag } from '../src/cli/args.js';
 import { log, withProgress } from '../src/cli/report.js';
 import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
@@ -88,7 +88,7 @@ export const command: Command = {
     let tokenizer = flags.tokenizer as string | undefined;
     if (!tokenizer) {
       tokenizer = join(out, 'demo-tokenizer');
-      const v = await writeDemoTokenizer(db, tokenizer, 4000);
+      const v = await writeDemoTokenizer(db, tokenizer, 4000, memoryOf(flags));
       log(`no --tokenizer given: made a demo vocabulary of ${v.size} tokens from the articles → ${tokenizer} (pass the model's tokenizer for real data)`);
     }
     const s = await withProgress('segment', 'articles', (tick) =>

@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table, withProgress } from '../src/cli/report.js';
 import { segment, type SegmentSummary } from '../src/segment/segment.js';
 import { DEFAULT_DB } from './ingest.js';
@@ -33,7 +33,7 @@ export function segmentOptions(flags: ParsedArgs['flags']) {
     disambiguation: Boolean(flags.disambiguation),
     seed: flags.seed as number,
     force: Boolean(flags.force),
-    memory: flags.memory as string,
+    memory: memoryOf(flags),
   };
 }
 

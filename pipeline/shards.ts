@@ -1,4 +1,4 @@
-import { JSON_FLAG, MEMORY_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { counts, table, withProgress } from '../src/cli/report.js';
 import type { ShardFormat } from '../src/shards/formats.js';
 import { shards, type Masking, type ShardsSummary } from '../src/shards/shards.js';
@@ -32,7 +32,7 @@ export function shardsOptions(flags: ParsedArgs['flags']) {
     maxPredictions: flags['max-predictions'] as number | undefined,
     wholeWord: Boolean(flags['whole-word']),
     force: Boolean(flags.force),
-    memory: flags.memory as string,
+    memory: memoryOf(flags),
   };
 }
 

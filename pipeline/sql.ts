@@ -1,4 +1,4 @@
-import { MEMORY_FLAG, UsageError, type Command } from '../src/cli/args.js';
+import { MEMORY_FLAG, UsageError, memoryOf, type Command } from '../src/cli/args.js';
 import { formatTable, type Format } from '../src/cli/format.js';
 import { openDb, rows, table } from '../src/db/duckdb.js';
 import type { SiteInfo } from '../src/dump/siteinfo.js';
@@ -34,7 +34,7 @@ export const command: Command = {
     if (Boolean(flags.query) === Boolean(positionals.length)) throw new UsageError('give either one SQL statement or --query NAME');
     if (positionals.length > 1) throw new UsageError('quote the SQL statement as one argument');
     const path = flags.db as string;
-    const db = await openDb(path, { readOnly: true, locked: true, memory: flags.memory as string });
+    const db = await openDb(path, { readOnly: true, locked: true, memory: memoryOf(flags) });
     try {
       let sql = positionals[0]!;
       let params: Record<string, string> | undefined;

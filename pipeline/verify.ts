@@ -1,4 +1,4 @@
-import { JSON_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { counts, log, table, withProgress } from '../src/cli/report.js';
 import { verify, type VerifyReport } from '../src/verify/verify.js';
 
@@ -41,6 +41,7 @@ export function verifyOptions(flags: ParsedArgs['flags']) {
     batch: flags.batch as number,
     mlmPositions: flags['mlm-positions'] as number | undefined,
     seed: flags.seed as number,
+    memory: memoryOf(flags),
   };
 }
 
@@ -55,6 +56,7 @@ export const command: Command = {
     { name: 'batch', type: 'number', range: { integer: true, min: 1 }, default: 16, help: 'rows per inference batch' },
     { name: 'mlm-positions', type: 'number', range: { integer: true, min: 1 }, help: "score the masked LM at up to N of each row's masked positions (a seeded subset; default: all)" },
     { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 1, help: 'seed for folds, controls and dynamic masks' },
+    MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {

@@ -1,26 +1,28 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { JSON_FLAG, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command } from '../src/cli/args.js';
 import { log } from '../src/cli/report.js';
-import { openDb } from '../src/db/duckdb.js';
-import { completedIngest } from '../src/db/runs.js';
+import { runStage } from '../src/stage/kernel.js';
 import { buildDemoVocab } from '../src/tokenize/demo-vocab.js';
 import { DEFAULT_DB } from './ingest.js';
 
 /** Writes DIR/vocab.txt + DIR/tokenizer_config.json (cased) from the articles of the DB. */
-export async function writeDemoTokenizer(dbPath: string, dir: string, size: number): Promise<{ dir: string; size: number }> {
-  const db = await openDb(dbPath, { readOnly: true });
-  let vocab: string[];
-  try {
-    await completedIngest(db);
-    const texts: string[] = [];
-    // read whole (a stream would end early, not fail, if DuckDB ran out of memory)
-    const result = await db.conn.runAndReadAll('SELECT text FROM articles ORDER BY seq');
-    for (const r of result.getRowObjectsJS()) texts.push(r.text as string);
-    vocab = buildDemoVocab(texts, size);
-  } finally {
-    db.close();
-  }
+export async function writeDemoTokenizer(dbPath: string, dir: string, size: number, memory?: number): Promise<{ dir: string; size: number }> {
+  const { vocab } = await runStage<{ vocab: string[]; already_done: boolean; seconds: number }>({
+    stage: 'vocab',
+    db: dbPath,
+    memory,
+    readOnly: true,
+    reads: [],
+    settings: () => ({}),
+    async work({ db }) {
+      const texts: string[] = [];
+      // read whole (a stream would end early, not fail, if DuckDB ran out of memory)
+      const result = await db.conn.runAndReadAll('SELECT text FROM articles ORDER BY seq');
+      for (const r of result.getRowObjectsJS()) texts.push(r.text as string);
+      return { vocab: buildDemoVocab(texts, size) };
+    },
+  });
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'vocab.txt'), vocab.join('\n') + '\n');
   writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ tokenizer_class: 'BertTokenizer', do_lower_case: false, strip_accents: null, tokenize_chinese_chars: true, note: 'demo vocabulary made by linkbert vocab from the articles of a DB; not a real model\'s' }, null, 2) + '\n');
@@ -30,16 +32,17 @@ export async function writeDemoTokenizer(dbPath: string, dir: string, size: numb
 export const command: Command = {
   name: 'vocab',
   summary: 'make a small demo WordPiece vocabulary from the ingested articles (for the sample and tests)',
-  usage: 'linkbert vocab [--db FILE] --out DIR [--size N] [--json]',
+  usage: 'linkbert vocab [--db FILE] --out DIR [--size N] [--memory SIZE] [--json]',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file written by ingest' },
     { name: 'out', type: 'string', placeholder: 'DIR', help: 'folder for vocab.txt and tokenizer_config.json' },
     { name: 'size', type: 'number', range: { integer: true, min: 10 }, default: 4000, help: 'largest vocabulary size' },
+    MEMORY_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {
     if (!flags.out) throw new Error('--out DIR is required');
-    const r = await writeDemoTokenizer(flags.db as string, flags.out as string, flags.size as number);
+    const r = await writeDemoTokenizer(flags.db as string, flags.out as string, flags.size as number, memoryOf(flags));
     if (flags.json) console.log(JSON.stringify({ stage: 'vocab', dir: r.dir, vocab: join(r.dir, 'vocab.txt'), size: r.size }));
     else log(`vocab: ${r.size} tokens → ${join(r.dir, 'vocab.txt')} (use it with --tokenizer ${r.dir})`);
     return 0;

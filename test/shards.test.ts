@@ -170,7 +170,7 @@ test('same DB + seed → byte-identical shard files; dynamic masking stores unma
   await shards({ db, out: join(dir, 'ranged'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048, sortBytes: 300 });
   for (const f of readdirSync(join(dir, 'whole'))) assert.ok(readFileSync(join(dir, 'whole', f)).equals(readFileSync(join(dir, 'ranged', f))), f);
   // and a budget large enough for neither ranges nor the allocator's flush while writing: the same bytes
-  await shards({ db, out: join(dir, 'roomy'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048, memory: '1GB' });
+  await shards({ db, out: join(dir, 'roomy'), shardRows: 1500, seed: 4, dupeFactor: 100, rowGroupRows: 2048, memory: 1e9 });
   for (const f of readdirSync(join(dir, 'whole'))) assert.ok(readFileSync(join(dir, 'whole', f)).equals(readFileSync(join(dir, 'roomy', f))), f);
   // one shard of all those rows: Parquet row groups of exactly 4,096 rows (the last one shorter)
   await shards({ db, out: join(dir, 'groups'), shardRows: 1e6, seed: 4, dupeFactor: 100 });

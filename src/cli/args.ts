@@ -1,9 +1,11 @@
 /** Flag parsing and help text for the stage commands, from one declaration per flag. */
 import { parseArgs } from 'node:util';
+import { DEFAULT_MEMORY, memoryBytes } from '../db/duckdb.js';
 
 export interface Flag {
   name: string;
-  type: 'string' | 'boolean' | 'number';
+  /** size: a number of bytes written as 128MB, 1GB, 512MiB… (parsed to bytes with the flags) */
+  type: 'string' | 'boolean' | 'number' | 'size';
   help: string;
   default?: string | number | boolean;
   placeholder?: string;
@@ -48,7 +50,7 @@ export type ParsedArgs = { flags: Record<string, string | number | boolean | str
 
 export class UsageError extends Error {}
 
-export const MEMORY_FLAG: Flag = { name: 'memory', type: 'string', placeholder: 'SIZE', default: '128MB', help: "DuckDB's memory budget (e.g. 1GB on a larger machine); past it, sorts and joins spill to a temp folder beside the database" };
+export const MEMORY_FLAG: Flag = { name: 'memory', type: 'size', placeholder: 'SIZE', default: DEFAULT_MEMORY, help: "DuckDB's memory budget (e.g. 1GB on a larger machine); past it, sorts and joins spill to a temp folder beside the database" };
 
 export const JSON_FLAG: Flag = { name: 'json', type: 'boolean', help: 'print the summary as one JSON object on stdout (logs go to stderr)' };
 
@@ -83,6 +85,13 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
       const why = f.range ? outOfRange(n, f.range) : null;
       if (why) throw new UsageError(`--${f.name} ${why}`);
       flags[f.name] = n;
+    } else if (f.type === 'size') {
+      const text = String(v ?? f.default);
+      try {
+        flags[f.name] = memoryBytes(text);
+      } catch (e) {
+        throw new UsageError((e as Error).message);
+      }
     } else flags[f.name] = v ?? f.default;
   }
   return { flags, positionals: parsed.positionals };
@@ -126,4 +135,11 @@ function editDistance(a: string, b: string): number {
     }
   }
   return d[a.length]![b.length]!;
+}
+
+/** --memory as parsed (bytes), for the commands that declare MEMORY_FLAG. */
+export function memoryOf(flags: ParsedArgs['flags']): number {
+  const m = flags.memory;
+  if (typeof m !== 'number') throw new Error('internal error: --memory was not parsed as a size');
+  return m;
 }

@@ -10,6 +10,8 @@ export interface Db {
   instance: DuckDBInstance;
   conn: DuckDBConnection;
   path: string;
+  /** DuckDB's memory limit, bytes */
+  memory: number;
   close(): void;
 }
 
@@ -24,6 +26,9 @@ export class DbLockedError extends Error {}
  * its Parquet writes hold less beside the budget), no slower, and every stage runs the 600k bench in it.
  */
 export const DEFAULT_MEMORY = '128MB';
+export const DEFAULT_MEMORY_BYTES = 128e6;
+/** The least --memory a stage works in. */
+export const MIN_MEMORY_BYTES = 64e6;
 
 const MEMORY = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
@@ -38,15 +43,15 @@ export function sizeBytes(size: string): number {
 /** A --memory the user gave, in bytes: a size of at least 64MB. */
 export function memoryBytes(size: string): number {
   const bytes = sizeBytes(size);
-  if (bytes < 64e6) throw new Error(`--memory ${size}: at least 64MB`);
+  if (bytes < MIN_MEMORY_BYTES) throw new Error(`--memory ${size}: at least 64MB`);
   return bytes;
 }
 
 export interface OpenOptions {
   readOnly?: boolean;
   mustExist?: boolean;
-  /** DuckDB's memory_limit (default DEFAULT_MEMORY) */
-  memory?: string;
+  /** DuckDB's memory_limit in bytes, as parsed from --memory (default DEFAULT_MEMORY_BYTES) */
+  memory?: number;
   /**
    * For queries a user writes: nothing outside the database file can be read or written (COPY TO,
    * ATTACH, EXPORT, read_csv…), no extension installed or loaded, no setting changed afterwards.
@@ -58,9 +63,9 @@ export interface OpenOptions {
 export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> {
   if ((opts.readOnly || opts.mustExist) && !existsSync(path)) throw new Error(`${path}: no such database (run \`linkbert ingest --dump FILE --db ${path}\` first, or pass --db)`);
   if (!opts.readOnly) mkdirSync(dirname(path), { recursive: true });
-  const memory = opts.memory ?? DEFAULT_MEMORY;
-  memoryBytes(memory);
-  const config: Record<string, string> = { memory_limit: memory.replace(/\s+/g, '') };
+  const memory = opts.memory ?? DEFAULT_MEMORY_BYTES;
+  if (!(memory >= MIN_MEMORY_BYTES)) throw new Error(`memory limit of ${memory} bytes: at least 64MB`);
+  const config: Record<string, string> = { memory_limit: `${Math.floor(memory)}B` };
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   else config.temp_directory = `${path}.tmp`;
   if (opts.locked) {
@@ -85,6 +90,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> 
     instance,
     conn,
     path,
+    memory,
     close() {
       conn.closeSync();
       instance.closeSync();

@@ -66,8 +66,54 @@ export async function finishRun(db: Db, stage: string, summary: unknown, error: 
     stage,
     status: error ? 'failed' : 'done',
     error,
-    summary: JSON.stringify(summary),
+    summary: summary === null ? null : JSON.stringify(summary),
   });
+}
+
+/** Where the kernel records runs: the runs table here; per-unit completion markers can take its place. */
+export interface RunStore {
+  get(stage: string): Promise<RunRecord | undefined>;
+  start(stage: string, input: { source: string; fingerprint: string; settings: string }): Promise<void>;
+  /** done with its summary, or failed with the error (summary null) */
+  finish(stage: string, summary: unknown, error?: string | null): Promise<void>;
+}
+
+export function runsTable(db: Db): RunStore {
+  return {
+    get: (stage) => getRun(db, stage),
+    start: (stage, input) => startRun(db, stage, input),
+    finish: (stage, summary, error = null) => finishRun(db, stage, summary, error),
+  };
+}
+
+/** Ingest's settings (with several inputs, those complete so far) and the page to resume at. */
+export async function recordIngestProgress(db: Db, settings: unknown, nextSeq?: number): Promise<void> {
+  await db.conn.run(`UPDATE runs SET settings = $s${nextSeq === undefined ? '' : `, next_seq = ${nextSeq}`} WHERE stage = 'ingest'`, { s: JSON.stringify(settings) });
+}
+
+/** Pages below `nextSeq` are committed (the ingest writer's checkpoint, in its transaction). */
+export async function recordNextSeq(db: Db, nextSeq: number): Promise<void> {
+  await db.conn.run(`UPDATE runs SET next_seq = ${nextSeq} WHERE stage = 'ingest'`);
+}
+
+/**
+ * The siteinfo of the ingested wiki. `ifUnset`: only where none is recorded yet (a corpus that is
+ * no wiki records the defaults, which must not replace a wiki's read from an earlier input).
+ */
+export async function recordSiteInfo(db: Db, site: unknown, opts: { ifUnset?: boolean } = {}): Promise<void> {
+  await db.conn.run(`UPDATE runs SET siteinfo = $s WHERE stage = 'ingest'${opts.ifUnset ? ' AND siteinfo IS NULL' : ''}`, { s: JSON.stringify(site) });
+}
+
+/** The ingested wiki's siteinfo as recorded (JSON text), or null. */
+export async function siteInfoText(db: Db): Promise<string | null> {
+  const [site] = await rows<{ siteinfo: string | null }>(db.conn, `SELECT siteinfo::VARCHAR AS siteinfo FROM runs WHERE stage = 'ingest'`);
+  return site?.siteinfo ?? null;
+}
+
+/** The ingested wiki's database name (e.g. enwiki) from its siteinfo, or null. */
+export async function siteDbname(db: Db): Promise<string | null> {
+  const [site] = await rows<{ dbname: string | null }>(db.conn, `SELECT json_extract_string(siteinfo, '$.dbname') AS dbname FROM runs WHERE stage = 'ingest'`);
+  return site?.dbname ?? null;
 }
 
 /** The ingest run a derived stage builds on; an error when there is none or it did not finish. */

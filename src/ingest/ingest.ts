@@ -48,8 +48,8 @@ export interface IngestOptions {
   pageTimeout?: number;
   /** size of the runs of pages sent to the workers (about 1 MB by default; tests make it small) */
   runBytes?: number;
-  /** DuckDB's memory limit */
-  memory?: string;
+  /** DuckDB's memory limit, bytes */
+  memory?: number;
   /** log each committed batch */
   verbose?: boolean;
   /**

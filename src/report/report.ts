@@ -5,9 +5,8 @@
  * link's anchor highlighted. Plots are Vega-Lite specs rendered to SVG by Vega itself.
  */
 import { writeFileSync } from 'node:fs';
-import { openDb, rows, sqlFile } from '../db/duckdb.js';
-import { completedIngest, requireStage } from '../db/runs.js';
-import type { PairsSummary } from '../pairs/pairs.js';
+import { rows, sqlFile } from '../db/duckdb.js';
+import { runStage } from '../stage/kernel.js';
 
 export interface ReportSummary {
   stage: 'report';
@@ -15,6 +14,7 @@ export interface ReportSummary {
   out: string;
   plots: number;
   examples: number;
+  already_done: boolean;
   seconds: number;
 }
 
@@ -33,84 +33,85 @@ async function svg(spec: Record<string, unknown>): Promise<string> {
   return out;
 }
 
-export async function report(opts: { db: string; out: string; examplesPerLabel?: number; memory?: string }): Promise<ReportSummary> {
-  const t0 = performance.now();
-  const db = await openDb(opts.db, { mustExist: true, memory: opts.memory, readOnly: true });
-  try {
-    const ingest = await completedIngest(db);
-    await requireStage(db, 'graph', ingest.fingerprint, 'linkbert graph');
-    await requireStage(db, 'segment', ingest.fingerprint, 'linkbert segment --tokenizer X');
-    const pr = await requireStage(db, 'pairs', ingest.fingerprint, 'linkbert pairs');
-    const pairsSummary = JSON.parse(pr.summary) as PairsSummary;
-    const q = async <T>(name: string, params?: Record<string, unknown>) => rows<T>(db.conn, await sqlFile(`report/${name}.sql`), params as Record<string, number> | undefined);
-    const [counts] = await q<Record<string, number>>('counts');
-    const degrees = await q<{ kind: string; degree: number; articles: number }>('degrees');
-    const resolution = await q<{ resolution: string; links: number }>('resolution');
-    const labels = await q<{ label: number; relation: string; pairs: number }>('labels');
-    const lengths = await q<{ relation: string; side: string; tokens: number; segments: number }>('lengths');
-    const hubs = await q<{ title: string; in_degree: number; out_degree: number }>('hubs');
-    const chosen = await q<{ label: number; id: number; a_article: number; a_start: number; a_end: number; b_article: number; b_start: number; b_end: number; anchor: string | null }>('examples', { per_label: opts.examplesPerLabel ?? 2 });
-    // each side's text on its own (a lookup by seq): an article's text never passes through a join
-    const side = async (seq: number, start: number, end: number) => (await q<{ title: string; text: string }>('example-text', { seq, start, end }))[0]!;
-    const examples: { label: number; id: number; a_title: string; a_text: string; b_title: string; b_text: string; anchor: string | null }[] = [];
-    for (const c of chosen) {
-      const a = await side(c.a_article, c.a_start, c.a_end);
-      const b = await side(c.b_article, c.b_start, c.b_end);
-      examples.push({ label: c.label, id: c.id, a_title: a.title, a_text: a.text, b_title: b.title, b_text: b.text, anchor: c.anchor });
-    }
+export async function report(opts: { db: string; out: string; examplesPerLabel?: number; memory?: number }): Promise<ReportSummary> {
+  return runStage<ReportSummary, 'graph' | 'segment' | 'pairs'>({
+    stage: 'report',
+    db: opts.db,
+    memory: opts.memory,
+    readOnly: true,
+    reads: ['graph', 'segment', 'pairs'],
+    settings: () => ({}),
+    async work({ db, ingest, prior }) {
+      const pairsSummary = prior.pairs.summary;
+      const q = async <T>(name: string, params?: Record<string, unknown>) => rows<T>(db.conn, await sqlFile(`report/${name}.sql`), params as Record<string, number> | undefined);
+      const [counts] = await q<Record<string, number>>('counts');
+      const degrees = await q<{ kind: string; degree: number; articles: number }>('degrees');
+      const resolution = await q<{ resolution: string; links: number }>('resolution');
+      const labels = await q<{ label: number; relation: string; pairs: number }>('labels');
+      const lengths = await q<{ relation: string; side: string; tokens: number; segments: number }>('lengths');
+      const hubs = await q<{ title: string; in_degree: number; out_degree: number }>('hubs');
+      const chosen = await q<{ label: number; id: number; a_article: number; a_start: number; a_end: number; b_article: number; b_start: number; b_end: number; anchor: string | null }>('examples', { per_label: opts.examplesPerLabel ?? 2 });
+      // each side's text on its own (a lookup by seq): an article's text never passes through a join
+      const side = async (seq: number, start: number, end: number) => (await q<{ title: string; text: string }>('example-text', { seq, start, end }))[0]!;
+      const examples: { label: number; id: number; a_title: string; a_text: string; b_title: string; b_text: string; anchor: string | null }[] = [];
+      for (const c of chosen) {
+        const a = await side(c.a_article, c.a_start, c.a_end);
+        const b = await side(c.b_article, c.b_start, c.b_end);
+        examples.push({ label: c.label, id: c.id, a_title: a.title, a_text: a.text, b_title: b.title, b_text: b.text, anchor: c.anchor });
+      }
 
-    const plots = [
-      {
-        title: 'Degree distributions (articles with each number of distinct linked articles; log–log)',
-        spec: {
-          width: 420, height: 260, data: { values: degrees.map((d) => ({ ...d, degree: Number(d.degree), articles: Number(d.articles) })) },
-          mark: { type: 'point', filled: true, size: 30 },
-          encoding: { x: { field: 'degree', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'articles', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'kind', type: 'nominal' } },
+      const plots = [
+        {
+          title: 'Degree distributions (articles with each number of distinct linked articles; log–log)',
+          spec: {
+            width: 420, height: 260, data: { values: degrees.map((d) => ({ ...d, degree: Number(d.degree), articles: Number(d.articles) })) },
+            mark: { type: 'point', filled: true, size: 30 },
+            encoding: { x: { field: 'degree', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'articles', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'kind', type: 'nominal' } },
+          },
         },
-      },
-      {
-        title: 'Where the links end',
-        spec: { width: 420, height: 160, data: { values: resolution.map((r) => ({ ...r, links: Number(r.links) })) }, mark: 'bar', encoding: { y: { field: 'resolution', type: 'nominal', sort: '-x' }, x: { field: 'links', type: 'quantitative' } } },
-      },
-      {
-        title: 'Label balance (instances per document relation)',
-        spec: { width: 300, height: 160, data: { values: labels.map((l) => ({ ...l, pairs: Number(l.pairs) })) }, mark: 'bar', encoding: { x: { field: 'relation', type: 'nominal', sort: RELATIONS, axis: { labelAngle: 0 } }, y: { field: 'pairs', type: 'quantitative' }, color: { field: 'relation', type: 'nominal', sort: RELATIONS, legend: null } } },
-      },
-      {
-        title: 'Segment lengths of A and of B per relation (tokens, bins of 8)',
-        spec: {
-          data: { values: lengths.map((l) => ({ ...l, tokens: Number(l.tokens), segments: Number(l.segments) })) },
-          mark: 'bar',
-          encoding: { x: { field: 'tokens', type: 'quantitative', bin: { binned: true, step: 8 } }, x2: { datum: null }, y: { field: 'segments', type: 'quantitative' }, color: { field: 'side', type: 'nominal' }, row: { field: 'relation', type: 'nominal', sort: RELATIONS }, column: { field: 'side', type: 'nominal' } },
-          width: 260, height: 90,
+        {
+          title: 'Where the links end',
+          spec: { width: 420, height: 160, data: { values: resolution.map((r) => ({ ...r, links: Number(r.links) })) }, mark: 'bar', encoding: { y: { field: 'resolution', type: 'nominal', sort: '-x' }, x: { field: 'links', type: 'quantitative' } } },
         },
-      },
-    ];
-    // x2 is not needed for pre-binned bars of a fixed step: drop the placeholder
-    delete (plots[3]!.spec.encoding as Record<string, unknown>).x2;
-    const svgs: string[] = [];
-    for (const p of plots) svgs.push(await svg(p.spec));
+        {
+          title: 'Label balance (instances per document relation)',
+          spec: { width: 300, height: 160, data: { values: labels.map((l) => ({ ...l, pairs: Number(l.pairs) })) }, mark: 'bar', encoding: { x: { field: 'relation', type: 'nominal', sort: RELATIONS, axis: { labelAngle: 0 } }, y: { field: 'pairs', type: 'quantitative' }, color: { field: 'relation', type: 'nominal', sort: RELATIONS, legend: null } } },
+        },
+        {
+          title: 'Segment lengths of A and of B per relation (tokens, bins of 8)',
+          spec: {
+            data: { values: lengths.map((l) => ({ ...l, tokens: Number(l.tokens), segments: Number(l.segments) })) },
+            mark: 'bar',
+            encoding: { x: { field: 'tokens', type: 'quantitative', bin: { binned: true, step: 8 } }, x2: { datum: null }, y: { field: 'segments', type: 'quantitative' }, color: { field: 'side', type: 'nominal' }, row: { field: 'relation', type: 'nominal', sort: RELATIONS }, column: { field: 'side', type: 'nominal' } },
+            width: 260, height: 90,
+          },
+        },
+      ];
+      // x2 is not needed for pre-binned bars of a fixed step: drop the placeholder
+      delete (plots[3]!.spec.encoding as Record<string, unknown>).x2;
+      const svgs: string[] = [];
+      for (const p of plots) svgs.push(await svg(p.spec));
 
-    const cov = pairsSummary.coverage;
-    const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
-    const table = (head: string[], body: (string | number)[][]) =>
-      `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? num(c) : esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
-    const highlight = (text: string, anchor: string | null) => {
-      if (!anchor) return esc(text);
-      const at = text.indexOf(anchor);
-      return at < 0 ? esc(text) : `${esc(text.slice(0, at))}<mark>${esc(anchor)}</mark>${esc(text.slice(at + anchor.length))}`;
-    };
-    const exampleHtml = RELATIONS.map((rel, label) => {
-      const mine = examples.filter((e) => e.label === label);
-      return `<h3>${rel}</h3>${mine
-        .map((e) => {
-          const note = label === 2 ? (e.anchor ? (e.a_text.includes(e.anchor) ? '' : `<p class="note">The link to B's article stands elsewhere in A's article, as “${esc(e.anchor)}”.</p>`) : `<p class="note">The link to B's article is outside the clean text (a template, infobox, list…).</p>`) : '';
-          return `<div class="pair"><p><b>A</b> — ${esc(e.a_title)}</p><blockquote>${label === 2 ? highlight(e.a_text, e.anchor) : esc(e.a_text)}</blockquote><p><b>B</b> — ${esc(e.b_title)}</p><blockquote>${esc(e.b_text)}</blockquote>${note}</div>`;
-        })
-        .join('')}`;
-    }).join('');
+      const cov = pairsSummary.coverage;
+      const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(1)}%`);
+      const table = (head: string[], body: (string | number)[][]) =>
+        `<table><thead><tr>${head.map((h) => `<th>${esc(h)}</th>`).join('')}</tr></thead><tbody>${body.map((r) => `<tr>${r.map((c) => `<td>${typeof c === 'number' ? num(c) : esc(c)}</td>`).join('')}</tr>`).join('')}</tbody></table>`;
+      const highlight = (text: string, anchor: string | null) => {
+        if (!anchor) return esc(text);
+        const at = text.indexOf(anchor);
+        return at < 0 ? esc(text) : `${esc(text.slice(0, at))}<mark>${esc(anchor)}</mark>${esc(text.slice(at + anchor.length))}`;
+      };
+      const exampleHtml = RELATIONS.map((rel, label) => {
+        const mine = examples.filter((e) => e.label === label);
+        return `<h3>${rel}</h3>${mine
+          .map((e) => {
+            const note = label === 2 ? (e.anchor ? (e.a_text.includes(e.anchor) ? '' : `<p class="note">The link to B's article stands elsewhere in A's article, as “${esc(e.anchor)}”.</p>`) : `<p class="note">The link to B's article is outside the clean text (a template, infobox, list…).</p>`) : '';
+            return `<div class="pair"><p><b>A</b> — ${esc(e.a_title)}</p><blockquote>${label === 2 ? highlight(e.a_text, e.anchor) : esc(e.a_text)}</blockquote><p><b>B</b> — ${esc(e.b_title)}</p><blockquote>${esc(e.b_text)}</blockquote>${note}</div>`;
+          })
+          .join('')}`;
+      }).join('');
 
-    const html = `<!doctype html>
+      const html = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>LinkBERT data report — ${esc(ingest.source)}</title>
 <style>
 body{font-family:sans-serif;max-width:980px;margin:2em auto;padding:0 1em;color:#222}
@@ -138,10 +139,9 @@ ${table(['article', 'in-degree', 'out-degree'], hubs.map((h) => [h.title, Number
 <p>For linked pairs, the anchor of A's link to B's article is highlighted where it stands in A.</p>
 ${exampleHtml}
 </body></html>
-`;
-    writeFileSync(opts.out, html);
-    return { stage: 'report', db: opts.db, out: opts.out, plots: plots.length, examples: examples.length, seconds: Math.round(performance.now() - t0) / 1000 };
-  } finally {
-    db.close();
-  }
+  `;
+      writeFileSync(opts.out, html);
+      return { stage: 'report' as const, db: opts.db, out: opts.out, plots: plots.length, examples: examples.length };
+    },
+  });
 }

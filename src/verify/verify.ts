@@ -4,6 +4,7 @@
  * allow: masked-token accuracy and loss per relation beside a unigram baseline (vocabulary logits),
  * and a document-relation probe on [CLS] vectors (hidden states).
  */
+import { DEFAULT_MEMORY_BYTES } from '../db/duckdb.js';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -17,6 +18,8 @@ import { relationProbe, type ProbeResult } from './probe.js';
 
 export interface VerifyOptions {
   model: string;
+  /** DuckDB's memory limit for reading the shards, bytes */
+  memory?: number;
   shards: string;
   tokenizer?: string;
   samples?: number;
@@ -82,8 +85,8 @@ function shardFiles(path: string): string[] {
   return files;
 }
 
-async function readSample(files: string[], n: number): Promise<ShardRow[]> {
-  const inst = await DuckDBInstance.create(':memory:');
+async function readSample(files: string[], n: number, memory: number): Promise<ShardRow[]> {
+  const inst = await DuckDBInstance.create(':memory:', { memory_limit: `${Math.floor(memory)}B` });
   const conn = await inst.connect();
   try {
     const list = files.map((f) => `'${f.replace(/'/g, "''")}'`).join(', ');
@@ -145,7 +148,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   const vocab = manifest?.tokenizer.vocab_size ?? null;
   const maxSeqLen = manifest?.settings.max_seq_len ?? null;
   if (opts.mlmPositions !== undefined && !(Number.isInteger(opts.mlmPositions) && opts.mlmPositions >= 1)) throw new Error('--mlm-positions must be a whole number ≥ 1');
-  const rows = await readSample(files, opts.samples ?? 512);
+  const rows = await readSample(files, opts.samples ?? 512, opts.memory ?? DEFAULT_MEMORY_BYTES);
   if (!rows.length) throw new Error(`${opts.shards}: the shards hold no rows`);
   const warnings: string[] = [];
 
