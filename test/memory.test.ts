@@ -25,11 +25,13 @@ test('--memory sets the DuckDB memory limit of every stage (the one asked for, a
   assert.equal(MEMORY_FLAG.default, DEFAULT_MEMORY);
 });
 
-test('--memory that is not a size is refused before anything runs', async () => {
+test('--memory that is not a size is a usage error when the flags are read, before anything runs', async () => {
   for (const bad of ['lots', '12', '10MB']) {
-    const r = await cli(['graph', '--db', db, '--memory', bad]);
-    assert.equal(r.code, 1, bad);
+    // ingest of a dump that does not exist: refused for --memory before the input is looked at
+    const r = await cli(['ingest', '--dump', '/nonexistent/dump.xml', '--db', db, '--memory', bad]);
+    assert.equal(r.code, 2, bad);
     assert.match(r.stderr, new RegExp(`--memory ${bad}: (not a size|at least 64MB)`));
+    assert.doesNotMatch(r.stderr, /nonexistent/);
   }
 });
 

@@ -1,9 +1,8 @@
 /**
  * Books as plain text, as LinkBERT mixed BookCorpus with Wikipedia: a `.txt` file, or a folder of
- * them, one document per file, no links. A Project Gutenberg header and footer are taken off. The
- * files are handed on as JSON Lines (a line per book: its file name as id and title, its text), so
- * they go in as any JSON Lines corpus does; with no links, their anchors get contiguous or random
- * B's (`pairs --unlinked nsp`).
+ * them, one document per file, no links. A Project Gutenberg header and footer are taken off. Each
+ * book becomes a plain-text document as a JSON Lines line does (its file name as id and title); with
+ * no links, their anchors get contiguous or random B's (`pairs --unlinked nsp`).
  */
 import { createHash } from 'node:crypto';
 import { readdirSync, statSync } from 'node:fs';
@@ -61,13 +60,10 @@ export function stripGutenberg(raw: string): string {
   return text.trim();
 }
 
-/** The books as JSON Lines, a line per file. */
-export async function* booksAsJsonl(files: string[]): AsyncGenerator<Buffer> {
-  for (const file of files) {
-    const name = basename(file).replace(/\.txt$/i, '');
-    const text = stripGutenberg(await readFile(file, 'utf8'));
-    yield Buffer.from(JSON.stringify({ id: name, title: name, text }) + '\n');
-  }
+/** A book's document: its file name as id and title, its own text (Gutenberg's header and footer off), no links. */
+export async function bookDocument(file: string): Promise<{ id: string; title: string; text: string; links: string[] }> {
+  const name = basename(file).replace(/\.txt$/i, '');
+  return { id: name, title: name, text: stripGutenberg(await readFile(file, 'utf8')), links: [] };
 }
 
 /** SHA-256 of the books (of their `sha256  name` lines, as sha256sum prints them, for a folder). */

@@ -8,8 +8,8 @@
 // @ts-expect-error wtf_wikipedia ships no types for its modules; this is its rule-based sentence splitter
 import splitSentences from '../../node_modules/wtf_wikipedia/src/04-sentence/parse.js';
 import { DumpSyntaxError } from '../dump/xml.js';
-import type { LinkColumns, PageRows } from '../ingest/rows.js';
-import { LINK_ORIGINS, type LinkOrigin } from '../wiki/wikilinks.js';
+import { LINK_ORIGINS, type LinkColumns, type LinkOrigin, type PageRows } from '../db/rows.js';
+
 
 const split = splitSentences as (text: string) => string[];
 
@@ -73,13 +73,20 @@ export function jsonlRows(file: string, line: string, lineNo: number, seq: numbe
   if (typeof doc.text !== 'string') throw bad('"text" must be a string');
   if (doc.title !== undefined && typeof doc.title !== 'string') throw bad('"title" must be a string');
   if (doc.links !== undefined && (!Array.isArray(doc.links) || !doc.links.every(isId))) throw bad('"links" must be a list of ids');
-  const id = String(doc.id);
-  const title = (doc.title as string | undefined)?.trim() || id;
-  const bytes = Buffer.byteLength(doc.text);
+  return plainDocumentRows({ id: String(doc.id), title: doc.title as string | undefined, text: doc.text, links: ((doc.links as (string | number)[] | undefined) ?? []).map(String) }, seq, lineNo);
+}
+
+/**
+ * A plain-text document (a JSON Lines line, a book) → its rows: the title defaults to the id, an
+ * empty text is skipped and counted with its line (or the book's number).
+ */
+export function plainDocumentRows(doc: { id: string; title?: string; text: string; links: string[] }, seq: number, lineNo: number): PageRows {
+  const { id, text } = doc;
+  const title = doc.title?.trim() || id;
+  const bytes = Buffer.byteLength(text);
   const pageId = /^\d{1,15}$/.test(id) ? Number(id) : null;
-  if (!doc.text.trim()) return { seq, wikitextBytes: bytes, skipped: { seq, page_id: pageId, ns: 0, title, reason: 'empty text', line: lineNo } };
-  const targets = ((doc.links as (string | number)[] | undefined) ?? []).map(String);
-  return documentRows({ seq, id, pageId, title, raw: doc.text, bytes, targets, origin: 'document' });
+  if (!text.trim()) return { seq, wikitextBytes: bytes, skipped: { seq, page_id: pageId, ns: 0, title, reason: 'empty text', line: lineNo } };
+  return documentRows({ seq, id, pageId, title, raw: text, bytes, targets: doc.links, origin: 'document' });
 }
 
 /** A document of a non-wiki corpus → its rows: an article keyed by `id` (its norm_title), its links by target id, none placed in the text. */

@@ -5,7 +5,7 @@
  */
 import { SaxesParser } from 'saxes';
 import { DumpSyntaxError } from '../dump/xml.js';
-import type { PageRows } from '../ingest/rows.js';
+import type { PageRows } from '../db/rows.js';
 import { documentRows } from './jsonl.js';
 
 /** Whether the start of a file is a JATS article. */

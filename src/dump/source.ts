@@ -10,11 +10,10 @@ import type { Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import { bunzip, bunzipTool, DecompressError, type Bunzip } from './bz2.js';
 import { bunzipBlocks, type DamagedBlock } from './bz2blocks.js';
-import { bookFiles, booksAsJsonl, isBooks } from '../corpus/books.js';
 export type { DamagedBlock } from './bz2blocks.js';
 import { decodeRanges, rangesFrom, type StreamIndex } from './multistream.js';
 
-export type DumpFormat = 'xml' | 'bz2' | 'gzip' | 'text';
+export type DumpFormat = 'xml' | 'bz2' | 'gzip';
 
 export interface DumpSource {
   file: string;
@@ -107,18 +106,6 @@ async function* gunzip(input: Readable, file: string): AsyncGenerator<Buffer> {
 }
 
 export async function openDump(file: string, opts: { index?: StreamIndex | null; fromSeq?: number; concurrency?: number; skipDamaged?: boolean } = {}): Promise<DumpSource> {
-  if (isBooks(file)) {
-    // books (a .txt file or a folder of them) go in as JSON Lines, a line per book
-    const files = bookFiles(file);
-    let done = 0;
-    async function* books() {
-      for await (const b of booksAsJsonl(files)) {
-        done++;
-        yield b;
-      }
-    }
-    return { file, format: 'text', decompressor: null, totalBytes: files.length, bytesRead: () => done, firstSeq: 0, bytes: books() };
-  }
   const format = await detectFormat(file);
   const totalBytes = (await stat(file)).size;
   let read = 0;

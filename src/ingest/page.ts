@@ -10,7 +10,7 @@ import type { Titles } from '../wiki/title.js';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { linkTrail, siteLanguage } from '../wiki/interwiki.js';
 import { LINK_ORIGINS, type ScanOptions } from '../wiki/wikilinks.js';
-import type { LinkColumns, PageRows } from './rows.js';
+import type { LinkColumns, PageRows } from '../db/rows.js';
 
 /**
  * Articles longer than this are skipped, not cleaned: MediaWiki itself refuses pages over 2 MiB

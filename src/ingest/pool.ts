@@ -15,7 +15,7 @@ import type { SiteInfo } from '../dump/siteinfo.js';
 import type { CleanSettings } from './page.js';
 import type { PageRun } from '../dump/split.js';
 import { projectWorkers, type WorkerStarter } from '../util/worker.js';
-import type { PageRows } from './rows.js';
+import type { PageRows } from '../db/rows.js';
 
 export interface RunRequest {
   id: number;

@@ -9,7 +9,7 @@ import { Titles } from '../wiki/title.js';
 import type { ScanOptions } from '../wiki/wikilinks.js';
 import { pageRows, scanOptions, timedOut, type CleanSettings } from './page.js';
 import type { PoolInput, RunRequest, RunResult } from './pool.js';
-import type { PageRows } from './rows.js';
+import type { PageRows } from '../db/rows.js';
 
 const { clean, beat } = workerData as { clean: CleanSettings; beat: Int32Array };
 let input: { file: string; site: SiteInfo; titles: Titles; scan: ScanOptions } | null = null;

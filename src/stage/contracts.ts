@@ -256,3 +256,17 @@ export function readRecord<S extends StageName>(stage: S, record: { settings: st
   if (why) throw new ContractError(`${where}: the ${stage} stage's record is not what this version of linkbert reads (${why}): rerun \`linkbert ${stage}\` with --force`);
   return { settings: settings as Settings[S], summary: summary as Summaries[S] };
 }
+
+/** A stage's recorded settings alone (a run still in progress has no summary yet), checked likewise. */
+export function readSettings<S extends StageName>(stage: S, text: string | null, where: string): Settings[S] {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text ?? 'null');
+  } catch {
+    throw new ContractError(`${where}: the ${stage} stage's recorded settings are not JSON: rerun \`linkbert ${stage}\` with --force`);
+  }
+  const settings = stage !== 'ingest' && raw && typeof raw === 'object' && 'own' in raw ? (raw as { own: unknown }).own : raw;
+  const why = mismatch(settings, SHAPES[stage].settings, 'settings');
+  if (why) throw new ContractError(`${where}: the ${stage} stage's record is not what this version of linkbert reads (${why}): rerun \`linkbert ${stage}\` with --force`);
+  return settings as Settings[S];
+}

@@ -5,12 +5,12 @@
  * wtf's own link parsing quirks (one-letter piped targets, namespaces read as interwiki, links inside
  * templates/refs/captions not returned) no longer matter.
  */
+import { LINK_ORIGINS, type LinkOrigin } from '../db/rows.js';
 import { isInterwiki, isLanguage } from './interwiki.js';
 import type { Titles } from './title.js';
 
-/** Where in the wikitext a link stands. */
-export const LINK_ORIGINS = ['text', 'template', 'infobox', 'ref', 'caption', 'gallery', 'table', 'list', 'document', 'citation'] as const;
-export type LinkOrigin = (typeof LINK_ORIGINS)[number];
+/** Where in the wikitext a link stands (links.origin). */
+export { LINK_ORIGINS, type LinkOrigin };
 
 export interface WikiLink {
   target: string; // as written, before '|'

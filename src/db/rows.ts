@@ -1,8 +1,12 @@
 /**
- * Rows of the ingest tables (sql/schema.sql), as the batch writer (writer.ts) appends them. Kept
- * apart from the writer so that worker threads can build them without loading DuckDB.
+ * Rows of the ingest tables (sql/schema.sql), as ingest's batch writer appends them: the contract
+ * between every reader (wiki workers, corpus readers) and the writer. Below both, and free of
+ * DuckDB, so that worker threads can build rows without loading it.
  */
-import type { LinkOrigin } from '../wiki/wikilinks.js';
+
+/** Where a link stood in its page (links.origin); the order is the code that LinkColumns.origin holds. */
+export const LINK_ORIGINS = ['text', 'template', 'infobox', 'ref', 'caption', 'gallery', 'table', 'list', 'document', 'citation'] as const;
+export type LinkOrigin = (typeof LINK_ORIGINS)[number];
 
 export type PageKind = 'article' | 'redirect' | 'other';
 

@@ -1,0 +1,38 @@
+/** What ingest is asked to do, and what it reports while it works. */
+export interface IngestOptions {
+  /** the input, or several: read in order into one database (their documents one corpus) */
+  dump: string | string[];
+  db: string;
+  /** multistream index; undefined: look beside the dump; null: read the dump whole */
+  index?: string | null;
+  workers?: number;
+  /** replace what the DB holds even if it came from another dump */
+  force?: boolean;
+  batchPages?: number;
+  /** keep list items in the clean text (default: text passages only, as BERT's and WikiExtractor's) */
+  keepLists?: boolean;
+  /** longest a worker may spend on one page before it is skipped as a parse timeout (default 30 s) */
+  pageTimeout?: number;
+  /** size of the runs of pages sent to the workers (about 1 MB by default; tests make it small) */
+  runBytes?: number;
+  /** DuckDB's memory limit, bytes */
+  memory?: number;
+  /** log each committed batch */
+  verbose?: boolean;
+  /**
+   * What a damaged bz2 stream or block does: `stop` the ingest there (default; the pages before it
+   * are kept), or `skip` it and go on: a multistream dump's stream through its index (its pages
+   * counted in `skipped`), or a block of a dump read block by block (bz2blocks.ts).
+   */
+  onDamage?: 'stop' | 'skip';
+  onProgress?: (p: IngestProgress) => void;
+  log?: (line: string) => void;
+}
+
+export interface IngestProgress {
+  pages: number;
+  bytesRead: number;
+  totalBytes: number;
+  wikitextBytes: number;
+  seconds: number;
+}

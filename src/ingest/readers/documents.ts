@@ -1,0 +1,171 @@
+/**
+ * Readers of the corpora that are no wiki: JSON Lines (a document a line, written as it comes),
+ * PubMed/MEDLINE XML (a file read whole: versions and deletes are resolved within it), a PMC full
+ * text (one document), and books (a document per .txt file, read from the files directly).
+ */
+import { listValue } from '@duckdb/node-api';
+import { bookDocument, bookFiles } from '../../corpus/books.js';
+import { jsonlRows, plainDocumentRows } from '../../corpus/jsonl.js';
+import { JatsReader } from '../../corpus/pmc.js';
+import { PubmedReader } from '../../corpus/pubmed.js';
+import { recordSiteInfo } from '../../db/runs.js';
+import { defaultSiteInfo, type SiteInfo } from '../../dump/siteinfo.js';
+import { DecompressError } from '../../dump/bz2.js';
+import type { DamagedBlock, DamagedStream } from '../../dump/source.js';
+import { DumpSyntaxError } from '../../dump/xml.js';
+import type { InputKind } from '../inputs.js';
+import { Sink, type InputReader, type ReaderContext } from './reader.js';
+
+/** What the readers of non-wiki corpora share: the default siteinfo, the sink, a count. */
+abstract class DocumentReader implements InputReader {
+  abstract readonly kind: InputKind;
+  readonly site: SiteInfo = defaultSiteInfo();
+  protected readonly sink: Sink;
+  pagesRead = 0;
+  endSeq: number;
+
+  constructor(protected readonly ctx: ReaderContext) {
+    this.sink = new Sink(ctx);
+    this.endSeq = ctx.base;
+  }
+
+  get wikitextBytes(): number {
+    return this.sink.wikitextBytes;
+  }
+
+  /** Not a wiki: its defaults do not replace a wiki's siteinfo read from an earlier input. */
+  async begin(): Promise<this> {
+    await recordSiteInfo(this.ctx.db, this.site, { ifUnset: true });
+    return this;
+  }
+
+  async push(b: Buffer | DamagedStream | DamagedBlock): Promise<void> {
+    if (!Buffer.isBuffer(b)) throw new DecompressError(`${this.ctx.file}: damaged compressed data (${'error' in b ? b.error : 'a damaged block'}); --on-damage skip passes over damage in wiki dumps only`);
+    await this.take(b);
+  }
+
+  protected abstract take(b: Buffer): Promise<void>;
+  abstract end(damage: Error | null): Promise<void>;
+
+  async finish(): Promise<void> {
+    await this.ctx.writer.commit();
+  }
+}
+
+/** A JSON Lines corpus (its first byte is `{`): one document per line, written in order. */
+export class JsonlInput extends DocumentReader {
+  readonly kind = 'jsonl';
+  private line = 0;
+  private rest = '';
+  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+
+  protected async take(b: Buffer | null): Promise<void> {
+    let text: string;
+    try {
+      text = this.rest + (b ? this.decoder.decode(b, { stream: true }) : this.decoder.decode());
+    } catch {
+      throw new DumpSyntaxError(`${this.ctx.file}: not UTF-8 text after line ${this.line}`);
+    }
+    const lines = text.split('\n');
+    this.rest = b ? lines.pop()! : '';
+    for (const line of lines) {
+      this.line++;
+      const rows = jsonlRows(this.ctx.file, line.endsWith('\r') ? line.slice(0, -1) : line, this.line, this.endSeq);
+      if (!rows) continue;
+      this.endSeq++;
+      this.pagesRead++;
+      await this.sink.add(rows);
+    }
+  }
+
+  async end(damage: Error | null): Promise<void> {
+    if (damage) throw damage;
+    await this.take(null);
+  }
+}
+
+/** A PMC full text (JATS): one document. */
+export class PmcInput extends DocumentReader {
+  readonly kind = 'pmc';
+  private readonly reader = new JatsReader(this.ctx.file);
+  private readonly decoder = new TextDecoder();
+
+  protected async take(b: Buffer): Promise<void> {
+    this.reader.write(this.decoder.decode(b, { stream: true }));
+  }
+
+  async end(damage: Error | null): Promise<void> {
+    if (damage) throw damage;
+    this.reader.write(this.decoder.decode());
+    await this.sink.add(this.reader.end(this.ctx.base));
+    this.pagesRead = 1;
+    this.endSeq = this.ctx.base + 1;
+  }
+}
+
+/** A PubMed/MEDLINE XML file: read whole (versions and deletes are resolved within it), then written. */
+export class PubmedInput extends DocumentReader {
+  readonly kind = 'pubmed';
+  private readonly reader = new PubmedReader(this.ctx.file);
+  private readonly decoder = new TextDecoder();
+
+  protected async take(b: Buffer): Promise<void> {
+    this.reader.write(this.decoder.decode(b, { stream: true }));
+  }
+
+  async end(damage: Error | null): Promise<void> {
+    if (damage) throw damage; // a file is read whole before any record is written
+    this.reader.write(this.decoder.decode());
+    const { rows, deleted, versions, pmids } = this.reader.end(this.ctx.base);
+    if (this.ctx.base > 0) await this.replaceEarlier(pmids);
+    if (deleted) this.ctx.opts.log?.(`${this.ctx.file}: ${deleted} record(s) removed by its DeleteCitation`);
+    if (versions) this.ctx.opts.log?.(`${this.ctx.file}: ${versions} older version(s) of records left out (the highest Version of a PMID wins)`);
+    for (const r of rows) await this.sink.add(r);
+    this.pagesRead = rows.length;
+    this.endSeq = this.ctx.base + rows.length;
+  }
+
+  /**
+   * A later PubMed file (an update file) replaces what earlier inputs hold of its PMIDs: a record
+   * again (a newer version) or deleted (DeleteCitation).
+   */
+  private async replaceEarlier(pmids: string[]): Promise<void> {
+    if (!pmids.length) return;
+    const { conn } = this.ctx.db;
+    const list = listValue(pmids);
+    const earlier = `SELECT seq FROM pages WHERE seq < ${this.ctx.base} AND norm_title IN (SELECT unnest($ids))`;
+    await conn.run('BEGIN TRANSACTION');
+    try {
+      await conn.run(`DELETE FROM links WHERE src IN (${earlier})`, { ids: list });
+      await conn.run(`DELETE FROM articles WHERE seq IN (${earlier})`, { ids: list });
+      await conn.run(`DELETE FROM skipped WHERE seq < ${this.ctx.base} AND page_id IN (SELECT unnest($ids)::BIGINT)`, { ids: list });
+      await conn.run(`DELETE FROM pages WHERE seq IN (${earlier})`, { ids: list });
+      await conn.run('COMMIT');
+    } catch (e) {
+      await conn.run('ROLLBACK').catch(() => {});
+      throw e;
+    }
+  }
+}
+
+/** Books: a document per .txt file, read from the files themselves (no bytes are pushed). */
+export class BooksInput extends DocumentReader {
+  readonly kind = 'books';
+  readonly files = bookFiles(this.ctx.file);
+
+  protected async take(): Promise<void> {
+    throw new Error('internal error: books are read from their files');
+  }
+
+  /** Reads every book; `progress` after each. */
+  async read(progress: () => void): Promise<void> {
+    for (const file of this.files) {
+      await this.sink.add(plainDocumentRows(await bookDocument(file), this.endSeq, this.pagesRead + 1));
+      this.endSeq++;
+      this.pagesRead++;
+      progress();
+    }
+  }
+
+  async end(): Promise<void> {}
+}
