@@ -3,7 +3,7 @@ import { existsSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'no
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { after, test } from 'node:test';
-import { bundledAsync } from '../src/util/bundle.js';
+import { bundledAsync, REPLACED } from '../src/util/bundle.js';
 import { projectWorkers } from '../src/util/worker.ts';
 import { tmp } from './helpers.ts';
 
@@ -65,14 +65,24 @@ test("a bundle with a file missing from the cache is built again", async () => {
   assert.equal((await m.stage()).v, 3);
 });
 
-test("ingest's worker bundle takes wtf_wikipedia's nested_find and kill_xml from this project (same results, test/wtf-replaced.test.ts)", async () => {
+test("ingest's worker bundle takes every one of wtf_wikipedia's replaced modules from this project (same results: test/wtf-replaced.test.ts)", async () => {
   const entry = new URL('../src/ingest/worker.ts', import.meta.url).pathname;
   const bundle = await bundledAsync(entry);
   assert.ok(bundle, 'esbuild is installed with the dev dependencies');
   const inputs = Object.keys((JSON.parse(readFileSync(`${bundle}.json`, 'utf8')) as { inputs: Record<string, unknown> }).inputs);
-  assert.ok(inputs.includes('src/wiki/wtf/nested-find.ts'), 'built from our module');
-  assert.ok(!inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/nested_find.js')), 'not from the package one');
+  assert.equal(REPLACED.length, 11);
+  for (const r of REPLACED) assert.ok(inputs.includes(r.by), `${r.by} is in the bundle`);
+  assert.ok(!inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/nested_find.js')), 'nested_find: not the package one');
   assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/image/index.js')), "the rest of wtf's image parse is the package's");
-  assert.ok(inputs.includes('src/wiki/wtf/kill-xml.ts'), 'kill_xml: ours');
-  assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/01-document/preProcess/kill_xml.js')), 'which hands texts with tags on to the package one');
+  assert.ok(inputs.some((f) => f.endsWith('wtf_wikipedia/src/01-document/preProcess/kill_xml.js')), 'our kill_xml hands texts with tags on to the package one');
+});
+
+test('a replaced module that is not where the bundle expects it in wtf_wikipedia (renamed upstream) fails the build: it never drops out unseen', async () => {
+  const entry = new URL('../src/ingest/worker.ts', import.meta.url).pathname;
+  const renamed = REPLACED.map((r) => (r.by === 'src/wiki/wtf/kill-xml.ts' ? { ...r, module: r.module.replace('kill_xml.js', 'killXml.js') } : r));
+  await assert.rejects(bundledAsync(entry, { prefix: `renamed-${process.pid}-${Date.now()}`, replaced: renamed }), /01-document\/preProcess\/killXml\.js \(replaced by src\/wiki\/wtf\/kill-xml\.ts\) is not in wtf_wikipedia 10\.4\.2/);
+  // a replacement of a module that exists but that no part of the package imports by that path (here the
+  // package's entry, which the worker imports by name) is not in the bundle: an error too
+  const unused = [...REPLACED, { module: 'node_modules/wtf_wikipedia/src/index.js', by: 'src/stage/kernel.ts' }];
+  await assert.rejects(bundledAsync(entry, { prefix: `unused-${process.pid}-${Date.now()}`, replaced: unused }), /src\/stage\/kernel\.ts did not take the place of their module/);
 });

@@ -15,7 +15,7 @@ import { trim_whitespace } from '../src/wiki/wtf/helpers.ts';
 import getLinks from '../src/wiki/wtf/sentence-links.ts';
 import sentenceParser from '../src/wiki/wtf/sentence-split.ts';
 import { byParagraph, fromText } from '../src/wiki/wtf/sentence.ts';
-import { NO_SHARED, ROOT, SAMPLE, SHARED } from './helpers.ts';
+import { cli, NO_SHARED, ROOT, SAMPLE, SHARED, tableDigests, tmp } from './helpers.ts';
 
 // wtf_wikipedia's own modules, imported by their files (the package exports only its entry)
 const wtfModule = async <T>(path: string): Promise<T> => (await import(join(ROOT, 'node_modules/wtf_wikipedia/src', path))) as T;
@@ -136,4 +136,25 @@ test("the replacements give what wtf_wikipedia's give: 71 real articles", { skip
     assertSame(inputs(t), f);
     assertSameDocuments([t, scanLinks(t, titles).rewritten], f);
   }
+});
+
+test('ingest through the sources (tsx, the package\'s own wtf modules) and through the bundles (the replacements) writes the same rows', { skip: NO_SHARED }, async () => {
+  const dir = tmp();
+  const dump = join(SHARED, 'dumps/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2');
+  const bundled = await cli(['ingest', '--dump', dump, '--db', join(dir, 'b.duckdb'), '--json']);
+  assert.equal(bundled.code, 0, bundled.stderr);
+  const sources = await cli(['ingest', '--dump', dump, '--db', join(dir, 's.duckdb'), '--json'], { LINKBERT_NO_BUNDLE: '1' });
+  assert.equal(sources.code, 0, sources.stderr);
+  const digests = await tableDigests(join(dir, 'b.duckdb'));
+  assert.match(digests.articles!, /^[1-9]\d*:/);
+  assert.deepEqual(await tableDigests(join(dir, 's.duckdb')), digests);
+});
+
+test('the sample through the sources and through the bundles: the same rows', async () => {
+  const dir = tmp();
+  const bundled = await cli(['ingest', '--dump', SAMPLE, '--db', join(dir, 'b.duckdb'), '--json']);
+  assert.equal(bundled.code, 0, bundled.stderr);
+  const sources = await cli(['ingest', '--dump', SAMPLE, '--db', join(dir, 's.duckdb'), '--json'], { LINKBERT_NO_BUNDLE: '1' });
+  assert.equal(sources.code, 0, sources.stderr);
+  assert.deepEqual(await tableDigests(join(dir, 's.duckdb')), await tableDigests(join(dir, 'b.duckdb')));
 });

@@ -6,5 +6,9 @@ export interface BundleOptions {
   splitting?: boolean;
   /** 'external': packages stay imports from node_modules (default: bundled in) */
   packages?: 'external' | 'bundle';
+  /** the package modules taken from this project instead (default REPLACED; tests pass others) */
+  replaced?: { module: string; by: string }[];
 }
+/** wtf_wikipedia's modules that a bundle takes from this project instead, and by which file. */
+export declare const REPLACED: { module: string; by: string }[];
 export declare function bundledAsync(entry: string, opts?: BundleOptions): Promise<string | null>;

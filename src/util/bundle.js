@@ -26,18 +26,44 @@ const SELF = relative(ROOT, fileURLToPath(import.meta.url));
  * imports dynamically stay separate chunks, loaded when imported (a command loads only its own
  * stage). Asynchronous: esbuild runs plugins only in its asynchronous API.
  * @param {string} entry
- * @param {{ prefix?: string, splitting?: boolean, packages?: 'external' | 'bundle' }} [opts]
+ * @param {{ prefix?: string, splitting?: boolean, packages?: "external" | "bundle", replaced?: { module: string, by: string }[] }} [opts]
  * @returns {Promise<string | null>}
  */
 export async function bundledAsync(entry, opts = {}) {
   const { out, stampFile } = place(entry, opts);
+  if (fresh(stampFile)) return out;
+  const esbuild = load();
+  if (!esbuild) return null; // the sources run through tsx
+  const modules = opts.replaced ?? REPLACED;
+  let result;
   try {
-    if (fresh(stampFile)) return out;
-    const esbuild = load();
-    return esbuild && save(await esbuild.build({ ...settings(entry, out, opts), plugins: [ownUrl, replaced] }), out, stampFile);
-  } catch {
-    return null;
+    result = await esbuild.build({ ...settings(entry, out, opts), plugins: [ownUrl, replacing(modules)] });
+  } catch (e) {
+    // a bundle that cannot be made is an error, not a silent fall-back (a replacement could drop out)
+    const errors = /** @type {{ errors?: { text: string }[] }} */ (e).errors;
+    throw new Error(`cannot bundle ${relative(ROOT, entry)}: ${errors?.length ? errors.map((x) => x.text).join('; ') : /** @type {Error} */ (e).message}`);
   }
+  checkReplaced(result, modules, entry);
+  try {
+    return save(result, out, stampFile);
+  } catch (e) {
+    const code = /** @type {NodeJS.ErrnoException} */ (e).code;
+    if (code === 'EACCES' || code === 'EROFS' || code === 'EPERM') return null; // a read-only install: the sources run through tsx
+    throw e;
+  }
+}
+
+/**
+ * A bundle that takes in wtf_wikipedia must take every replacement in: one whose module was not
+ * found in the package (renamed or moved upstream) would otherwise drop out unseen.
+ * @param {import('esbuild').BuildResult<{ write: false, metafile: true }>} r
+ * @param {{ module: string, by: string }[]} modules @param {string} entry
+ */
+function checkReplaced(r, modules, entry) {
+  const inputs = Object.keys(r.metafile.inputs);
+  if (!inputs.some((f) => f.endsWith('node_modules/wtf_wikipedia/src/index.js'))) return; // wtf_wikipedia itself left external, or not used
+  const missing = modules.filter((m) => !inputs.includes(m.by));
+  if (missing.length) throw new Error(`cannot bundle ${relative(ROOT, entry)}: the replacement(s) ${missing.map((m) => m.by).join(', ')} did not take the place of their module in wtf_wikipedia`);
 }
 
 /** @param {string} entry @param {{ prefix?: string, splitting?: boolean }} opts */
@@ -107,18 +133,46 @@ const REPLACED = [
   { module: 'node_modules/wtf_wikipedia/src/04-sentence/parse.js', by: 'src/wiki/wtf/sentence-split.ts' },
   { module: 'node_modules/wtf_wikipedia/src/04-sentence/index.js', by: 'src/wiki/wtf/sentence.ts' },
 ];
-const replaced = {
-  name: 'replaced-modules',
-  /** @param {import('esbuild').PluginBuild} b */
-  setup(b) {
-    b.onResolve({ filter: /^\./ }, (args) => {
-      const path = join(args.resolveDir, args.path);
-      const r = REPLACED.find((r) => path.endsWith(`/${r.module}`));
-      // a replacement may hand work on to the module it replaces
-      return r && args.importer !== join(ROOT, r.by) ? { path: join(ROOT, r.by) } : undefined;
-    });
-  },
-};
+export { REPLACED };
+
+/**
+ * The plugin that swaps the modules in. Before the build, each module to replace must exist in the
+ * installed wtf_wikipedia (wherever npm put it): a path that no longer matches is a build error.
+ * @param {{ module: string, by: string }[]} modules
+ */
+function replacing(modules) {
+  return {
+    name: 'replaced-modules',
+    /** @param {import('esbuild').PluginBuild} b */
+    setup(b) {
+      b.onStart(() => {
+        const root = wtfRoot();
+        const absent = modules.filter((m) => !existsSync(join(root, m.module.replace('node_modules/wtf_wikipedia/', ''))) || !existsSync(join(ROOT, m.by)));
+        return { errors: absent.map((m) => ({ text: `${m.module} (replaced by ${m.by}) is not in wtf_wikipedia ${wtfVersion(root)} at ${root}` })) };
+      });
+      b.onResolve({ filter: /^\./ }, (args) => {
+        const path = join(args.resolveDir, args.path);
+        const r = modules.find((r) => path.endsWith(`/${r.module}`));
+        // a replacement may hand work on to the module it replaces
+        return r && args.importer !== join(ROOT, r.by) ? { path: join(ROOT, r.by) } : undefined;
+      });
+    },
+  };
+}
+
+/** The installed wtf_wikipedia's folder, wherever npm put it (its `exports` name only its entry). */
+function wtfRoot() {
+  return dirname(dirname(createRequire(join(ROOT, 'package.json')).resolve('wtf_wikipedia')));
+}
+
+/** @param {string} root */
+function wtfVersion(root) {
+  try {
+    return JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')).version;
+  } catch {
+    return '(version unknown)';
+  }
+}
 
 /**
  * @param {string} entry @param {string} out

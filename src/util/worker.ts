@@ -12,11 +12,12 @@ export type WorkerStarter = (options?: WorkerOptions) => Worker;
  * node_modules/.cache and rebuilt when a file it was built from changes. A bundle loads in a fifth
  * of the CPU time that tsx needs to compile the module and its imports in every worker (measured: 2
  * ingest workers, 0.35 vs 2.1 CPU-s), and takes the faster replacements of a few package modules
- * (bundle.js, REPLACED). Without esbuild, the worker registers tsx before importing.
+ * (bundle.js, REPLACED). Without esbuild (or with LINKBERT_NO_BUNDLE=1), the worker registers tsx
+ * before importing, and runs wtf_wikipedia's own modules.
  */
 export async function projectWorkers(url: URL): Promise<WorkerStarter> {
   if (!url.pathname.endsWith('.ts')) return (options) => new Worker(url, options);
-  const bundle = await bundledAsync(fileURLToPath(url));
+  const bundle = process.env.LINKBERT_NO_BUNDLE ? null : await bundledAsync(fileURLToPath(url));
   if (bundle) return (options) => new Worker(bundle, options);
   const api = import.meta.resolve('tsx/esm/api');
   const boot = `import(${JSON.stringify(api)}).then((m) => { m.register(); return import(${JSON.stringify(url.href)}); })`;
