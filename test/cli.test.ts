@@ -158,7 +158,7 @@ function synopsisFlags(text: string): Map<string, boolean> {
 }
 
 test('each stage: --help, its flags and the README synopsis name the same flags, required ones alike', async () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const readme = readFileSync(join(ROOT, 'docs/stages.md'), 'utf8'); // the stages' manual, where their synopses are
   // the code blocks, fence by fence (a fence may name a language)
   const blocks: string[] = [];
   let open: string[] | null = null;
