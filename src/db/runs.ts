@@ -73,7 +73,7 @@ export async function finishRun(db: Db, stage: string, summary: unknown, error: 
 /** Where the kernel records runs: the runs table here; per-unit completion markers can take its place. */
 export interface RunStore {
   get(stage: string): Promise<RunRecord | undefined>;
-  start(stage: string, input: { source: string; fingerprint: string; settings: string }): Promise<void>;
+  start(stage: string, input: { source: string; fingerprint: string; settings: string; nextSeq?: number }): Promise<void>;
   /** done with its summary, or failed with the error (summary null) */
   finish(stage: string, summary: unknown, error?: string | null): Promise<void>;
 }

@@ -11,11 +11,11 @@
  * by target.ts (the same input resumed, or a new one built beside the old).
  */
 import { availableParallelism } from 'node:os';
-import { finishRun, recordIngestProgress, recordSiteInfo, startRun } from '../db/runs.js';
+import { recordIngestProgress, recordSiteInfo, runsTable } from '../db/runs.js';
 import { indexBeside, readIndex } from '../dump/multistream.js';
 import { DumpSyntaxError } from '../dump/xml.js';
 import type { IngestSettings, IngestSummary, InputRange } from '../stage/contracts.js';
-import { elapsed } from '../stage/kernel.js';
+import { elapsed, Failed, recordedRun } from '../stage/kernel.js';
 import { checkMd5, expandInputs, fingerprint, inputsBytes, inputsFingerprint, inputsSha256 } from './inputs.js';
 import { readInput, type InputResult } from './input.js';
 import type { IngestOptions } from './options.js';
@@ -50,73 +50,82 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const keepLists = opts.keepLists ?? false;
   const target = await openTarget({ db: opts.db, memory: opts.memory, force: opts.force, keepLists }, { name: dump, fingerprint: fp }, log);
   const { db } = target;
-  let pool: Promise<PagePool> | null = null; // one for all inputs
-  let proved = false;
+  let pool = null as Promise<PagePool> | null; // one for all inputs (started in the work, closed here)
+  let proved = Boolean(target.same); // a database of the same input is kept whatever happens
+  const settings: IngestSettings = { index: indexFile, keep_lists: keepLists };
+  // inputs completed by an earlier run of the same inputs (several --dump): where each one's pages are
+  const done: InputRange[] = target.before?.inputs ?? [];
+  const nextSeq = target.nextSeq;
   try {
-    if (target.same?.status === 'done' && target.same.summary) {
-      log(`${dump} is already ingested into ${opts.db}; nothing to do (--force re-ingests)`);
-      proved = true;
-      return { ...(JSON.parse(target.same.summary) as IngestSummary), already_done: true, seconds: elapsed(t0) };
-    }
-    // the workers load while the dump's header is read (an input that is no wiki dump never uses
-    // them: a fifth of a CPU-second each)
-    pool = PagePool.open(workers, { keepLists }, opts.pageTimeout ?? 30);
-    pool.catch(() => {}); // a failure to start is met where the pool is first used
-    const nextSeq = target.nextSeq;
-    // inputs completed by an earlier run of the same inputs (several --dump): where each one's pages are
-    const done: InputRange[] = target.before?.inputs ?? [];
-    const settings: IngestSettings = { index: indexFile, keep_lists: keepLists };
-    await startRun(db, 'ingest', { source: dump, fingerprint: fp, settings: JSON.stringify(inputs.length > 1 ? { ...settings, inputs: done } : settings), nextSeq });
-
-    // DuckDB only appends and commits while pages are read: one thread of its own, not one per
-    // core beside the parsers (measured on 2 cores: about 2 CPU-s and 1 s less for the 6k bench).
-    await db.conn.run('SET threads = 1');
-    let failure: Error | null = null;
-    let last: InputResult | null = null;
-    let decompressor: string | null = null;
-    let wikitextBytes = 0;
-    // one input after the other, page numbers (seq) going on from one to the next
-    for (let k = done.length, base = done.at(-1)?.end_seq ?? 0; k < inputs.length; k++) {
-      const file = inputs[k]!;
-      const idxFile = inputs.length === 1 ? indexFile : indexBeside(file);
-      const index = idxFile ? await readIndex(idxFile) : null;
-      const resumeAt = Math.max(nextSeq, base);
-      const writer = new BatchWriter(db, resumeAt, opts.batchPages, opts.verbose ? (n) => log(`committed pages below ${n}`) : undefined);
-      last = await readInput({ db, file, writer, base, resumeAt, opts }, { index, fromSeq: Math.max(0, nextSeq - base), pool, workers });
-      decompressor ??= last.decompressor;
-      wikitextBytes += last.reader.wikitextBytes;
-      failure = last.failure;
-      if (failure) break;
-      done.push({ file, kind: last.reader.kind, first_seq: base, end_seq: last.reader.endSeq });
-      if (inputs.length > 1) {
-        log(`${file}: pages ${base}–${last.reader.endSeq - 1} of the database`);
-        await recordIngestProgress(db, { ...settings, inputs: done }, last.reader.endSeq);
-      }
-      base = last.reader.endSeq;
-    }
-    await db.conn.run('RESET threads');
-    const summary = await summarize(db, opts, {
-      multistream_index: indexFile,
-      decompressor,
-      workers,
-      resumed_at: nextSeq > 0 ? nextSeq : null,
-      wikitext_mb: wikitextBytes / 1e6,
-      peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
-      seconds: elapsed(t0),
-      dump_bytes: await inputsBytes(inputs),
-      // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
-      dump_sha256: failure ? null : await inputsSha256(inputs),
-      inputs: done,
+    const result = await recordedRun<IngestSummary>({
+      store: runsTable(db),
+      stage: 'ingest',
+      source: dump,
+      fingerprint: fp,
+      key: JSON.stringify(inputs.length > 1 ? { ...settings, inputs: done } : settings),
+      // the same input, complete: whatever the recorded inputs so far (target.ts refused other settings)
+      reusable: () => Boolean(target.same),
+      nextSeq,
+      t0,
+      work: async () => {
+        // the workers load while the dump's header is read (an input that is no wiki dump never
+        // uses them: a fifth of a CPU-second each)
+        pool = PagePool.open(workers, { keepLists }, opts.pageTimeout ?? 30);
+        pool.catch(() => {}); // a failure to start is met where the pool is first used
+        // DuckDB only appends and commits while pages are read: one thread of its own, not one per
+        // core beside the parsers (measured on 2 cores: about 2 CPU-s and 1 s less for the 6k bench).
+        await db.conn.run('SET threads = 1');
+        let failure: Error | null = null;
+        let last: InputResult | null = null;
+        let decompressor: string | null = null;
+        let wikitextBytes = 0;
+        // one input after the other, page numbers (seq) going on from one to the next
+        for (let k = done.length, base = done.at(-1)?.end_seq ?? 0; k < inputs.length; k++) {
+          const file = inputs[k]!;
+          const idxFile = inputs.length === 1 ? indexFile : indexBeside(file);
+          const index = idxFile ? await readIndex(idxFile) : null;
+          const resumeAt = Math.max(nextSeq, base);
+          const writer = new BatchWriter(db, resumeAt, opts.batchPages, opts.verbose ? (n) => log(`committed pages below ${n}`) : undefined);
+          last = await readInput({ db, file, writer, base, resumeAt, opts }, { index, fromSeq: Math.max(0, nextSeq - base), pool, workers });
+          decompressor ??= last.decompressor;
+          wikitextBytes += last.reader.wikitextBytes;
+          failure = last.failure;
+          if (failure) break;
+          done.push({ file, kind: last.reader.kind, first_seq: base, end_seq: last.reader.endSeq });
+          if (inputs.length > 1) {
+            log(`${file}: pages ${base}–${last.reader.endSeq - 1} of the database`);
+            await recordIngestProgress(db, { ...settings, inputs: done }, last.reader.endSeq);
+          }
+          base = last.reader.endSeq;
+        }
+        await db.conn.run('RESET threads');
+        const summary = await summarize(db, opts, {
+          multistream_index: indexFile,
+          decompressor,
+          workers,
+          resumed_at: nextSeq > 0 ? nextSeq : null,
+          wikitext_mb: wikitextBytes / 1e6,
+          peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
+          seconds: elapsed(t0),
+          dump_bytes: await inputsBytes(inputs),
+          // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
+          dump_sha256: failure ? null : await inputsSha256(inputs),
+          inputs: done,
+        });
+        if (last?.reader.site && inputs.length === 1) await recordSiteInfo(db, last.reader.site);
+        // An input that failed before its first page replaces nothing.
+        proved = !failure || summary.pages > 0;
+        if (!failure) return summary;
+        const recorded = failure.message;
+        if (!proved && failure instanceof DumpSyntaxError && !failure.message.includes('not a MediaWiki XML dump')) {
+          failure = new DumpSyntaxError(`${dump} is not a MediaWiki XML dump: ${failure.message.replace(`${dump}: `, '')}`);
+        }
+        const message = !proved ? `${failure.message} (${target.createdFile ? 'no database was made' : `${opts.db} is left as it was`})` : failure.message;
+        return new Failed(summary, new IngestError(message, { ...summary, already_done: false }), recorded);
+      },
     });
-    if (last?.reader.site && inputs.length === 1) await recordSiteInfo(db, last.reader.site);
-    await finishRun(db, 'ingest', summary, failure ? failure.message : null);
-    // An input that failed before its first page replaces nothing.
-    proved = !failure || summary.pages > 0;
-    if (failure && !proved && failure instanceof DumpSyntaxError && !failure.message.includes('not a MediaWiki XML dump')) {
-      failure = new DumpSyntaxError(`${dump} is not a MediaWiki XML dump: ${failure.message.replace(`${dump}: `, '')}`);
-    }
-    if (failure) throw new IngestError(!proved ? `${failure.message} (${target.createdFile ? 'no database was made' : `${opts.db} is left as it was`})` : failure.message, summary);
-    return summary;
+    if (result.already_done) log(`${dump} is already ingested into ${opts.db}; nothing to do (--force re-ingests)`);
+    return result;
   } finally {
     await pool?.then((p) => p.close(), () => {});
     target.close(proved);

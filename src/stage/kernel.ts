@@ -62,6 +62,64 @@ const HINT: Record<StageName, string> = {
   shards: 'linkbert shards',
 };
 
+/** A run that failed after doing part of its work: its summary is recorded with the error, then `failure` is thrown. */
+export class Failed<T> {
+  constructor(
+    readonly summary: T,
+    readonly failure: Error,
+    /** the error as recorded in the run */
+    readonly error: string,
+  ) {}
+}
+
+/**
+ * The skeleton every stage's run goes through, ingest's too: a complete run recorded with the same
+ * input and key is reused (its summary, marked already_done) unless `force` or its outputs are no
+ * longer intact; otherwise the start is recorded, the work done, and its finish recorded — done with
+ * its summary, or failed with the error (and the summary of what it did, when it has one).
+ */
+export async function recordedRun<S extends Done>(run: {
+  store: RunStore;
+  stage: StageName;
+  source: string;
+  fingerprint: string;
+  key: string;
+  force?: boolean;
+  t0: number;
+  /** a complete run with this key is reused only while this holds (shards' files intact) */
+  intact?: (done: S) => Promise<boolean>;
+  /** whether a complete run of the same input can be reused (default: it has the same key) */
+  reusable?: (before: RunRecord) => boolean;
+  /** checks before the start is recorded: nothing is written when they fail */
+  prepare?: () => Promise<void>;
+  /** the page to resume at, recorded with the start (ingest) */
+  nextSeq?: number;
+  /** the stage's work: its summary, or its summary and what made it fail (recorded, then thrown) */
+  work: () => Promise<Omit<S, keyof Done> | Failed<Omit<S, keyof Done>>>;
+}): Promise<S> {
+  const before = run.force ? undefined : await run.store.get(run.stage);
+  if (before?.status === 'done' && before.fingerprint === run.fingerprint && (run.reusable ? run.reusable(before) : before.settings === run.key) && before.summary) {
+    const done = JSON.parse(before.summary) as S;
+    if (!run.intact || (await run.intact(done))) return { ...done, already_done: true, seconds: elapsed(run.t0) };
+  }
+  await run.prepare?.();
+  await run.store.start(run.stage, { source: run.source, fingerprint: run.fingerprint, settings: run.key, nextSeq: run.nextSeq });
+  let out: Omit<S, keyof Done> | Failed<Omit<S, keyof Done>>;
+  try {
+    out = await run.work();
+  } catch (e) {
+    await run.store.finish(run.stage, null, (e as Error).message ?? String(e)).catch(() => {});
+    throw e;
+  }
+  if (out instanceof Failed) {
+    await run.store.finish(run.stage, { ...out.summary, already_done: false, seconds: elapsed(run.t0) }, out.error);
+    throw out.failure;
+  }
+  const result = { ...(out as Omit<S, keyof Done>), already_done: false, seconds: elapsed(run.t0) } as S;
+  await run.store.finish(run.stage, result);
+  return result;
+}
+
 export async function runStage<S extends Done, R extends StageName = never>(def: StageDef<S, R>): Promise<S> {
   const t0 = performance.now();
   const db = await openDb(def.db, { mustExist: true, memory: def.memory, readOnly: def.readOnly });
@@ -79,23 +137,18 @@ export async function runStage<S extends Done, R extends StageName = never>(def:
     const key = JSON.stringify(def.reads.length ? { own, reads: Object.fromEntries(def.reads.map((r) => [r, prior[r].key])) } : own);
     const ctx: StageContext<R> = { db, ingest, prior, key, t0 };
     if (def.readOnly) return { ...(await def.work(ctx)), already_done: false, seconds: elapsed(t0) } as S;
-    const stage = def.stage as StageName;
-    const before = def.force ? undefined : await store.get(stage);
-    if (before?.status === 'done' && before.fingerprint === ingestRun.fingerprint && before.settings === key && before.summary) {
-      const done = JSON.parse(before.summary) as S;
-      if (!def.intact || (await def.intact(done))) return { ...done, already_done: true, seconds: elapsed(t0) };
-    }
-    await def.prepare?.(ctx);
-    await store.start(stage, { source: ingestRun.source, fingerprint: ingestRun.fingerprint, settings: key });
-    let result: S;
-    try {
-      result = { ...(await def.work(ctx)), already_done: false, seconds: elapsed(t0) } as S;
-    } catch (e) {
-      await store.finish(stage, null, (e as Error).message ?? String(e)).catch(() => {});
-      throw e;
-    }
-    await store.finish(stage, result);
-    return result;
+    return await recordedRun<S>({
+      store,
+      stage: def.stage as StageName,
+      source: ingestRun.source,
+      fingerprint: ingestRun.fingerprint,
+      key,
+      force: def.force,
+      t0,
+      intact: def.intact,
+      prepare: def.prepare && (() => def.prepare!(ctx)),
+      work: () => def.work(ctx),
+    });
   } finally {
     db.close();
   }
