@@ -9,8 +9,8 @@ import { redirectTarget } from '../wiki/redirect.js';
 import type { Titles } from '../wiki/title.js';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { linkTrail, siteLanguage } from '../wiki/interwiki.js';
-import { LINK_ORIGINS, type ScanOptions } from '../wiki/wikilinks.js';
-import type { LinkColumns, PageRows } from '../db/rows.js';
+import type { ScanOptions } from '../wiki/wikilinks.js';
+import { LINK_ORIGINS, type LinkColumns, type PageRows } from '../db/rows.js';
 
 /**
  * Articles longer than this are skipped, not cleaned: MediaWiki itself refuses pages over 2 MiB

@@ -6,8 +6,7 @@
 import { BOOLEAN, DuckDBTimestampValue, INTEGER, LIST, VARCHAR, type DuckDBAppender } from '@duckdb/node-api';
 import { ChunkAppender, list } from '../db/chunks.js';
 import type { Db } from '../db/duckdb.js';
-import type { PageRows } from '../db/rows.js';
-import { LINK_ORIGINS } from '../wiki/wikilinks.js';
+import { LINK_ORIGINS, type PageRows } from '../db/rows.js';
 
 function int(a: DuckDBAppender, v: number | null): void {
   if (v === null) a.appendNull();

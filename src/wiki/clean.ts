@@ -9,7 +9,8 @@
 import { decodeHTMLStrict } from 'entities';
 import wtf from 'wtf_wikipedia';
 import type { Titles } from './title.js';
-import { APPARATUS, MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilinks.js';
+import { APPARATUS } from './regions.js';
+import { MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilinks.js';
 
 export interface CleanLink {
   idx: number; // order of the link in the wikitext
