@@ -15,10 +15,11 @@ import { trim_whitespace } from '../src/wiki/wtf/helpers.ts';
 import getLinks from '../src/wiki/wtf/sentence-links.ts';
 import sentenceParser from '../src/wiki/wtf/sentence-split.ts';
 import { byParagraph, fromText } from '../src/wiki/wtf/sentence.ts';
+import { upstream } from '../src/wiki/wtf/upstream.ts';
 import { cli, NO_SHARED, ROOT, SAMPLE, SHARED, tableDigests, tmp } from './helpers.ts';
 
-// wtf_wikipedia's own modules, imported by their files (the package exports only its entry)
-const wtfModule = async <T>(path: string): Promise<T> => (await import(join(ROOT, 'node_modules/wtf_wikipedia/src', path))) as T;
+// wtf_wikipedia's own modules, from wherever the package is installed (it exports only its entry)
+const wtfModule = async <T>(path: string): Promise<T> => (await upstream(path)) as T;
 const { default: wtfNestedFind } = await wtfModule<{ default: (s: string) => string[] }>('image/nested_find.js');
 const { default: wtfKillXml } = await wtfModule<{ default: (s: string) => string }>('01-document/preProcess/kill_xml.js');
 const { default: wtfFormatting } = await wtfModule<{ default: (o: object) => object }>('04-sentence/formatting.js');

@@ -99,15 +99,32 @@ function fresh(stampFile) {
   }
 }
 
-/** Each project file's `import.meta.url` as its own path (esbuild would leave the bundle's). */
+/**
+ * Each project file's `import.meta.url` as its own path (esbuild would leave the bundle's), and in
+ * src/wiki/wtf/, each `(await upstream('X'))` a static import of wtf_wikipedia's module X, where the
+ * package is installed (upstream.ts loads it at run time when the sources run through tsx).
+ */
 const ownUrl = {
   name: 'own-import-meta-url',
   /** @param {import('esbuild').PluginBuild} b */
   setup(b) {
     b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
       if (args.path.includes('/node_modules/')) return undefined;
-      const text = readFileSync(args.path, 'utf8');
-      if (!text.includes('import.meta.url')) return undefined;
+      let text = readFileSync(args.path, 'utf8');
+      const upstream = args.path.startsWith(join(ROOT, 'src/wiki/wtf/')) && text.includes('(await upstream(');
+      if (!text.includes('import.meta.url') && !upstream) return undefined;
+      if (upstream) {
+        const imports = /** @type {string[]} */ ([]);
+        const src = join(wtfRoot(), 'src');
+        text = text.replace(/\(await upstream\('([^']+)'\)\)/g, (_, /** @type {string} */ path) => {
+          const name = `__upstream${imports.length}`;
+          let rel = relative(dirname(args.path), join(src, path));
+          if (!rel.startsWith('.')) rel = `./${rel}`;
+          imports.push(`import * as ${name} from ${JSON.stringify(rel)};`);
+          return name;
+        });
+        text = `${imports.join('\n')}\n${text}`;
+      }
       const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
       return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader };
     });

@@ -3,8 +3,10 @@
  * where it would find nothing: each of its patterns needs `''`. Ingest's worker bundle takes this
  * module in its place (src/util/bundle.js); test/wtf-replaced.test.ts checks the two give the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import wtfFormatting from '../../../node_modules/wtf_wikipedia/src/04-sentence/formatting.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: wtfFormatting } = (await upstream('04-sentence/formatting.js')) as { default: any };
 
 interface SentenceData {
   text?: string | null;

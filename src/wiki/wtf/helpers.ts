@@ -4,8 +4,10 @@
  * worker bundle takes this module in its place (src/util/bundle.js); the other helpers are the
  * package's own. test/wtf-replaced.test.ts checks the two give the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import { capitalise, isArray, isObject } from '../../../node_modules/wtf_wikipedia/src/_lib/helpers.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { capitalise, isArray, isObject } = (await upstream('_lib/helpers.js')) as Record<string, any>;
 
 export { capitalise, isArray, isObject };
 

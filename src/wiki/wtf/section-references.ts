@@ -4,8 +4,10 @@
  * module in its place (src/util/bundle.js); test/wtf-replaced.test.ts checks whole documents come out
  * the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import wtfReferences from '../../../node_modules/wtf_wikipedia/src/reference/index.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: wtfReferences } = (await upstream('reference/index.js')) as { default: any };
 
 export default function parseReferences(section: { _wiki: string; _references?: unknown[] }): void {
   if (section._wiki.includes('<')) return (wtfReferences as (s: unknown) => void)(section);

@@ -4,8 +4,10 @@
  * bundle takes this module in its place (src/util/bundle.js); test/wtf-replaced.test.ts checks
  * whole documents come out the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import wtfStartEnd from '../../../node_modules/wtf_wikipedia/src/02-section/start-to-end/index.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: wtfStartEnd } = (await upstream('02-section/start-to-end/index.js')) as { default: any };
 
 export default function xmlTemplates(section: { _wiki: string }, doc: unknown): { templates: unknown[]; text: string } {
   const w = section._wiki;

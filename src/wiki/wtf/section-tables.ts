@@ -3,8 +3,10 @@
  * find nothing: a table opens with `{|`. Ingest's worker bundle takes this module in its place
  * (src/util/bundle.js); test/wtf-replaced.test.ts checks whole documents come out the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import wtfTables from '../../../node_modules/wtf_wikipedia/src/table/index.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: wtfTables } = (await upstream('table/index.js')) as { default: any };
 
 export default function parseTables(section: { _wiki: string }): void {
   if (section._wiki.includes('{|')) (wtfTables as (s: unknown) => void)(section);

@@ -3,8 +3,10 @@
  * would find nothing: a section whose text has no `{{`. Ingest's worker bundle takes this module in
  * its place (src/util/bundle.js); test/wtf-replaced.test.ts checks whole documents come out the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import wtfTemplates from '../../../node_modules/wtf_wikipedia/src/template/index.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: wtfTemplates } = (await upstream('template/index.js')) as { default: any };
 
 interface SectionLike {
   _wiki: string;

@@ -7,10 +7,11 @@
  * worker bundle takes this module in its place (src/util/bundle.js); test/wtf-replaced.test.ts
  * checks the two give the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import wtfGetLinks from '../../../node_modules/wtf_wikipedia/src/link/index.js';
-// @ts-ignore: a module of the package's sources, without types
-import Link from '../../../node_modules/wtf_wikipedia/src/link/Link.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: wtfGetLinks } = (await upstream('link/index.js')) as { default: any };
+const { default: Link } = (await upstream('link/Link.js')) as { default: any };
 
 interface SentenceData {
   text: string;

@@ -5,8 +5,10 @@
  * wtf's ran a regular expression from every position of the piece. Ingest's worker bundle takes this
  * module in its place (src/util/bundle.js); test/wtf-replaced.test.ts checks the two give the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import wtfAbbreviations from '../../../node_modules/wtf_wikipedia/src/04-sentence/_abbreviations.js';
+import { upstream } from './upstream.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: wtfAbbreviations } = (await upstream('04-sentence/_abbreviations.js')) as { default: any };
 
 // wtf's own patterns, where a test of the end alone would not be simpler
 const ABBREVIATION = new RegExp(`(^| |')(${[...(wtfAbbreviations as string[]), '[^]][^]]'].join('|')})[.!?] ?$`, 'i');

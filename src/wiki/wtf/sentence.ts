@@ -5,12 +5,14 @@
  * ends so. It takes the other replacements directly. Ingest's worker bundle takes this module in
  * its place (src/util/bundle.js); test/wtf-replaced.test.ts checks the two give the same.
  */
-// @ts-ignore: a module of the package's sources, without types
-import Sentence from '../../../node_modules/wtf_wikipedia/src/04-sentence/Sentence.js';
+import { upstream } from './upstream.ts';
 import formatting from './formatting.ts';
 import { trim_whitespace } from './helpers.ts';
 import sentenceParser from './sentence-split.ts';
 import getLinks from './sentence-links.ts';
+
+// the package's own modules, as the replacements hand work on to them
+const { default: Sentence } = (await upstream('04-sentence/Sentence.js')) as { default: any };
 
 interface SentenceLike {
   text(): string;
