@@ -84,19 +84,29 @@ export class JsonlInput extends DocumentReader {
   }
 }
 
-/** A PMC full text (JATS): one document. */
-export class PmcInput extends DocumentReader {
-  readonly kind = 'pmc';
-  private readonly reader = new JatsReader(this.ctx.file);
+/** An XML corpus read by a SAX reader of its own, the text handed to it as it is decoded. */
+abstract class XmlDocumentReader extends DocumentReader {
+  protected abstract readonly reader: { write(text: string): void };
   private readonly decoder = new TextDecoder();
 
   protected async take(b: Buffer): Promise<void> {
     this.reader.write(this.decoder.decode(b, { stream: true }));
   }
 
+  /** The rest of the text, at the end of the input. */
+  protected flush(): void {
+    this.reader.write(this.decoder.decode());
+  }
+}
+
+/** A PMC full text (JATS): one document. */
+export class PmcInput extends XmlDocumentReader {
+  readonly kind = 'pmc';
+  protected readonly reader = new JatsReader(this.ctx.file);
+
   async end(damage: Error | null): Promise<void> {
     if (damage) throw damage;
-    this.reader.write(this.decoder.decode());
+    this.flush();
     await this.sink.add(this.reader.end(this.ctx.base));
     this.pagesRead = 1;
     this.endSeq = this.ctx.base + 1;
@@ -104,18 +114,13 @@ export class PmcInput extends DocumentReader {
 }
 
 /** A PubMed/MEDLINE XML file: read whole (versions and deletes are resolved within it), then written. */
-export class PubmedInput extends DocumentReader {
+export class PubmedInput extends XmlDocumentReader {
   readonly kind = 'pubmed';
-  private readonly reader = new PubmedReader(this.ctx.file);
-  private readonly decoder = new TextDecoder();
-
-  protected async take(b: Buffer): Promise<void> {
-    this.reader.write(this.decoder.decode(b, { stream: true }));
-  }
+  protected readonly reader = new PubmedReader(this.ctx.file);
 
   async end(damage: Error | null): Promise<void> {
     if (damage) throw damage; // a file is read whole before any record is written
-    this.reader.write(this.decoder.decode());
+    this.flush();
     const { rows, deleted, versions, pmids } = this.reader.end(this.ctx.base);
     if (this.ctx.base > 0) await this.replaceEarlier(pmids);
     if (deleted) this.ctx.opts.log?.(`${this.ctx.file}: ${deleted} record(s) removed by its DeleteCitation`);
