@@ -58,13 +58,16 @@ export interface Range {
   stream: number; // -1 for the header (siteinfo)
 }
 
-/** The header range, then the page streams from the one holding `fromSeq` to the end of the file. */
-export async function rangesFrom(dump: string, idx: StreamIndex, fromSeq: number): Promise<{ ranges: Range[]; firstSeq: number }> {
+/**
+ * The header range, then the page streams from the one holding `fromSeq` to the end of the file,
+ * or up to the stream that starts at `toSeq` (a unit of a planned run: toSeq is a stream's first page).
+ */
+export async function rangesFrom(dump: string, idx: StreamIndex, fromSeq: number, toSeq?: number): Promise<{ ranges: Range[]; firstSeq: number }> {
   const size = (await stat(dump)).size;
   let k = 0;
   while (k + 1 < idx.offsets.length && idx.firstSeq[k + 1]! <= fromSeq) k++;
   const ranges: Range[] = [{ start: 0, end: idx.offsets[0]!, stream: -1 }];
-  for (let s = k; s < idx.offsets.length; s++) {
+  for (let s = k; s < idx.offsets.length && (toSeq === undefined || idx.firstSeq[s]! < toSeq); s++) {
     ranges.push({ start: idx.offsets[s]!, end: s + 1 < idx.offsets.length ? idx.offsets[s + 1]! : size, stream: s });
   }
   if (idx.offsets[idx.offsets.length - 1]! >= size) throw new Error(`${idx.file}: offsets point past the end of ${dump}`);

@@ -105,7 +105,7 @@ async function* gunzip(input: Readable, file: string): AsyncGenerator<Buffer> {
   }
 }
 
-export async function openDump(file: string, opts: { index?: StreamIndex | null; fromSeq?: number; concurrency?: number; skipDamaged?: boolean } = {}): Promise<DumpSource> {
+export async function openDump(file: string, opts: { index?: StreamIndex | null; fromSeq?: number; toSeq?: number; concurrency?: number; skipDamaged?: boolean } = {}): Promise<DumpSource> {
   const format = await detectFormat(file);
   const totalBytes = (await stat(file)).size;
   let read = 0;
@@ -116,7 +116,7 @@ export async function openDump(file: string, opts: { index?: StreamIndex | null;
   };
   if (format === 'bz2' && opts.index) {
     const tool = bunzipTool();
-    const { ranges, firstSeq } = await rangesFrom(file, opts.index, opts.fromSeq ?? 0);
+    const { ranges, firstSeq } = await rangesFrom(file, opts.index, opts.fromSeq ?? 0, opts.toSeq);
     const skipped = ranges[1] ? ranges[1].start - ranges[0]!.end : 0;
     async function* bytes() {
       const idx = opts.index!;
@@ -127,7 +127,7 @@ export async function openDump(file: string, opts: { index?: StreamIndex | null;
         else yield { damaged: true, stream: k, start: range.start, end: range.end, firstSeq: idx.firstSeq[k]!, nextSeq: k + 1 < idx.offsets.length ? idx.firstSeq[k + 1]! : idx.pages, firstId: idx.firstId[k]!, error: error!.message } satisfies DamagedStream;
       }
     }
-    return { file, format, decompressor: tool, totalBytes: totalBytes - skipped, bytesRead: () => read, firstSeq, bytes: utf8(bytes()) };
+    return { file, format, decompressor: tool, totalBytes: ranges.at(-1)!.end - skipped, bytesRead: () => read, firstSeq, bytes: utf8(bytes()) };
   }
   const tool = format === 'bz2' ? bunzipTool() : null;
   if (format === 'bz2' && opts.skipDamaged) {

@@ -44,9 +44,10 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   if (!inputs.length) throw new Error('--dump FILE is required');
   if (inputs.length > 1 && opts.index) throw new Error("--index names the index of one dump; with several --dump, each multistream dump's index is found beside it");
   const dump = inputs.join(' + '); // how the input is named in messages, the run and the summary
-  for (const f of inputs) await checkMd5(f);
+  if (!opts.unit) for (const f of inputs) await checkMd5(f);
   const fp = await inputsFingerprint(inputs);
   const indexFile = inputs.length > 1 ? null : opts.index === undefined ? indexBeside(inputs[0]!) : opts.index;
+  if (opts.unit && (opts.unit.fromSeq > 0 || opts.unit.toSeq !== null) && !indexFile) throw new Error(`${dump}: a unit of its pages needs one multistream dump and its index`);
   const keepLists = opts.keepLists ?? false;
   const target = await openTarget({ db: opts.db, memory: opts.memory, force: opts.force, keepLists }, { name: dump, fingerprint: fp }, log);
   const { db } = target;
@@ -55,7 +56,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const settings: IngestSettings = { index: indexFile, keep_lists: keepLists };
   // inputs completed by an earlier run of the same inputs (several --dump): where each one's pages are
   const done: InputRange[] = target.before?.inputs ?? [];
-  const nextSeq = target.nextSeq;
+  const nextSeq = opts.unit ? opts.unit.fromSeq : target.nextSeq;
   try {
     const result = await recordedRun<IngestSummary>({
       store: runsTable(db),
@@ -86,7 +87,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           const index = idxFile ? await readIndex(idxFile) : null;
           const resumeAt = Math.max(nextSeq, base);
           const writer = new BatchWriter(db, resumeAt, opts.batchPages, opts.verbose ? (n) => log(`committed pages below ${n}`) : undefined);
-          last = await readInput({ db, file, writer, base, resumeAt, opts }, { index, fromSeq: Math.max(0, nextSeq - base), pool, workers });
+          last = await readInput({ db, file, writer, base, resumeAt, opts }, { index, fromSeq: Math.max(0, nextSeq - base), toSeq: opts.unit?.toSeq ?? undefined, pool, workers });
           decompressor ??= last.decompressor;
           wikitextBytes += last.reader.wikitextBytes;
           failure = last.failure;
@@ -103,13 +104,13 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           multistream_index: indexFile,
           decompressor,
           workers,
-          resumed_at: nextSeq > 0 ? nextSeq : null,
+          resumed_at: nextSeq > 0 && !opts.unit ? nextSeq : null,
           wikitext_mb: wikitextBytes / 1e6,
           peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
           seconds: elapsed(t0),
           dump_bytes: await inputsBytes(inputs),
           // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
-          dump_sha256: failure ? null : await inputsSha256(inputs),
+          dump_sha256: failure || opts.unit ? null : await inputsSha256(inputs),
           inputs: done,
         });
         if (last?.reader.site && inputs.length === 1) await recordSiteInfo(db, last.reader.site);

@@ -17,7 +17,7 @@ export interface InputResult {
   failure: Error | null;
 }
 
-export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | null; fromSeq: number; pool: Promise<PagePool>; workers: number }): Promise<InputResult> {
+export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | null; fromSeq: number; toSeq?: number; pool: Promise<PagePool>; workers: number }): Promise<InputResult> {
   const t0 = performance.now();
   let last = 0;
   const progress = (reader: InputReader, bytesRead: number, totalBytes: number, final = false) => {
@@ -40,7 +40,7 @@ export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | 
     return { reader: books, decompressor: null, failure };
   }
 
-  const source = await openDump(ctx.file, { index: how.index, fromSeq: how.fromSeq, concurrency: Math.max(2, how.workers), skipDamaged: ctx.opts.onDamage === 'skip' });
+  const source = await openDump(ctx.file, { index: how.index, fromSeq: how.fromSeq, toSeq: how.toSeq, concurrency: Math.max(2, how.workers), skipDamaged: ctx.opts.onDamage === 'skip' });
   const wiki = () => new WikiInput(ctx, source, how.index, how.pool, how.workers);
   const readerFor = async (kind: InputKind): Promise<InputReader> => {
     if (kind === 'wiki') return wiki();

@@ -25,6 +25,12 @@ export interface IngestOptions {
    * counted in `skipped`), or a block of a dump read block by block (bz2blocks.ts).
    */
   onDamage?: 'stop' | 'skip';
+  /**
+   * A unit of a planned run: the pages from `fromSeq` up to `toSeq` (a multistream dump's stream
+   * boundaries; null: to the end of the dump) into a database of their own, their seq as in the
+   * whole dump. The inputs' checksums are the plan's (not read again by every unit).
+   */
+  unit?: { fromSeq: number; toSeq: number | null };
   onProgress?: (p: IngestProgress) => void;
   log?: (line: string) => void;
 }

@@ -95,6 +95,8 @@ export class WikiInput implements InputReader {
       return;
     }
     // a damaged last stream or block takes the dump's closing tag with it
+    // a unit that ends before the dump does has no trailer (the next unit's pages follow)
+    if (this.opts.unit?.toSeq != null) return;
     if (!this.damagedEnd && !this.split.resyncing) readTrailer(this.source.file, trailer, { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
   }
 
