@@ -25,6 +25,10 @@ if (process.argv.includes('--scale')) {
   await import('./scale.ts');
   process.exit(0);
 }
+if (process.argv.includes('--units')) {
+  await import('./units.ts');
+  process.exit(0);
+}
 if (process.argv.includes('--fidelity')) {
   await import('./fidelity.ts');
   process.exit(0);

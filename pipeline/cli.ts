@@ -1,6 +1,7 @@
 /** `linkbert <stage> [flags]`: dispatch to the stage commands. */
 import { interruptRun } from '../src/db/runs.js';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
+import { processUsage } from '../src/util/usage.js';
 import { helpText, parse, UsageError, type Command } from '../src/cli/args.js';
 import { DbLockedError, DEFAULT_MEMORY_BYTES, outOfMemory } from '../src/db/duckdb.js';
 
@@ -17,6 +18,11 @@ const STAGES: Record<string, () => Promise<{ command: Command }>> = {
   sql: () => import('./sql.js'),
   report: () => import('./report.js'),
   run: () => import('./run.js'),
+  plan: () => import('./plan.js'),
+  launch: () => import('./launch.js'),
+  task: () => import('./task.js'),
+  status: () => import('./status.js'),
+  resume: () => import('./resume.js'),
 };
 
 async function overview(): Promise<string> {
@@ -26,24 +32,11 @@ async function overview(): Promise<string> {
 }
 
 /**
- * CPU seconds (user + system, this process and the children it waited for, e.g. lbzip2) and peak
- * RSS, written as JSON to $LINKBERT_RUSAGE at exit: how the benchmarks measure a stage run as a
- * command, without timing tools that a machine may lack.
+ * CPU seconds and peak RSS written as JSON to $LINKBERT_RUSAGE at exit: how the benchmarks measure
+ * a stage run as a command, without timing tools that a machine may lack.
  */
 function recordUsage(file: string): void {
-  const ru = process.resourceUsage();
-  let cpu = (ru.userCPUTime + ru.systemCPUTime) / 1e6;
-  let children = 0;
-  try {
-    // /proc/self/stat fields 14–17: utime stime cutime cstime, in clock ticks (100 per second)
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    children = (Number(f[13]) + Number(f[14])) / 100;
-  } catch {
-    // not Linux: this process only
-  }
-  cpu += children;
-  writeFileSync(file, JSON.stringify({ cpu_seconds: Math.round(cpu * 100) / 100, children_cpu_seconds: children, peak_rss_mb: Math.round(ru.maxRSS / 1024) }));
+  writeFileSync(file, JSON.stringify(processUsage()));
 }
 
 export async function main(argv: string[]): Promise<number> {

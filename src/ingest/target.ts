@@ -10,7 +10,7 @@ import { applySchema, moveDb, openDb, removeDb, rows, type Db } from '../db/duck
 import { getRun, type RunRecord } from '../db/runs.js';
 import { readSettings, type IngestSettings } from '../stage/contracts.js';
 
-const INGEST_TABLES = ['pages', 'articles', 'redirects', 'links', 'skipped'];
+export const INGEST_TABLES = ['pages', 'articles', 'redirects', 'links', 'skipped'];
 
 export interface Target {
   db: Db;

@@ -218,7 +218,7 @@ export async function segment(opts: SegmentOptions): Promise<SegmentSummary> {
  */
 export const UNK_WARNING_RATE = 0.02;
 
-function unkWarning(rate: number, file: string): string[] {
+export function unkWarning(rate: number, file: string): string[] {
   if (rate <= UNK_WARNING_RATE) return [];
   return [`${(rate * 100).toFixed(1)}% of the tokens are [UNK] (over ${UNK_WARNING_RATE * 100}%): the tokenizer ${file} does not fit this text; check its language and casing`];
 }

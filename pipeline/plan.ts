@@ -1,0 +1,58 @@
+/** `linkbert plan`: a run cut into units of work, written to DIR/plan.json; and what tasks read of it. */
+import { relative } from 'node:path';
+import { memoryOf, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
+import { log } from '../src/cli/report.js';
+import { makePlan, writePlan, type Plan } from '../src/units/plan.js';
+import type { TaskOptions } from '../src/units/tasks.js';
+import { ingestOptions } from './ingest.js';
+import { pairsOptions } from './pairs.js';
+import { runFlags, SAMPLE_DUMP } from './run.js';
+import { segmentOptions } from './segment.js';
+import { shardsOptions } from './shards.js';
+import { writeDemoTokenizer } from './vocab.js';
+
+export const OUT_FLAG: Flag = { name: 'out', type: 'string', placeholder: 'DIR', required: true, help: 'the plan\'s folder (shared by every machine that runs its tasks): plan.json, the units\' Parquet, linkbert.duckdb, shards/' };
+
+/** The stages' options from the plan's settings, with this task's memory and threads. */
+export function taskOptions(plan: Plan, memory: number, workers: number | undefined): TaskOptions {
+  const f: ParsedArgs['flags'] = { ...(plan.settings as ParsedArgs['flags']), memory, workers, dump: plan.input.file };
+  return {
+    ingest: ingestOptions(f),
+    segment: { ...segmentOptions(f), tokenizer: f.tokenizer as string | undefined, maxSeqLen: f['max-seq-len'] as number },
+    pairs: pairsOptions(f),
+    shards: shardsOptions(f),
+    report: { examplesPerLabel: f.examples as number },
+    vocab: (db, dir, mem) => writeDemoTokenizer(db, dir, 4000, mem),
+    memory,
+    log,
+  };
+}
+
+export const command: Command = {
+  name: 'plan',
+  summary: 'cut a run into units of work for any number of workers or machines (DIR/plan.json); then launch, task, status, resume',
+  usage: 'linkbert plan --out DIR [--dump FILE] [--unit-streams K] [every flag of run that decides the output] [--json]',
+  flags: [
+    OUT_FLAG,
+    { name: 'unit-streams', type: 'number', range: { integer: true, min: 1 }, placeholder: 'K', help: "bz2 streams of a multistream dump per unit (default: about 50,000 pages' worth); any other input is one unit" },
+    ...runFlags().filter((f) => f.name !== 'out'),
+  ],
+  async run({ flags }) {
+    const dir = flags.out as string;
+    if (!dir) throw new Error('--out DIR is required');
+    // as `linkbert run` decides them: the sample when no dump is given, and its shorter max_seq_len
+    const dump = (flags.dump as string | undefined) ?? (relative(process.cwd(), SAMPLE_DUMP) || SAMPLE_DUMP);
+    const { dump: _given, help: _help, ...rest } = flags;
+    const settings = { ...rest, 'max-seq-len': (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128) };
+    memoryOf(flags);
+    const plan = await makePlan(dump, settings, { index: flags['no-index'] ? null : (flags.index as string | undefined), unitStreams: flags['unit-streams'] as number | undefined });
+    const how = writePlan(dir, plan);
+    if (flags.json) console.log(JSON.stringify({ stage: 'plan', out: dir, plan: `${dir}/plan.json`, written: how === 'written', units: plan.units.length, unit_streams: plan.unit_streams, pages: plan.input.pages, settings_hash: plan.settings_hash }));
+    else {
+      log(`plan: ${dir}/plan.json ${how === 'same' ? '(the same plan was there already)' : 'written'}`);
+      log(`  ${plan.input.file}: ${plan.units.length} unit(s)${plan.unit_streams ? ` of ${plan.unit_streams} bz2 streams` : plan.input.index ? '' : ' (no multistream index: the dump is read whole; its -multistream.xml.bz2 with the index beside it is cut into units)'}${plan.input.pages ? `, ${plan.input.pages.toLocaleString('en')} pages` : ''}`);
+      log(`  next: linkbert launch --out ${dir} [--workers W]   (or linkbert task STAGE --out ${dir} --rank R --world W on each machine)`);
+    }
+    return 0;
+  },
+};

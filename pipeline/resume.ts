@@ -1,0 +1,3 @@
+import { launchCommand } from './launch.js';
+
+export const command = launchCommand('resume');

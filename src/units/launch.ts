@@ -1,0 +1,104 @@
+/**
+ * The local executor: the plan's stages in order, each stage's missing units run as child processes
+ * (`linkbert task STAGE --unit U`), at most `workers` at once. A child that dies by a signal (killed,
+ * out of memory) is replaced and its unit run again, up to `retries` times; a unit that fails with an
+ * error stops the run once the children at work have finished, naming the unit and its error. Killed
+ * itself, the launcher leaves only complete units behind: `resume` (a launch again) runs the rest,
+ * with any number of workers.
+ */
+import { spawn } from 'node:child_process';
+import { availableParallelism } from 'node:os';
+import { PLAN_STAGES, stageUnits, type Plan, type PlanStage } from './plan.js';
+import { doneMarker, unitState } from './markers.js';
+
+export interface LaunchOptions {
+  workers: number;
+  /** threads of each task (default: the cores shared out among the workers) */
+  threads?: number;
+  /** the command that runs a task: argv before `task` (node and bin/linkbert.js) */
+  argv: string[];
+  /** flags passed to every task (--memory …) */
+  taskFlags: string[];
+  retries?: number;
+  log: (line: string) => void;
+  env?: NodeJS.ProcessEnv;
+}
+
+export interface LaunchSummary {
+  stage: 'launch';
+  out: string;
+  workers: number;
+  units: Record<string, { total: number; ran: number; skipped: number; retried: number; seconds: number }>;
+  seconds: number;
+}
+
+export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions): Promise<LaunchSummary> {
+  const t0 = performance.now();
+  const workers = Math.max(1, opts.workers);
+  // each task's threads: the cores shared out among the tasks at work at once
+  const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  const summary: LaunchSummary = { stage: 'launch', out: dir, workers, units: {}, seconds: 0 };
+  for (const { name: stage } of PLAN_STAGES) {
+    const all = stageUnits(plan, stage);
+    const todo = all.filter((u) => !doneMarker(dir, plan, stage, u));
+    const s = (summary.units[stage] = { total: all.length, ran: 0, skipped: all.length - todo.length, retried: 0, seconds: 0 });
+    if (!todo.length) continue;
+    const ts = performance.now();
+    let failure: Error | null = null;
+    const queue = [...todo];
+    const tries = new Map<number, number>();
+    const runOne = async (): Promise<void> => {
+      for (let u = queue.shift(); u !== undefined && !failure; u = queue.shift()) {
+        const r = await child(stage, u, threads);
+        if (r.code === 0) {
+          s.ran++;
+          const done = s.skipped + s.ran;
+          const rate = s.ran / ((performance.now() - ts) / 1000);
+          opts.log(`${stage}: unit ${u} done; ${done}/${s.total} units${s.total > 1 ? `, ${rate.toFixed(2)} units/s, ETA ${Math.round((s.total - done) / Math.max(rate, 1e-9))} s` : ''}`);
+        } else if (r.signal && (tries.get(u) ?? 0) < (opts.retries ?? 3)) {
+          tries.set(u, (tries.get(u) ?? 0) + 1);
+          s.retried++;
+          opts.log(`${stage}: unit ${u}: its task died (${r.signal}); running it again`);
+          queue.unshift(u);
+        } else {
+          const why = unitState(dir, plan, stage, u).error ?? r.stderr.trim().split('\n').slice(-3).join(' ') ?? `exit ${r.code}`;
+          failure = new Error(`${stage} unit ${u} failed: ${why}`);
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, runOne));
+    s.seconds = Math.round(performance.now() - ts) / 1000;
+    if (failure) throw failure;
+  }
+  summary.seconds = Math.round(performance.now() - t0) / 1000;
+  return summary;
+
+  function child(stage: PlanStage, unit: number, threads: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+    return new Promise((resolve) => {
+      const args = [...opts.argv, 'task', stage, '--out', dir, '--unit', String(unit), '--workers', String(threads), ...opts.taskFlags];
+      const p = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: opts.env ?? process.env });
+      let stderr = '';
+      p.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        if (stderr.length > 1 << 16) stderr = stderr.slice(-(1 << 15));
+      });
+      p.on('close', (code, signal) => resolve({ code, signal, stderr }));
+    });
+  }
+}
+
+/** Each stage's units: done, running, failed (with the error) and missing. */
+export function planStatus(dir: string, plan: Plan): { stage: PlanStage; total: number; done: number; running: number; failed: { unit: number; error: string }[]; missing: number }[] {
+  return PLAN_STAGES.map(({ name: stage }) => {
+    const units = stageUnits(plan, stage);
+    const states = units.map((u) => ({ u, s: unitState(dir, plan, stage, u) }));
+    return {
+      stage,
+      total: units.length,
+      done: states.filter((x) => x.s.state === 'done').length,
+      running: states.filter((x) => x.s.state === 'running').length,
+      failed: states.filter((x) => x.s.state === 'failed').map((x) => ({ unit: x.u, error: x.s.error ?? '' })),
+      missing: states.filter((x) => x.s.state === 'missing').length,
+    };
+  });
+}

@@ -1,0 +1,173 @@
+/**
+ * One unit of one stage of a planned run: an idempotent task. A unit whose marker names this plan is
+ * skipped; otherwise its outputs are written under temporary names, renamed, and then its marker.
+ * Page stages (ingest, segment) work in a scratch database of their own under DIR/<stage>/_work and
+ * leave Parquet; the whole-corpus steps run the stages themselves over DIR/linkbert.duckdb.
+ */
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { applySchema, openDb, removeDb, type Db } from '../db/duckdb.js';
+import { getRun, siteInfoText } from '../db/runs.js';
+import { graph } from '../graph/graph.js';
+import { ingest, type IngestOptions } from '../ingest/ingest.js';
+import { INGEST_TABLES } from '../ingest/target.js';
+import { pairs } from '../pairs/pairs.js';
+import { report } from '../report/report.js';
+import { segment, type SegmentOptions } from '../segment/segment.js';
+import { shards, type ShardOptions } from '../shards/shards.js';
+import { catalogIngest, catalogSegments, openCatalog } from './catalog.js';
+import { clearTemporaries, doneMarker, markDone, markFailed, markRunning, unitFile, unitName, writeUnitParquet, type Marker } from './markers.js';
+import { PLAN_STAGES, stageUnits, type Plan, type PlanStage } from './plan.js';
+
+/** What each stage is run with: the plan's settings as the stages' options, and this task's resources. */
+export interface TaskOptions {
+  ingest: Omit<IngestOptions, 'dump' | 'db'>;
+  segment: Omit<SegmentOptions, 'db' | 'tokenizer'> & { tokenizer?: string };
+  pairs: Omit<Parameters<typeof pairs>[0], 'db'>;
+  shards: Omit<ShardOptions, 'db' | 'out'>;
+  report: { examplesPerLabel?: number };
+  /** makes the demo vocabulary when the plan names no tokenizer (as `linkbert run` does) */
+  vocab: (db: string, dir: string, memory: number) => Promise<unknown>;
+  memory: number;
+  log?: (line: string) => void;
+}
+
+const ORDER: Record<(typeof INGEST_TABLES)[number] | 'segments', string> = { pages: 'seq', articles: 'seq', redirects: 'seq', links: 'src, idx', skipped: 'seq', segments: 'article, idx' };
+
+/** Where the tokenizer is: the plan's, or the demo vocabulary its vocab step makes. */
+export function tokenizerOf(dir: string, opts: TaskOptions): string {
+  return opts.segment.tokenizer ?? join(dir, 'demo-tokenizer');
+}
+
+/** Runs one unit of `stage`; 'skipped' when its marker says it is done for this plan. */
+export async function runUnit(dir: string, plan: Plan, stage: PlanStage, unit: number, opts: TaskOptions): Promise<'done' | 'skipped'> {
+  if (!stageUnits(plan, stage).includes(unit)) throw new Error(`${stage} has no unit ${unit} in this plan (units ${stageUnits(plan, stage).join(', ')})`);
+  if (doneMarker(dir, plan, stage, unit)) return 'skipped';
+  // the stages run in order: every unit of every stage before this one must be done
+  for (const before of PLAN_STAGES.slice(0, PLAN_STAGES.findIndex((s) => s.name === stage))) {
+    const missing = stageUnits(plan, before.name).filter((u) => !doneMarker(dir, plan, before.name, u));
+    if (missing.length) throw new Error(`${stage} needs ${before.name} complete, and ${missing.length} of its units are not (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}): run \`linkbert resume --out ${dir}\``);
+  }
+  const t0 = performance.now();
+  clearTemporaries(dir, stage, unit);
+  markRunning(dir, stage, unit);
+  try {
+    const outcome = await work(dir, plan, stage, unit, opts);
+    await markDone(dir, plan, stage, unit, { ...outcome, seconds: Math.round(performance.now() - t0) / 1000 });
+    return 'done';
+  } catch (e) {
+    markFailed(dir, stage, unit, (e as Error).message ?? String(e));
+    throw e;
+  }
+}
+
+type Outcome = Omit<Marker, 'plan' | 'stage' | 'unit' | 'seconds' | 'files' | 'usage'> & { files: string[] };
+
+async function work(dir: string, plan: Plan, stage: PlanStage, unit: number, opts: TaskOptions): Promise<Outcome> {
+  if (stage === 'ingest' || stage === 'segment') return pageUnit(dir, plan, stage, unit, opts);
+  const db = await openCatalog(dir, opts.memory);
+  let closed = false;
+  const close = () => {
+    if (!closed) db.close();
+    closed = true;
+  };
+  try {
+    if (stage === 'graph') {
+      await catalogIngest(db, dir, plan);
+      close();
+      return { rows: {}, files: [], report: { summary: await graph({ db: db.path, memory: opts.memory }) } };
+    }
+    close();
+    if (stage === 'vocab') {
+      if (opts.segment.tokenizer) return { rows: {}, files: [], report: { tokenizer: opts.segment.tokenizer } };
+      await opts.vocab(db.path, tokenizerOf(dir, opts), opts.memory);
+      return { rows: {}, files: [join(tokenizerOf(dir, opts), 'vocab.txt')], report: { tokenizer: tokenizerOf(dir, opts) } };
+    }
+    if (stage === 'pairs') {
+      const cat = await openCatalog(dir, opts.memory);
+      try {
+        await catalogSegments(cat, dir, plan);
+      } finally {
+        cat.close();
+      }
+      return { rows: {}, files: [], report: { summary: await pairs({ ...opts.pairs, db: db.path, memory: opts.memory }) } };
+    }
+    if (stage === 'shards') {
+      const s = await shards({ ...opts.shards, db: db.path, out: join(dir, 'shards'), memory: opts.memory });
+      return { rows: { shards: s.rows }, files: [...s.files, join(dir, 'shards', 'manifest.json')], report: { summary: s } };
+    }
+    const out = join(dir, 'report.html');
+    const r = await report({ db: db.path, out, examplesPerLabel: opts.report.examplesPerLabel, memory: opts.memory });
+    return { rows: {}, files: [out], report: { summary: r } };
+  } finally {
+    close();
+  }
+}
+
+/** An ingest or segment unit: the stage run in a scratch database, its tables written as the unit's Parquet. */
+async function pageUnit(dir: string, plan: Plan, stage: 'ingest' | 'segment', unit: number, opts: TaskOptions): Promise<Outcome> {
+  const u = plan.units[unit]!;
+  // a scratch file of this task's own (another task may be at work on the same unit: a resume
+  // while a killed launcher's task still runs); those of dead tasks are cleared with the temporaries
+  const scratch = join(dir, stage, '_work', `${unitName(unit)}.tmp-${hostname()}-${process.pid}.duckdb`);
+  const tables: string[] = stage === 'ingest' ? [...INGEST_TABLES] : ['segments'];
+  let report: Record<string, unknown>;
+  if (stage === 'ingest') {
+    const summary = await ingest({ ...opts.ingest, dump: plan.input.file, db: scratch, index: plan.input.index, force: false, memory: opts.memory, unit: { fromSeq: u.from_seq, toSeq: u.to_seq } });
+    report = { summary, kind: summary.inputs?.[0]?.kind ?? 'wiki', end_seq: summary.inputs?.[0]?.end_seq ?? u.to_seq };
+  } else {
+    await segmentScratch(scratch, dir, unit, opts);
+    const summary = await segment({ ...opts.segment, db: scratch, tokenizer: tokenizerOf(dir, opts), memory: opts.memory, force: false });
+    report = { summary };
+  }
+  const db = await openDb(scratch, { mustExist: true, memory: opts.memory });
+  try {
+    if (stage === 'ingest') report.siteinfo = JSON.parse((await siteInfoText(db)) ?? 'null');
+    else report.key = (await getRun(db, 'segment'))!.settings;
+    const rows: Record<string, number> = {};
+    const files: string[] = [];
+    for (const t of tables) {
+      const file = unitFile(dir, stage, t, unit);
+      rows[t] = await writeTable(db, t, file);
+      files.push(file);
+    }
+    return { rows, files, report };
+  } finally {
+    db.close();
+    removeDb(scratch);
+  }
+}
+
+async function writeTable(db: Db, table: string, file: string): Promise<number> {
+  return writeUnitParquet(db.conn, `SELECT * FROM "${table}" ORDER BY ${ORDER[table as keyof typeof ORDER]}`, file);
+}
+
+/**
+ * The scratch database a segment unit works in: the schema, the unit's articles (its ingest
+ * Parquet) as the articles table, and the ingest run as the catalog records it.
+ */
+async function segmentScratch(scratch: string, dir: string, unit: number, opts: TaskOptions): Promise<void> {
+  const catalog = await openDb(join(dir, 'linkbert.duckdb'), { readOnly: true, memory: opts.memory });
+  let ingestRow: Record<string, unknown> | undefined;
+  try {
+    ingestRow = (await catalog.conn.runAndReadAll(`SELECT stage, source, fingerprint, settings::VARCHAR AS settings, siteinfo::VARCHAR AS siteinfo, status, next_seq, summary::VARCHAR AS summary FROM runs WHERE stage = 'ingest'`)).getRowObjectsJS()[0];
+  } finally {
+    catalog.close();
+  }
+  if (ingestRow?.status !== 'done') throw new Error(`${dir}: the graph step has not recorded the ingest run yet: run \`linkbert resume --out ${dir}\``);
+  const db = await openDb(scratch, { memory: opts.memory });
+  try {
+    await applySchema(db);
+    await db.conn.run(`DROP TABLE articles; CREATE VIEW articles AS SELECT * FROM read_parquet('${unitFile(dir, 'ingest', 'articles', unit).replace(/'/g, "''")}')`);
+    await db.conn.run(`INSERT INTO runs (stage, source, fingerprint, settings, siteinfo, status, next_seq, summary) VALUES ('ingest', $source, $fp, $settings, $site, 'done', $next, $summary)`, {
+      source: ingestRow.source as string,
+      fp: ingestRow.fingerprint as string,
+      settings: ingestRow.settings as string,
+      site: (ingestRow.siteinfo as string | null) ?? null,
+      next: Number(ingestRow.next_seq ?? 0),
+      summary: ingestRow.summary as string,
+    });
+  } finally {
+    db.close();
+  }
+}

@@ -1,0 +1,165 @@
+/**
+ * A planned run (plan → launch/task/resume) makes exactly what `linkbert run` makes: every table of
+ * the database (the catalog's views over the units' Parquet) and every shard byte, for any number
+ * of workers and any unit size; and stays so through kill -9 at any point of a task or of the
+ * launcher.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { cli, HAVE_SHARED, makeMultistream, query, replicateSample, ROOT, SHARED, tmp } from './helpers.ts';
+
+/** A digest of every table and view of a pipeline database but runs (each row, in a fixed order). */
+async function dbDigests(db: string): Promise<Record<string, string>> {
+  const names = await query<{ t: string }>(db, `SELECT table_name AS t FROM information_schema.tables WHERE table_schema = 'main' AND table_name NOT IN ('runs', 'link_resolution') ORDER BY 1`);
+  const out: Record<string, string> = {};
+  for (const { t } of names) {
+    const [r] = await query<{ d: string }>(db, `SELECT count(*) || ':' || coalesce(md5(string_agg(x::VARCHAR, chr(10) ORDER BY x::VARCHAR)), '') AS d FROM "${t}" x`);
+    out[t] = r!.d;
+  }
+  return out;
+}
+
+/** Every file of a shards folder: its SHA-256 (the manifest with the folder's own path taken out). */
+function shardDigests(dir: string, base: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const f of readdirSync(dir).sort()) {
+    let bytes = readFileSync(join(dir, f));
+    if (f === 'manifest.json') bytes = Buffer.from(bytes.toString('utf8').replaceAll(base, 'DIR'));
+    out[f] = createHash('sha256').update(bytes).digest('hex');
+  }
+  return out;
+}
+
+function filesUnder(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => statSync(join(dir, f)).isFile()).sort();
+}
+
+/** `linkbert run` into DIR, then its outputs moved aside: what a plan into the same DIR must make. */
+async function reference(dir: string, flags: string[]): Promise<{ tables: Record<string, string>; shards: Record<string, string> }> {
+  const r = await cli(['run', '--out', dir, '--json', ...flags]);
+  assert.equal(r.code, 0, r.stderr);
+  const ref = { tables: await dbDigests(join(dir, 'linkbert.duckdb')), shards: shardDigests(join(dir, 'shards'), dir) };
+  renameSync(dir, `${dir}.run`);
+  return ref;
+}
+
+async function planned(dir: string, flags: string[], launches: string[][], env: Record<string, string> = {}): Promise<{ tables: Record<string, string>; shards: Record<string, string> }> {
+  const p = await cli(['plan', '--out', dir, '--json', ...flags]);
+  assert.equal(p.code, 0, p.stderr);
+  for (const l of launches) {
+    const r = await cli([...l, '--out', dir, '--json'], env);
+    assert.equal(r.code, 0, r.stderr);
+  }
+  return { tables: await dbDigests(join(dir, 'linkbert.duckdb')), shards: shardDigests(join(dir, 'shards'), dir) };
+}
+
+/** A multistream dump of the sample repeated 6 times (342 pages in streams of 20), with its index. */
+function multistreamSample(dir: string): string {
+  const dump = join(dir, 'six-multistream.xml.bz2');
+  makeMultistream(replicateSample(6), 20, dump, join(dir, 'six-multistream-index.txt.bz2'));
+  return dump;
+}
+
+test('a plan of a multistream dump, launched with 1 or 3 workers or with units half the size, makes every table and shard byte of `linkbert run`', async () => {
+  const d = tmp();
+  const dump = multistreamSample(d);
+  const flags = ['--dump', dump, '--max-seq-len', '128'];
+  const ref = await reference(join(d, 'out'), flags);
+  assert.ok(Number(ref.tables.pairs!.split(':')[0]) > 100, 'the sample makes pairs');
+  const one = await planned(join(d, 'out'), [...flags, '--unit-streams', '6'], [['launch', '--workers', '1']]);
+  assert.deepEqual(one, ref);
+  const plan = JSON.parse(readFileSync(join(d, 'out/plan.json'), 'utf8')) as { units: unknown[] };
+  assert.equal(plan.units.length, 3, '18 page streams in units of 6');
+  assert.deepEqual(await planned(join(d, 'w3'), [...flags, '--unit-streams', '6'], [['launch', '--workers', '3']]), { ...ref, shards: shardDigestsAt(d, 'w3', ref) });
+  assert.deepEqual(await planned(join(d, 'half'), [...flags, '--unit-streams', '3'], [['launch', '--workers', '2']]), { ...ref, shards: shardDigestsAt(d, 'half', ref) });
+});
+
+/** The reference's shard digests, as they read with another folder's path in the manifest. */
+function shardDigestsAt(d: string, name: string, ref: { shards: Record<string, string> }): Record<string, string> {
+  const m = readFileSync(join(d, 'out.run/shards/manifest.json'), 'utf8').replaceAll(join(d, 'out'), join(d, name));
+  return { ...ref.shards, 'manifest.json': createHash('sha256').update(Buffer.from(m.replaceAll(join(d, name), 'DIR'))).digest('hex') };
+}
+
+test('kill -9 of a task after its temporary file and before the rename, after the rename and before its marker, and of the launcher: resume with another W gives the same output, no duplicate rows, no temporary file', async () => {
+  const d = tmp();
+  const dump = multistreamSample(d);
+  const flags = ['--dump', dump, '--max-seq-len', '128'];
+  const ref = await reference(join(d, 'out'), flags);
+  flags.push('--unit-streams', '4');
+  for (const point of ['before-rename', 'before-marker']) {
+    const dir = join(d, point);
+    const got = await planned(dir, flags, [['launch', '--workers', '2']], { LINKBERT_CRASH: `${point}:${join(d, `${point}.crashed`)}` });
+    assert.ok(existsSync(join(d, `${point}.crashed`)), `a task was killed ${point}`);
+    assert.deepEqual(got.tables, ref.tables, point);
+    assert.deepEqual(Object.keys(got.shards), Object.keys(ref.shards));
+    assert.deepEqual(filesUnder(dir).filter((f) => /\.tmp-/.test(f)), [], `${point}: no temporary file left`);
+  }
+  // the launcher killed once the first ingest unit is done; its tasks may still be at work
+  const dir = join(d, 'launcher');
+  assert.equal((await cli(['plan', '--out', dir, ...flags])).code, 0);
+  const launcher = spawn(process.execPath, [join(ROOT, 'bin/linkbert.js'), 'launch', '--out', dir, '--workers', '2'], { stdio: 'ignore' });
+  const deadline = Date.now() + 60_000;
+  while (!existsSync(join(dir, 'tasks/ingest/done')) || !readdirSync(join(dir, 'tasks/ingest/done')).length) {
+    assert.ok(Date.now() < deadline, 'a unit is done within a minute');
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  launcher.kill('SIGKILL');
+  await new Promise((r) => launcher.on('close', r));
+  const status = await cli(['status', '--out', dir, '--json']);
+  assert.equal(status.code, 0, status.stderr);
+  assert.equal((JSON.parse(status.stdout) as { complete: boolean }).complete, false);
+  const r = await cli(['resume', '--out', dir, '--workers', '3']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(await dbDigests(join(dir, 'linkbert.duckdb')), ref.tables);
+  const pages = await query<{ n: number; d: number }>(join(dir, 'linkbert.duckdb'), 'SELECT count(*)::INTEGER AS n, count(DISTINCT seq)::INTEGER AS d FROM pages');
+  assert.equal(pages[0]!.n, pages[0]!.d, 'no page twice');
+  assert.deepEqual(filesUnder(dir).filter((f) => /\.tmp-/.test(f)), [], 'no temporary file left');
+});
+
+test('a plan with other settings in the same folder is refused, saying what differs, and deletes nothing; status names a failed unit with its error', async () => {
+  const d = tmp();
+  const dump = multistreamSample(d);
+  const dir = join(d, 'out');
+  assert.equal((await cli(['plan', '--out', dir, '--dump', dump, '--max-seq-len', '128', '--unit-streams', '6'])).code, 0);
+  assert.equal((await cli(['launch', '--out', dir, '--workers', '2'])).code, 0);
+  const before = filesUnder(dir).map((f) => `${f} ${statSync(join(dir, f)).mtimeMs}`);
+  const base = ['plan', '--out', dir, '--dump', dump, '--max-seq-len', '128'];
+  for (const [other, says] of [
+    [['--unit-streams', '6', '--seed', '7'], /--seed 12345 against 7/],
+    [['--unit-streams', '3'], /the units \(3 against 6/],
+    [['--unit-streams', '6', '--tokenizer', join(d, 'vocab.txt')], /--tokenizer null against/],
+  ] as [string[], RegExp][]) {
+    const r = await cli([...base, ...other]);
+    assert.equal(r.code, 1, other.join(' '));
+    assert.match(r.stderr, /holds a plan with other settings: /);
+    assert.match(r.stderr, says);
+  }
+  assert.deepEqual(filesUnder(dir).map((f) => `${f} ${statSync(join(dir, f)).mtimeMs}`), before, 'nothing changed');
+  // the same plan again: kept, and a resume finds nothing to do
+  assert.equal((await cli(['plan', '--out', dir, '--dump', dump, '--max-seq-len', '128', '--unit-streams', '6'])).code, 0);
+  const again = await cli(['resume', '--out', dir, '--json']);
+  assert.equal(again.code, 0, again.stderr);
+  assert.ok(Object.values((JSON.parse(again.stdout) as { units: Record<string, { ran: number }> }).units).every((u) => u.ran === 0));
+  // a unit that fails: its error in status
+  const bad = join(d, 'bad');
+  assert.equal((await cli(['plan', '--out', bad, '--dump', dump, '--max-seq-len', '128', '--tokenizer', join(d, 'no-such-tokenizer')])).code, 0);
+  const r = await cli(['launch', '--out', bad]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /segment unit 0 failed: .*no-such-tokenizer/);
+  const st = await cli(['status', '--out', bad]);
+  assert.match(st.stdout, /segment unit 0 failed: .*no-such-tokenizer/);
+  assert.match(st.stdout, /ingest\s+1\/1 done/);
+});
+
+test('the akwiki multistream dump planned in units of 4 streams, 3 workers: the tables and shards of `linkbert run`', { skip: HAVE_SHARED ? false : '../shared/fixtures is absent (a fresh clone): skipping the shared dump' }, async () => {
+  const d = tmp();
+  const flags = ['--dump', join(SHARED, 'dumps/akwiki-20230301-pages-articles-multistream.xml.bz2'), '--tokenizer', join(SHARED, 'tokenizer/bert-base-cased-tokenizer.json')];
+  const ref = await reference(join(d, 'out'), flags);
+  const got = await planned(join(d, 'out'), [...flags, '--unit-streams', '4'], [['launch', '--workers', '3']]);
+  assert.deepEqual(got, ref);
+  assert.equal((JSON.parse(readFileSync(join(d, 'out/plan.json'), 'utf8')) as { units: unknown[] }).units.length, 4, '13 page streams');
+});
