@@ -43,6 +43,8 @@ export interface StageDef<S extends Done, R extends StageName = never> {
   settings: (prior: Prior<R>, ingest: StageContext<R>['ingest']) => unknown;
   /** reads only and records nothing (report): opened read-only, never skipped */
   readOnly?: boolean;
+  /** records nothing and is never skipped, though it writes (a planned run's steps, recorded by their markers) */
+  record?: boolean;
   /** a complete run is reused only while its outputs are intact (shards' files) */
   intact?: (done: S) => Promise<boolean>;
   /** checks before the run is recorded as started: nothing is written when they fail */
@@ -136,7 +138,7 @@ export async function runStage<S extends Done, R extends StageName = never>(def:
     const own = def.settings(prior, ingest);
     const key = JSON.stringify(def.reads.length ? { own, reads: Object.fromEntries(def.reads.map((r) => [r, prior[r].key])) } : own);
     const ctx: StageContext<R> = { db, ingest, prior, key, t0 };
-    if (def.readOnly) return { ...(await def.work(ctx)), already_done: false, seconds: elapsed(t0) } as S;
+    if (def.readOnly || def.record === false) return { ...(await def.work(ctx)), already_done: false, seconds: elapsed(t0) } as S;
     return await recordedRun<S>({
       store,
       stage: def.stage as StageName,
