@@ -24,7 +24,7 @@ export const command: Command = {
     if (!stage || positionals.length > 1 || !PLAN_STAGES.some((s) => s.name === stage)) throw new UsageError(`name one stage: ${PLAN_STAGES.map((s) => s.name).join(', ')}`);
     const dir = flags.out as string;
     const plan = readPlan(dir);
-    const all = stageUnits(plan, stage);
+    const all = stageUnits(plan, stage, dir);
     let units: number[];
     if (flags.unit !== undefined) {
       if (flags.rank !== undefined || flags.world !== undefined) throw new UsageError('--unit, or --rank with --world: not both');

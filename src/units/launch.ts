@@ -39,7 +39,7 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
   const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
   const summary: LaunchSummary = { stage: 'launch', out: dir, workers, units: {}, seconds: 0 };
   for (const { name: stage } of PLAN_STAGES) {
-    const all = stageUnits(plan, stage);
+    const all = stageUnits(plan, stage, dir);
     const todo = all.filter((u) => !doneMarker(dir, plan, stage, u));
     const s = (summary.units[stage] = { total: all.length, ran: 0, skipped: all.length - todo.length, retried: 0, seconds: 0 });
     if (!todo.length) continue;
@@ -90,7 +90,7 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
 /** Each stage's units: done, running, failed (with the error) and missing. */
 export function planStatus(dir: string, plan: Plan): { stage: PlanStage; total: number; done: number; running: number; failed: { unit: number; error: string }[]; missing: number }[] {
   return PLAN_STAGES.map(({ name: stage }) => {
-    const units = stageUnits(plan, stage);
+    const units = stageUnits(plan, stage, dir);
     const states = units.map((u) => ({ u, s: unitState(dir, plan, stage, u) }));
     return {
       stage,

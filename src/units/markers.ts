@@ -133,15 +133,16 @@ export function unitState(dir: string, plan: Plan, stage: PlanStage, unit: numbe
 export function clearTemporaries(dir: string, stage: PlanStage, unit: number): void {
   const base = join(dir, stage);
   if (!existsSync(base)) return;
-  const prefix = `${unitName(unit)}.`;
+  for (const sub of readdirSync(base)) if (statSync(join(base, sub)).isDirectory()) clearStale(join(base, sub), `${unitName(unit)}.`);
+}
+
+/** Removes the temporary files in `folder` that start with `prefix` and belong to tasks no longer alive. */
+export function clearStale(folder: string, prefix: string): void {
+  if (!existsSync(folder)) return;
   const mine = /\.tmp-(.+)-(\d+)(?:\.duckdb(?:\.wal|\.tmp)?)?$/;
-  for (const sub of readdirSync(base)) {
-    const d = join(base, sub);
-    if (!statSync(d).isDirectory()) continue;
-    for (const f of readdirSync(d)) {
-      const m = f.startsWith(prefix) ? mine.exec(f) : null;
-      if (m && !alive(m[1]!, Number(m[2]))) rmSync(join(d, f), { recursive: true, force: true });
-    }
+  for (const f of readdirSync(folder)) {
+    const m = f.startsWith(prefix) ? mine.exec(f) : null;
+    if (m && !alive(m[1]!, Number(m[2]))) rmSync(join(folder, f), { recursive: true, force: true });
   }
 }
 

@@ -4,8 +4,10 @@
  *
  * A multistream dump's unit is a run of K consecutive bz2 streams (from its index): its pages' seq
  * are known from the index, so a unit needs nothing of the units before it. Any other input is one
- * unit. Segment follows ingest's units; graph, the demo vocabulary, pairs, shards and the report are
- * whole-corpus steps, one task each, run over the units' Parquet in DIR/linkbert.duckdb.
+ * unit. Segment follows ingest's units; graph, the demo vocabulary, pairs, the shards' order (the
+ * shuffle and each row's masks), the manifest and the report are whole-corpus steps, one task each,
+ * run over the units' Parquet in DIR/linkbert.duckdb; each shard file is a unit of its own, their
+ * number known once the order step has counted the rows.
  *
  * DIR/plan.json holds the inputs (size, SHA-256), every setting, the units, and a hash of the three:
  * a task, a resume or another plan with other settings in the same DIR is refused (nothing deleted).
@@ -16,6 +18,7 @@ import { join } from 'node:path';
 import { indexBeside, readIndex } from '../dump/multistream.js';
 import { inputKind, inputsFingerprint, inputsSha256 } from '../ingest/inputs.js';
 import { sha256Of } from '../util/hash.js';
+import { doneMarker } from './markers.js';
 
 export const PLAN_FORMAT = 'linkbert-plan/1';
 
@@ -26,7 +29,9 @@ export const PLAN_STAGES = [
   { name: 'vocab', units: false },
   { name: 'segment', units: true },
   { name: 'pairs', units: false },
-  { name: 'shards', units: false },
+  { name: 'order', units: false },
+  { name: 'shards', units: true },
+  { name: 'manifest', units: false },
   { name: 'report', units: false },
 ] as const;
 export type PlanStage = (typeof PLAN_STAGES)[number]['name'];
@@ -135,8 +140,15 @@ export function writePlan(dir: string, plan: Plan): 'written' | 'same' {
   return 'written';
 }
 
-/** The units of a stage: a page stage has the plan's units; a whole-corpus step has one, unit 0. */
-export function stageUnits(plan: Plan, stage: PlanStage): number[] {
+/**
+ * The units of a stage: a page stage has the plan's units; the shards stage one per shard file, as
+ * many as the order step counted (none known before it is done); a whole-corpus step has one, unit 0.
+ */
+export function stageUnits(plan: Plan, stage: PlanStage, dir: string): number[] {
+  if (stage === 'shards') {
+    const order = doneMarker(dir, plan, 'order', 0);
+    return order ? Array.from({ length: (order.report as { count: number }).count }, (_, s) => s) : [];
+  }
   const s = PLAN_STAGES.find((x) => x.name === stage)!;
   return s.units ? plan.units.map((u) => u.unit) : [0];
 }

@@ -14,8 +14,9 @@ import { INGEST_TABLES } from '../ingest/target.js';
 import { pairs } from '../pairs/pairs.js';
 import { report } from '../report/report.js';
 import { segment, type SegmentOptions } from '../segment/segment.js';
-import { shards, type ShardOptions } from '../shards/shards.js';
-import { catalogIngest, catalogSegments, openCatalog } from './catalog.js';
+import type { ShardOptions } from '../shards/shards.js';
+import { catalogFile, catalogIngest, catalogSegments, openCatalog } from './catalog.js';
+import { manifestStep, orderStep, shardUnit } from './shard-tasks.js';
 import { clearTemporaries, doneMarker, markDone, markFailed, markRunning, unitFile, unitName, writeUnitParquet, type Marker } from './markers.js';
 import { PLAN_STAGES, stageUnits, type Plan, type PlanStage } from './plan.js';
 
@@ -41,13 +42,13 @@ export function tokenizerOf(dir: string, opts: TaskOptions): string {
 
 /** Runs one unit of `stage`; 'skipped' when its marker says it is done for this plan. */
 export async function runUnit(dir: string, plan: Plan, stage: PlanStage, unit: number, opts: TaskOptions): Promise<'done' | 'skipped'> {
-  if (!stageUnits(plan, stage).includes(unit)) throw new Error(`${stage} has no unit ${unit} in this plan (units ${stageUnits(plan, stage).join(', ')})`);
   if (doneMarker(dir, plan, stage, unit)) return 'skipped';
   // the stages run in order: every unit of every stage before this one must be done
   for (const before of PLAN_STAGES.slice(0, PLAN_STAGES.findIndex((s) => s.name === stage))) {
-    const missing = stageUnits(plan, before.name).filter((u) => !doneMarker(dir, plan, before.name, u));
+    const missing = stageUnits(plan, before.name, dir).filter((u) => !doneMarker(dir, plan, before.name, u));
     if (missing.length) throw new Error(`${stage} needs ${before.name} complete, and ${missing.length} of its units are not (${missing.slice(0, 5).join(', ')}${missing.length > 5 ? ', …' : ''}): run \`linkbert resume --out ${dir}\``);
   }
+  if (!stageUnits(plan, stage, dir).includes(unit)) throw new Error(`${stage} has no unit ${unit} in this plan (units ${stageUnits(plan, stage, dir).join(', ')})`);
   const t0 = performance.now();
   clearTemporaries(dir, stage, unit);
   markRunning(dir, stage, unit);
@@ -65,42 +66,40 @@ type Outcome = Omit<Marker, 'plan' | 'stage' | 'unit' | 'seconds' | 'files' | 'u
 
 async function work(dir: string, plan: Plan, stage: PlanStage, unit: number, opts: TaskOptions): Promise<Outcome> {
   if (stage === 'ingest' || stage === 'segment') return pageUnit(dir, plan, stage, unit, opts);
-  const db = await openCatalog(dir, opts.memory);
-  let closed = false;
-  const close = () => {
-    if (!closed) db.close();
-    closed = true;
+  // shard files are written side by side: their tasks do not open the catalog
+  if (stage === 'shards') return shardUnit(dir, plan, unit, opts.memory);
+  // the whole-corpus steps, one at a time: the catalog is theirs
+  const catalog = catalogFile(dir);
+  const withCatalog = async (f: (db: Db) => Promise<void>) => {
+    const db = await openCatalog(dir, opts.memory);
+    try {
+      await f(db);
+    } finally {
+      db.close();
+    }
   };
-  try {
-    if (stage === 'graph') {
-      await catalogIngest(db, dir, plan);
-      close();
-      return { rows: {}, files: [], report: { summary: await graph({ db: db.path, memory: opts.memory }) } };
+  switch (stage) {
+    case 'graph':
+      await withCatalog((db) => catalogIngest(db, dir, plan));
+      return { rows: {}, files: [], report: { summary: await graph({ db: catalog, memory: opts.memory }) } };
+    case 'vocab': {
+      const tokenizer = tokenizerOf(dir, opts);
+      if (opts.segment.tokenizer) return { rows: {}, files: [], report: { tokenizer } };
+      await opts.vocab(catalog, tokenizer, opts.memory);
+      return { rows: {}, files: [join(tokenizer, 'vocab.txt')], report: { tokenizer } };
     }
-    close();
-    if (stage === 'vocab') {
-      if (opts.segment.tokenizer) return { rows: {}, files: [], report: { tokenizer: opts.segment.tokenizer } };
-      await opts.vocab(db.path, tokenizerOf(dir, opts), opts.memory);
-      return { rows: {}, files: [join(tokenizerOf(dir, opts), 'vocab.txt')], report: { tokenizer: tokenizerOf(dir, opts) } };
+    case 'pairs':
+      await withCatalog((db) => catalogSegments(db, dir, plan));
+      return { rows: {}, files: [], report: { summary: await pairs({ ...opts.pairs, db: catalog, memory: opts.memory }) } };
+    case 'order':
+      return orderStep(dir, catalog, opts.shards, opts.memory);
+    case 'manifest':
+      return manifestStep(dir, plan, catalog, opts.shards, opts.memory);
+    case 'report': {
+      const out = join(dir, 'report.html');
+      const r = await report({ db: catalog, out, examplesPerLabel: opts.report.examplesPerLabel, memory: opts.memory });
+      return { rows: {}, files: [out], report: { summary: r } };
     }
-    if (stage === 'pairs') {
-      const cat = await openCatalog(dir, opts.memory);
-      try {
-        await catalogSegments(cat, dir, plan);
-      } finally {
-        cat.close();
-      }
-      return { rows: {}, files: [], report: { summary: await pairs({ ...opts.pairs, db: db.path, memory: opts.memory }) } };
-    }
-    if (stage === 'shards') {
-      const s = await shards({ ...opts.shards, db: db.path, out: join(dir, 'shards'), memory: opts.memory });
-      return { rows: { shards: s.rows }, files: [...s.files, join(dir, 'shards', 'manifest.json')], report: { summary: s } };
-    }
-    const out = join(dir, 'report.html');
-    const r = await report({ db: db.path, out, examplesPerLabel: opts.report.examplesPerLabel, memory: opts.memory });
-    return { rows: {}, files: [out], report: { summary: r } };
-  } finally {
-    close();
   }
 }
 

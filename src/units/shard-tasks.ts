@@ -1,0 +1,116 @@
+/**
+ * The shards of a planned run: the order step builds the plan of every row (the shuffle, each side's
+ * ids, each row's masks) into a scratch database under DIR/tasks/order, as `linkbert shards` builds it
+ * in memory; each shard file is then a unit of its own, written by a task that attaches the scratch
+ * database read-only; the manifest step writes manifest.json from the shards' markers and removes the
+ * scratch database. The files and the manifest are those `linkbert shards` writes.
+ */
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { removeDb } from '../db/duckdb.js';
+import { buildShardTables, ROW_GROUP_ROWS, SCRATCH, type Totals } from '../shards/build.js';
+import type { ShardFile } from '../shards/manifest.js';
+import { announceShards, shardSetup, shardsManifest, type ShardOptions } from '../shards/shards.js';
+import { shardNames, shardRange, writeShard, type Layout } from '../shards/write.js';
+import { runStage } from '../stage/kernel.js';
+import { clearStale, doneMarker, type Marker } from './markers.js';
+import type { Plan } from './plan.js';
+
+type Outcome = Omit<Marker, 'plan' | 'stage' | 'unit' | 'seconds' | 'files' | 'usage'> & { files: string[] };
+type Opts = Omit<ShardOptions, 'db' | 'out'>;
+
+interface OrderReport {
+  count: number;
+  names: string[];
+  totals: Totals;
+  layout: Layout;
+}
+
+const scratchOf = (dir: string) => join(dir, 'tasks', 'order', 'scratch.duckdb');
+
+/** The order step: the rows' plan in the scratch database, the files announced in DIR/shards. */
+export async function orderStep(dir: string, catalog: string, opts: Opts, memory: number): Promise<Outcome> {
+  const out = join(dir, 'shards');
+  const r = await runStage<{ report: OrderReport; already_done: boolean; seconds: number }, 'segment' | 'pairs'>({
+    stage: 'shards',
+    db: catalog,
+    memory,
+    reads: ['segment', 'pairs'],
+    record: false,
+    settings: () => ({}),
+    async work({ db, ingest, prior, t0 }) {
+      const setup = await shardSetup(opts, prior);
+      const scratch = scratchOf(dir);
+      removeDb(scratch); // ours: left by an order step that was killed
+      const totals = await buildShardTables(db, setup.cfg, { plan: `${SCRATCH}.shard_plan`, file: scratch, rowGroup: ROW_GROUP_ROWS, t0 });
+      await db.conn.run(`DETACH ${SCRATCH}`);
+      const count = Math.max(1, Math.ceil(totals.n / setup.shardRows));
+      const names = shardNames(count, setup.cfg.format);
+      mkdirSync(out, { recursive: true });
+      announceShards(out, ingest, names);
+      const { format, masking, maxSeqLen, maxPredictions, idType, special } = setup.cfg;
+      return { report: { count, names, totals, layout: { format, masking, maxSeqLen, maxPredictions, idType, special: { cls: special.cls, sep: special.sep } } } };
+    },
+  });
+  // (the scratch database is not among the unit's files: the manifest step removes it once every shard is written)
+  return { rows: { rows: r.report.totals.n }, files: [], report: { ...r.report } };
+}
+
+function orderReport(dir: string, plan: Plan): OrderReport {
+  const m = doneMarker(dir, plan, 'order', 0);
+  if (!m) throw new Error(`${dir}: the order step is not done: run \`linkbert resume --out ${dir}\``);
+  return m.report as unknown as OrderReport;
+}
+
+/** One shard file: its rows read from the scratch database, written under a temporary name, renamed. */
+export async function shardUnit(dir: string, plan: Plan, s: number, memory: number): Promise<Outcome> {
+  const order = orderReport(dir, plan);
+  const { from, to } = shardRange(s, order.count, order.totals.n);
+  const file = join(dir, 'shards', order.names[s]!);
+  const tmp = `${file}.tmp-${hostname()}-${process.pid}`;
+  clearStale(join(dir, 'shards'), `${order.names[s]!}.`); // what a killed try of this shard left
+  const inst = await DuckDBInstance.create(':memory:', { memory_limit: `${Math.floor(memory)}B` });
+  const conn = await inst.connect();
+  let labels;
+  try {
+    await conn.run(`ATTACH '${scratchOf(dir).replace(/'/g, "''")}' AS ${SCRATCH} (READ_ONLY)`);
+    labels = await writeShard(conn, order.layout, `${SCRATCH}.shard_plan`, tmp, from, to);
+  } finally {
+    conn.closeSync();
+    inst.closeSync();
+  }
+  renameSync(tmp, file);
+  return { rows: { rows: to - from }, files: [file], report: { labels } };
+}
+
+/** The manifest, from the order step's counts and each shard's marker; the scratch database removed. */
+export async function manifestStep(dir: string, plan: Plan, catalog: string, opts: Opts, memory: number): Promise<Outcome> {
+  const order = orderReport(dir, plan);
+  const files: ShardFile[] = order.names.map((name, s) => {
+    const m = doneMarker(dir, plan, 'shards', s);
+    if (!m) throw new Error(`${dir}: shard ${s} is not written: run \`linkbert resume --out ${dir}\``);
+    const rel = Object.keys(m.files).find((f) => basename(f) === name)!;
+    return { file: name, rows: m.rows.rows!, labels: (m.report as { labels: ShardFile['labels'] }).labels, sha256: m.files[rel]! };
+  });
+  const out = join(dir, 'shards', 'manifest.json');
+  await runStage<{ already_done: boolean; seconds: number }, 'segment' | 'pairs'>({
+    stage: 'shards',
+    db: catalog,
+    memory,
+    readOnly: true,
+    reads: ['segment', 'pairs'],
+    settings: () => ({}),
+    async work({ db, ingest, prior }) {
+      const setup = await shardSetup(opts, prior);
+      const manifest = await shardsManifest(db, ingest, prior, setup, order.totals, files);
+      const tmp = `${out}.tmp-${hostname()}-${process.pid}`;
+      writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
+      renameSync(tmp, out);
+      return {};
+    },
+  });
+  removeDb(scratchOf(dir));
+  return { rows: { shards: files.length }, files: [out], report: {} };
+}
