@@ -22,7 +22,7 @@ if (!existsSync(tool) || !existsSync(vocab)) {
   process.exit(1);
 }
 const dataDir = join(ROOT, 'bench/data');
-const GLOBAL = new Set(['graph', 'vocab', 'pairs', 'shards', 'report']);
+const GLOBAL = new Set(['graph', 'vocab', 'pairs', 'order', 'manifest', 'report']);
 
 /** The multistream bench dump of n pages with its index, built once and cached in bench/data. */
 function dumpOf(pages: number): string {
@@ -92,7 +92,7 @@ for (const pages of values.sizes!.split(',').map(Number)) {
     console.log(`${pad(stage, 9)}${pad(`${f.wall.toFixed(1)} s`, 11)}${pad(`${g.wall.toFixed(1)} s`, 11)}${pad(GLOBAL.has(stage) ? '(one task)' : `${(f.wall / g.wall).toFixed(2)}×`, 10)}${pad(f.cpu.toFixed(1), 9)}${f.rss} MB`);
   }
   const share = cpuGlobal / cpuAll;
-  console.log(`parallel stages (ingest, segment): W=2 ${(parallel1 / parallel2).toFixed(2)}× W=1 (target ≥ 1.7×); whole launch ${one.wall.toFixed(1)} s → ${two.wall.toFixed(1)} s`);
+  console.log(`parallel stages (ingest, segment, shards): W=2 ${(parallel1 / parallel2).toFixed(2)}× W=1 (target ≥ 1.7×); whole launch ${one.wall.toFixed(1)} s → ${two.wall.toFixed(1)} s`);
   console.log(`whole-corpus steps: ${(100 * share).toFixed(1)}% of the CPU (target ≤ 5% at 60k): Amdahl allows ${(1 / share).toFixed(0)}× on enough nodes`);
   // English Wikipedia: ~90 GB of article wikitext (as docs/benchmarks.md assumes), linear in the wikitext
   const scale = 90_000 / Math.max(one.wikitextMb, 1e-9);
