@@ -2,13 +2,16 @@
 import { fileURLToPath } from 'node:url';
 import { JSON_FLAG, MEMORY_FLAG, memoryOf, UsageError, type Command } from '../src/cli/args.js';
 import { log } from '../src/cli/report.js';
+import { basename, resolve } from 'node:path';
+import { k8sManifests } from '../src/units/k8s.js';
 import { launchLocal } from '../src/units/launch.js';
+import { launchSlurm } from '../src/units/slurm.js';
 import { readPlan } from '../src/units/plan.js';
 import { OUT_FLAG } from './plan.js';
 
 const BIN = fileURLToPath(new URL('../bin/linkbert.js', import.meta.url));
 
-export const EXECUTORS = ['local'];
+export const EXECUTORS = ['local', 'slurm', 'k8s'];
 
 export function launchCommand(name: 'launch' | 'resume'): Command {
   return {
@@ -16,23 +19,62 @@ export function launchCommand(name: 'launch' | 'resume'): Command {
     summary: name === 'launch' ? "run a plan: every stage's units, W at a time, whole-corpus steps between them (--executor local)" : 'run what a plan is missing (units without a completion marker), with any number of workers',
     flags: [
       OUT_FLAG,
-      { name: 'executor', type: 'string', placeholder: 'NAME', default: 'local', help: 'local: child processes on this machine' },
+      { name: 'executor', type: 'string', placeholder: 'NAME', default: 'local', help: 'local: child processes on this machine; slurm: job arrays chained by dependencies (sbatch); k8s: Indexed Job manifests (with --dry-run)' },
       { name: 'workers', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'units run at once (each task gets cores ÷ W threads)' },
       { name: 'threads', type: 'number', range: { integer: true, min: 1 }, help: 'threads of each task (default: the cores ÷ W)' },
       { name: 'retries', type: 'number', range: { integer: true, min: 0 }, default: 3, help: 'times a unit whose task died (killed, out of memory) is run again' },
+      { name: 'partition', type: 'string', placeholder: 'P', help: 'slurm: the partition' },
+      { name: 'time', type: 'string', placeholder: 'T', help: 'slurm: each job\'s time limit (e.g. 2:00:00); a job near it stops its task and is requeued' },
+      { name: 'cpus-per-task', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'slurm: CPUs of each task (its threads)' },
+      { name: 'mem', type: 'string', placeholder: 'M', help: 'slurm: memory of each job (e.g. 4G)' },
+      { name: 'account', type: 'string', placeholder: 'A', help: 'slurm: the account to charge' },
+      { name: 'sbatch-arg', type: 'string', multiple: true, placeholder: 'ARG', help: 'slurm: one more sbatch argument (repeatable), e.g. --sbatch-arg=--qos=long' },
+      { name: 'dry-run', type: 'boolean', help: 'k8s: write the manifests to DIR/k8s/ and submit nothing' },
+      { name: 'volume-claim', type: 'string', placeholder: 'NAME', help: 'k8s: the PersistentVolumeClaim holding DIR on every pod' },
+      { name: 'mount-path', type: 'string', placeholder: 'PATH', default: '/data', help: 'k8s: where the volume is mounted in the pods' },
+      { name: 'pod-out', type: 'string', placeholder: 'DIR', help: 'k8s: the plan folder as the pods see it (default: MOUNT-PATH/basename of --out)' },
+      { name: 'image', type: 'string', placeholder: 'IMAGE', default: 'linkbert-pipeline:latest', help: 'k8s: a container image with node and linkbert on its PATH' },
       MEMORY_FLAG,
       JSON_FLAG,
     ],
-    async run({ flags }) {
+    async run({ flags, argv }) {
       if (!EXECUTORS.includes(flags.executor as string)) throw new UsageError(`--executor must be ${EXECUTORS.join(' or ')}, not '${String(flags.executor)}'`);
       const dir = flags.out as string;
       const plan = readPlan(dir);
+      const taskFlags = ['--memory', `${memoryOf(flags)}B`];
+      if (flags.executor === 'k8s') {
+        if (!flags['dry-run']) throw new UsageError('--executor k8s writes manifests only: add --dry-run (and apply them with kubectl)');
+        if (!flags['volume-claim']) throw new UsageError('--executor k8s needs --volume-claim NAME: the shared volume that holds --out on every pod');
+        const mount = flags['mount-path'] as string;
+        const written = k8sManifests(dir, plan, { volumeClaim: flags['volume-claim'] as string, mountPath: mount, podDir: (flags['pod-out'] as string | undefined) ?? `${mount.replace(/\/$/, '')}/${basename(resolve(dir))}`, image: flags.image as string, workers: flags.workers as number, taskFlags });
+        if (flags.json) console.log(JSON.stringify({ stage: name, executor: 'k8s', manifests: written }));
+        else for (const m of written) log(m.file ? `${m.stage}: ${m.file} (${m.completions} index(es))` : `${m.stage}: counted by the order step: run this again once it is done`);
+        return 0;
+      }
+      if (flags.executor === 'slurm') {
+        const jobs = launchSlurm(dir, plan, {
+          workers: flags.workers as number,
+          partition: flags.partition as string | undefined,
+          time: flags.time as string | undefined,
+          cpusPerTask: flags['cpus-per-task'] as number,
+          mem: flags.mem as string | undefined,
+          account: flags.account as string | undefined,
+          sbatchArgs: (flags['sbatch-arg'] as string[] | undefined) ?? [],
+          argv: [process.execPath, BIN],
+          taskFlags,
+          relaunch: ['launch', ...(argv ?? []).filter((a) => a !== '--json')],
+          log,
+        });
+        if (flags.json) console.log(JSON.stringify({ stage: name, executor: 'slurm', out: dir, jobs }));
+        else log(jobs.length ? `${name}: ${jobs.length} job(s) submitted; watch them with linkbert status --out ${dir}` : `${name}: nothing is missing`);
+        return 0;
+      }
       const s = await launchLocal(dir, plan, {
         workers: flags.workers as number,
         threads: flags.threads as number | undefined,
         retries: flags.retries as number,
         argv: [process.execPath, BIN],
-        taskFlags: ['--memory', `${memoryOf(flags)}B`],
+        taskFlags,
         log,
       });
       if (flags.json) console.log(JSON.stringify(s));

@@ -34,6 +34,12 @@ export const command: Command = {
       if ((flags.rank as number) >= (flags.world as number)) throw new UsageError(`--rank must be below --world (${flags.world as number})`);
       units = all.filter((u) => u % (flags.world as number) === flags.rank);
     }
+    if (flags.workers !== undefined) {
+      // this task's share of the cores, for every pool it starts: ingest's workers, DuckDB's threads,
+      // the tokenizer's (read by the tokenizers library when its pool starts)
+      process.env.LINKBERT_THREADS = String(flags.workers);
+      process.env.RAYON_NUM_THREADS = String(flags.workers);
+    }
     const opts = taskOptions(plan, memoryOf(flags), flags.workers as number | undefined);
     const ran: Record<string, string> = {};
     for (const u of units) {

@@ -46,7 +46,8 @@ export interface Command {
   run(args: ParsedArgs): Promise<number>;
 }
 
-export type ParsedArgs = { flags: Record<string, string | number | boolean | string[] | undefined>; positionals: string[] };
+/** The flags as parsed; the positionals; and the arguments as given (to run the command again). */
+export type ParsedArgs = { flags: Record<string, string | number | boolean | string[] | undefined>; positionals: string[]; argv?: string[] };
 
 export class UsageError extends Error {}
 
@@ -94,7 +95,7 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
       }
     } else flags[f.name] = v ?? f.default;
   }
-  return { flags, positionals: parsed.positionals };
+  return { flags, positionals: parsed.positionals, argv };
 }
 
 export function helpText(cmd: Command): string {

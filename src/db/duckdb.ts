@@ -66,6 +66,8 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> 
   const memory = opts.memory ?? DEFAULT_MEMORY_BYTES;
   if (!(memory >= MIN_MEMORY_BYTES)) throw new Error(`memory limit of ${memory} bytes: at least 64MB`);
   const config: Record<string, string> = { memory_limit: `${Math.floor(memory)}B` };
+  // a task of a planned run given its share of the cores (linkbert task --workers N)
+  if (process.env.LINKBERT_THREADS) config.threads = process.env.LINKBERT_THREADS;
   if (opts.readOnly) config.access_mode = 'READ_ONLY';
   else config.temp_directory = `${path}.tmp`;
   if (opts.locked) {

@@ -88,7 +88,7 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
 }
 
 /** Each stage's units: done, running, failed (with the error) and missing. */
-export function planStatus(dir: string, plan: Plan): { stage: PlanStage; total: number; done: number; running: number; failed: { unit: number; error: string }[]; missing: number }[] {
+export function planStatus(dir: string, plan: Plan): { stage: PlanStage; total: number; done: number; running: number; failed: { unit: number; error: string }[]; missing: number; missingUnits: number[] }[] {
   return PLAN_STAGES.map(({ name: stage }) => {
     const units = stageUnits(plan, stage, dir);
     const states = units.map((u) => ({ u, s: unitState(dir, plan, stage, u) }));
@@ -99,6 +99,7 @@ export function planStatus(dir: string, plan: Plan): { stage: PlanStage; total: 
       running: states.filter((x) => x.s.state === 'running').length,
       failed: states.filter((x) => x.s.state === 'failed').map((x) => ({ unit: x.u, error: x.s.error ?? '' })),
       missing: states.filter((x) => x.s.state === 'missing').length,
+      missingUnits: states.filter((x) => x.s.state === 'missing').map((x) => x.u),
     };
   });
 }
