@@ -1,6 +1,7 @@
 import { MEMORY_FLAG, UsageError, memoryOf, type Command } from '../src/cli/args.js';
 import { formatTable, type Format } from '../src/cli/format.js';
 import { openDb, rows, table } from '../src/db/duckdb.js';
+import { catalogReads } from '../src/units/catalog.js';
 import type { SiteInfo } from '../src/dump/siteinfo.js';
 import { bindParams, namedQueries, namedQuery } from '../src/sql/named.js';
 import { Titles } from '../src/wiki/title.js';
@@ -34,7 +35,8 @@ export const command: Command = {
     if (Boolean(flags.query) === Boolean(positionals.length)) throw new UsageError('give either one SQL statement or --query NAME');
     if (positionals.length > 1) throw new UsageError('quote the SQL statement as one argument');
     const path = flags.db as string;
-    const db = await openDb(path, { readOnly: true, locked: true, memory: memoryOf(flags) });
+    // a planned run's catalog reads its units' Parquet: those files, and no other, may be read
+    const db = await openDb(path, { readOnly: true, locked: true, memory: memoryOf(flags), readable: catalogReads(path) });
     try {
       let sql = positionals[0]!;
       let params: Record<string, string> | undefined;

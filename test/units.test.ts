@@ -5,7 +5,7 @@
  * launcher.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
 import { join } from 'node:path';
@@ -141,6 +141,17 @@ test('a plan with other settings in the same folder is refused, saying what diff
     assert.match(r.stderr, says);
   }
   assert.deepEqual(filesUnder(dir).map((f) => `${f} ${statSync(join(dir, f)).mtimeMs}`), before, 'nothing changed');
+  // the catalog reads as any pipeline database through linkbert sql: named queries, the units' tables
+  // (its views read their Parquet files, and nothing else may be read or written)
+  const q = await cli(['sql', '--db', join(dir, 'linkbert.duckdb'), '--query', 'top-in-degree', '--format', 'json']);
+  assert.equal(q.code, 0, q.stderr);
+  assert.ok((JSON.parse(q.stdout) as unknown[]).length > 0);
+  const pages = await cli(['sql', '--db', join(dir, 'linkbert.duckdb'), '--format', 'json', 'SELECT count(*) AS n, count(DISTINCT seq) AS d FROM pages']);
+  assert.equal(pages.code, 0, pages.stderr);
+  assert.deepEqual(JSON.parse(pages.stdout), [{ n: 342, d: 342 }]);
+  const write = await cli(['sql', '--db', join(dir, 'linkbert.duckdb'), `COPY (SELECT 1) TO '${join(dir, 'ingest/pages/x.csv')}'`]);
+  assert.equal(write.code, 1);
+  assert.match(write.stderr, /Permission Error/);
   // the same plan again: kept, and a resume finds nothing to do
   assert.equal((await cli(['plan', '--out', dir, '--dump', dump, '--max-seq-len', '128', '--unit-streams', '6'])).code, 0);
   const again = await cli(['resume', '--out', dir, '--json']);
@@ -164,4 +175,17 @@ test('the akwiki multistream dump planned in units of 4 streams, 3 workers: the 
   const got = await planned(join(d, 'out'), [...flags, '--unit-streams', '4'], [['launch', '--workers', '3']]);
   assert.deepEqual(got, ref);
   assert.equal((JSON.parse(readFileSync(join(d, 'out/plan.json'), 'utf8')) as { units: unknown[] }).units.length, 4, '13 page streams');
+});
+
+test('a 6,000-page bench dump with its index (make-bench-dump --multistream): 1 and 3 workers, and units half the size, make the tables and shards of `linkbert run`', { skip: existsSync(join(SHARED, '../tools/make-bench-dump')) ? false : '../shared/tools is absent (a fresh clone): skipping the bench dump' }, async () => {
+  const d = tmp();
+  const dump = join(d, 'bench-6000-multistream.xml.bz2');
+  const made = spawnSync('python3', [join(SHARED, '../tools/make-bench-dump'), '--pages', '6000', '--multistream', '--out', dump], { stdio: 'ignore' });
+  assert.equal(made.status, 0, 'make-bench-dump');
+  const flags = ['--dump', dump, '--tokenizer', join(SHARED, 'tokenizer/bert-base-cased-vocab.txt'), '--max-seq-len', '128', '--shard-rows', '20000'];
+  const ref = await reference(join(d, 'out'), flags);
+  assert.ok(Object.keys(ref.shards).length >= 3, 'several shards');
+  assert.deepEqual(await planned(join(d, 'out'), [...flags, '--unit-streams', '10'], [['launch', '--workers', '1']]), ref);
+  assert.deepEqual(await planned(join(d, 'w3'), [...flags, '--unit-streams', '10'], [['launch', '--workers', '3']]), { ...ref, shards: shardDigestsAt(d, 'w3', ref) });
+  assert.deepEqual(await planned(join(d, 'half'), [...flags, '--unit-streams', '5'], [['launch', '--workers', '2']]), { ...ref, shards: shardDigestsAt(d, 'half', ref) });
 });

@@ -57,6 +57,8 @@ export interface OpenOptions {
    * ATTACH, EXPORT, read_csv…), no extension installed or loaded, no setting changed afterwards.
    */
   locked?: boolean;
+  /** with `locked`: files that may be read all the same (the units' Parquet a planned run's catalog reads) */
+  readable?: string[];
 }
 
 /** Opens (or, for ingest, creates) a DuckDB file; `mustExist` for the stages that read what ingest made. */
@@ -72,11 +74,9 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> 
   else config.temp_directory = `${path}.tmp`;
   if (opts.locked) {
     Object.assign(config, {
-      enable_external_access: 'false',
       autoinstall_known_extensions: 'false',
       autoload_known_extensions: 'false',
       allow_community_extensions: 'false',
-      lock_configuration: 'true', // last: the settings above cannot be turned back by a query
     });
   }
   let instance: DuckDBInstance;
@@ -88,6 +88,11 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Db> 
     throw new Error(`${path}: cannot open database: ${msg.split('\n')[0]}`);
   }
   const conn = await instance.connect();
+  if (opts.locked) {
+    // the files it may read first, then no file system access, then no setting changed by a query
+    const paths = (opts.readable ?? []).map((f) => `'${f.replace(/'/g, "''")}'`);
+    await conn.run(`${paths.length ? `SET allowed_paths = [${paths.join(', ')}]; ` : ''}SET enable_external_access = false; SET lock_configuration = true`);
+  }
   return {
     instance,
     conn,

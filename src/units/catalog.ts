@@ -6,7 +6,7 @@
  * Only whole-corpus tasks write it, one at a time.
  */
 import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, dirname, join, resolve } from 'node:path';
 import { applySchema, openDb, rows, type Db } from '../db/duckdb.js';
 import { recordSiteInfo } from '../db/runs.js';
 import { summarize } from '../ingest/summary.js';
@@ -14,7 +14,7 @@ import { INGEST_TABLES } from '../ingest/target.js';
 import { unkWarning } from '../segment/segment.js';
 import type { IngestSummary, InputRange, SegmentSummary } from '../stage/contracts.js';
 import { doneMarker, unitFile, type Marker } from './markers.js';
-import type { Plan, PlanStage } from './plan.js';
+import { readPlan, type Plan, type PlanStage } from './plan.js';
 
 export const catalogFile = (dir: string) => join(dir, 'linkbert.duckdb');
 
@@ -101,4 +101,12 @@ export async function catalogSegments(db: Db, dir: string, plan: Plan): Promise<
   };
   const [ingest] = await rows<{ source: string; fingerprint: string }>(db.conn, `SELECT source, fingerprint FROM runs WHERE stage = 'ingest'`);
   await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, summary, started_at, finished_at) VALUES ('segment', $source, $fp, $key, 'done', $summary, now()::TIMESTAMP, now()::TIMESTAMP)`, { source: ingest!.source, fp: ingest!.fingerprint, key: units[0]!.key, summary: JSON.stringify(summary) });
+}
+
+/** The units' Parquet files a planned run's catalog reads (its views), when `db` is a plan's catalog. */
+export function catalogReads(db: string): string[] {
+  const dir = dirname(db);
+  if (basename(db) !== 'linkbert.duckdb' || !existsSync(join(dir, 'plan.json'))) return [];
+  const plan = readPlan(dir);
+  return [...INGEST_TABLES.map((t) => ['ingest', t] as const), ['segment', 'segments'] as const].flatMap(([stage, t]) => plan.units.map((u) => resolve(unitFile(dir, stage, t, u.unit))));
 }
