@@ -1,6 +1,6 @@
 /** `linkbert plan`: a run cut into units of work, written to DIR/plan.json; and what tasks read of it. */
 import { relative } from 'node:path';
-import { memoryOf, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
+import { memoryOf, UsageError, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { log } from '../src/cli/report.js';
 import { makePlan, writePlan, type Plan } from '../src/units/plan.js';
 import type { TaskOptions } from '../src/units/tasks.js';
@@ -41,7 +41,9 @@ export const command: Command = {
     const dir = flags.out as string;
     if (!dir) throw new Error('--out DIR is required');
     // as `linkbert run` decides them: the sample when no dump is given, and its shorter max_seq_len
-    const dump = (flags.dump as string | undefined) ?? (relative(process.cwd(), SAMPLE_DUMP) || SAMPLE_DUMP);
+    const given = (flags.dump as string[] | undefined) ?? [];
+    if (given.length > 1) throw new UsageError('a plan reads one input (--dump once): several inputs in one database are read by `linkbert run` or `linkbert ingest`');
+    const dump = given[0] ?? (relative(process.cwd(), SAMPLE_DUMP) || SAMPLE_DUMP);
     const { dump: _given, help: _help, ...rest } = flags;
     const settings = { ...rest, 'max-seq-len': (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128) };
     memoryOf(flags);

@@ -26,7 +26,7 @@ export const SAMPLE_DUMP = fileURLToPath(new URL('../data/sample/samplewiki.xml'
 // run), declared first; then every other flag of every stage it runs, declared once in that stage
 // and passed through, so `run` accepts what the stages accept and their help cannot drift apart.
 const OWN: Flag[] = [
-  { name: 'dump', type: 'string', placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki)' },
+  { name: 'dump', type: 'string', multiple: true, placeholder: 'FILE', help: 'dump to process (default: the embedded sample wiki); repeat it to read several into one database, in order' },
   ...TOKENIZER_FLAGS.map((f) => (f.name === 'tokenizer' ? { ...f, help: `${f.help}; default: a demo vocabulary made from the dump (not a real model's)` } : f)),
   { name: 'model', type: 'string', placeholder: 'FILE', help: 'ONNX model to verify the shards with (default: a tiny random BERT made for the tokenizer: checks the plumbing, not the data)' },
   { name: 'out', type: 'string', placeholder: 'DIR', default: 'out', help: 'output folder: the DuckDB file, shards/, the demo tokenizer and model go there' },
@@ -64,7 +64,8 @@ export const command: Command = {
   flags: runFlags(),
   async run({ flags }) {
     // the sample as a path from here (the manifest keeps the dump's path as given, not this machine's layout)
-    const dump = (flags.dump as string | undefined) ?? (relative(process.cwd(), SAMPLE_DUMP) || SAMPLE_DUMP);
+    const given = flags.dump as string[] | undefined;
+    const dump = given?.length ? (given.length === 1 ? given[0]! : given) : relative(process.cwd(), SAMPLE_DUMP) || SAMPLE_DUMP;
     const out = flags.out as string;
     const db = (flags.db as string | undefined) ?? join(out, 'linkbert.duckdb');
     const say = (print: () => void) => {

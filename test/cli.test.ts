@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { cli, ROOT, SAMPLE, tmp } from './helpers.ts';
+import { cli, NO_SHARED, ROOT, SAMPLE, SHARED, tmp } from './helpers.ts';
 
 test('linkbert --help lists the stages; each stage has --help', async () => {
   const r = await cli(['--help']);
@@ -196,4 +196,28 @@ test('each stage: --help, its flags and the README synopsis name the same flags,
       assert.ok(help.stdout.includes(`--${name}`), `${stage} --help lists --${name}`);
     }
   }
+});
+
+test('run reads every --dump given, as ingest does; a flag given twice where its stage takes one value is a usage error', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  const pubmed = ['pubmed20n1016.xml.gz', 'pubmed22n1114.xml.gz'].map((f) => join(SHARED, 'pubmed', f));
+  const ing = await cli(['ingest', ...pubmed.flatMap((f) => ['--dump', f]), '--db', join(d, 'i.duckdb'), '--json']);
+  assert.equal(ing.code, 0, ing.stderr);
+  const run = await cli(['run', ...pubmed.flatMap((f) => ['--dump', f]), '--out', join(d, 'run'), '--max-seq-len', '128', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const i = JSON.parse(ing.stdout) as { articles: number; inputs: { file: string }[] };
+  const r = (JSON.parse(run.stdout) as { ingest: { articles: number; inputs: { file: string }[] } }).ingest;
+  assert.equal(r.articles, i.articles);
+  assert.deepEqual(r.inputs.map((x) => x.file), pubmed);
+  const last = await cli(['ingest', '--dump', pubmed[1]!, '--db', join(d, 'last.duckdb'), '--json']);
+  assert.ok(r.articles > (JSON.parse(last.stdout) as { articles: number }).articles, 'more than the last input alone');
+});
+
+test('a flag given twice where it takes one value is refused, naming both values', async () => {
+  const r = await cli(['graph', '--db', 'a.duckdb', '--db', 'b.duckdb']);
+  assert.equal(r.code, 2);
+  assert.match(r.stderr, /--db is given 2 times \("a\.duckdb", "b\.duckdb"\); it takes one value/);
+  const s = await cli(['run', '--seed', '1', '--seed', '2']);
+  assert.equal(s.code, 2);
+  assert.match(s.stderr, /--seed is given 2 times/);
 });

@@ -64,7 +64,9 @@ export function usageLine(cmd: Command): string {
 
 export function parse(cmd: Command, argv: string[]): ParsedArgs {
   const options: Record<string, { type: 'string' | 'boolean'; multiple?: boolean }> = { help: { type: 'boolean' } };
-  for (const f of cmd.flags) options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', multiple: Boolean(f.multiple) };
+  // every flag that takes a value is read as a list, so that one given twice where it is taken once
+  // is an error rather than its last value winning unseen
+  for (const f of cmd.flags) options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', multiple: f.type !== 'boolean' };
   let parsed;
   try {
     parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
@@ -79,7 +81,11 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
   if (parsed.positionals.length && !cmd.positionals) throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
   const flags: ParsedArgs['flags'] = { help: parsed.values.help as boolean | undefined };
   for (const f of cmd.flags) {
-    const v = parsed.values[f.name] as string | boolean | string[] | undefined;
+    let v = parsed.values[f.name] as string | boolean | string[] | undefined;
+    if (Array.isArray(v) && !f.multiple) {
+      if (v.length > 1) throw new UsageError(`--${f.name} is given ${v.length} times (${v.map((x) => JSON.stringify(x)).join(', ')}); it takes one value`);
+      v = v[0];
+    }
     if (f.type === 'number' && typeof v === 'string') {
       const n = Number(v);
       if (!Number.isFinite(n)) throw new UsageError(`--${f.name} needs a number, got '${v}'`);

@@ -9,13 +9,22 @@
  * bundle too.
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
 import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const CACHE = join(ROOT, 'node_modules/.cache/linkbert-pipeline');
+/** this package's version: a bundle made by another version is made again */
+const VERSION = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')).version;
+/**
+ * Where bundles are kept: beside the package (its node_modules/.cache, where a bundle that leaves
+ * packages as imports finds them as the sources do), or, where that folder cannot be written (a global
+ * install owned by root), in the user's cache for bundles that take every package in.
+ */
+const OWN_CACHE = join(ROOT, 'node_modules/.cache/linkbert-pipeline');
+const USER_CACHE = process.env.LINKBERT_CACHE ?? join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'linkbert-pipeline');
 /** this file, among every bundle's inputs: a bundle is rebuilt when how it is made changes (REPLACED, the settings) */
 const SELF = relative(ROOT, fileURLToPath(import.meta.url));
 
@@ -30,7 +39,9 @@ const SELF = relative(ROOT, fileURLToPath(import.meta.url));
  * @returns {Promise<string | null>}
  */
 export async function bundledAsync(entry, opts = {}) {
-  const { out, stampFile } = place(entry, opts);
+  const where = place(entry, opts);
+  if (!where) return null; // no cache it can write: the sources run through tsx
+  const { out, stampFile } = where;
   if (fresh(stampFile)) return out;
   const esbuild = load();
   if (!esbuild) return null; // the sources run through tsx
@@ -66,10 +77,33 @@ function checkReplaced(r, modules, entry) {
   if (missing.length) throw new Error(`cannot bundle ${relative(ROOT, entry)}: the replacement(s) ${missing.map((m) => m.by).join(', ')} did not take the place of their module in wtf_wikipedia`);
 }
 
-/** @param {string} entry @param {{ prefix?: string, splitting?: boolean }} opts */
+/** @param {string} dir */
+function writable(dir) {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The cache folder for a bundle, or null when there is none it can use.
+ * @param {{ packages?: 'external' | 'bundle' }} opts
+ */
+function cacheFor(opts) {
+  if (writable(OWN_CACHE)) return OWN_CACHE;
+  // packages left as imports resolve from the bundle's own place: only beside the package
+  return opts.packages === 'external' ? null : writable(USER_CACHE) ? USER_CACHE : null;
+}
+
+/** @param {string} entry @param {{ prefix?: string, splitting?: boolean, packages?: 'external' | 'bundle' }} opts */
 function place(entry, opts) {
-  const name = `${opts.prefix ?? 'worker'}-${createHash('sha256').update(entry).digest('hex').slice(0, 12)}`;
-  const out = opts.splitting ? join(CACHE, name, `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`) : join(CACHE, `${name}.mjs`);
+  const cache = cacheFor(opts);
+  if (!cache) return null;
+  const name = `${opts.prefix ?? 'worker'}-${createHash('sha256').update(`${VERSION}\0${entry}`).digest('hex').slice(0, 12)}`;
+  const out = opts.splitting ? join(cache, name, `${basename(entry).replace(/\.[cm]?[jt]s$/, '')}.mjs`) : join(cache, `${name}.mjs`);
   return { out, stampFile: `${out}.json` };
 }
 
@@ -87,7 +121,7 @@ function fresh(stampFile) {
   try {
     /** @type {{ inputs: Record<string, [number, number]>, outputs?: string[] }} */
     const stamp = JSON.parse(readFileSync(stampFile, 'utf8'));
-    if (!(SELF in stamp.inputs)) return false; // made before bundles were stamped with this file
+    if (!(SELF in stamp.inputs) || stamp.version !== VERSION) return false; // made otherwise, or by another version
     const fresh = Object.entries(stamp.inputs).every(([f, [mtime, size]]) => {
       const s = statSync(join(ROOT, f));
       return s.mtimeMs === mtime && s.size === size;
@@ -236,7 +270,7 @@ function save(r, out, stampFile) {
     renameSync(tmp, f.path);
   }
   const outputs = r.outputFiles.map((f) => relative(dirname(stampFile), f.path));
-  writeFileSync(`${stampFile}.${process.pid}.tmp`, JSON.stringify({ inputs, outputs }));
+  writeFileSync(`${stampFile}.${process.pid}.tmp`, JSON.stringify({ version: VERSION, inputs, outputs }));
   renameSync(`${stampFile}.${process.pid}.tmp`, stampFile);
   return out;
 }

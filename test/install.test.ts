@@ -1,0 +1,67 @@
+/**
+ * The package as a user installs it: `npm pack`, then the tarball installed into an empty project and
+ * globally into a prefix, from npm's cache alone (offline), and `linkbert run` on the embedded sample
+ * from there. And what the tarball holds: what runs, no tests, bench data or outputs.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ROOT, tmp } from './helpers.ts';
+
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+// onnxruntime-node's own install script downloads its GPU binaries: not wanted offline (as in .ci/run)
+const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_audit: 'false', npm_config_fund: 'false', npm_config_update_notifier: 'false' };
+
+function npm(args: string[], cwd: string): { code: number | null; out: string } {
+  const r = spawnSync(NPM, args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000 });
+  return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+function pack(dir: string): string {
+  const r = npm(['pack', '--json', '--pack-destination', dir, ROOT], dir);
+  assert.equal(r.code, 0, r.out);
+  const file = readdirSync(dir).find((f) => f.endsWith('.tgz'));
+  assert.ok(file, 'npm pack made a tarball');
+  return join(dir, file);
+}
+
+test('the tarball holds what runs (bin, pipeline, src, sql, the sample, docs, licence) and no tests, bench data or outputs', () => {
+  const r = spawnSync(NPM, ['pack', '--dry-run', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+  const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
+  for (const need of ['bin/linkbert.js', 'pipeline/cli.ts', 'src/util/bundle.js', 'sql/schema.sql', 'data/sample/samplewiki.xml', 'README.md', 'LICENSE', 'package.json', 'examples/train_linkbert.py']) assert.ok(files.includes(need), need);
+  for (const f of files) assert.doesNotMatch(f, /^(test|bench|out|node_modules)\//, f);
+  assert.ok(!files.some((f) => f.endsWith('.png')), 'no images');
+});
+
+test('installed from the tarball into an empty project and globally (offline, from npm\'s cache), `linkbert run` works on the embedded sample', async () => {
+  const d = tmp();
+  const tarball = pack(d);
+  // as a dependency of a project of the user's
+  const project = join(d, 'project');
+  spawnSync('mkdir', ['-p', project]);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-users-project', version: '1.0.0', private: true }));
+  const inst = npm(['install', '--offline', '--no-audit', '--no-fund', tarball], project);
+  assert.equal(inst.code, 0, inst.out);
+  assert.doesNotMatch(inst.out, /warn.*linkbert/i, 'no warning of ours');
+  assert.ok(existsSync(join(project, 'node_modules/wtf_wikipedia')), 'its dependencies hoisted beside it');
+  const run = spawnSync(join(project, 'node_modules/.bin/linkbert'), ['run', '--out', 'out', '--json'], { cwd: project, env, encoding: 'utf8', timeout: 600_000 });
+  assert.equal(run.status, 0, run.stderr);
+  const s = JSON.parse(run.stdout) as { ingest: { articles: number }; shards: { rows: number }; verify: { conformance: { ok: boolean } } };
+  assert.equal(s.ingest.articles, 42);
+  assert.ok(s.shards.rows > 0);
+  assert.equal(s.verify.conformance.ok, true);
+  assert.ok(existsSync(join(project, 'out/shards/manifest.json')) && existsSync(join(project, 'out/report.html')));
+  // installed globally into a prefix of its own
+  const prefix = join(d, 'global');
+  const g = npm(['install', '-g', '--offline', '--prefix', prefix, tarball], d);
+  assert.equal(g.code, 0, g.out);
+  const work = join(d, 'work');
+  spawnSync('mkdir', ['-p', work]);
+  const grun = spawnSync(join(prefix, 'bin/linkbert'), ['run', '--out', 'out', '--json'], { cwd: work, env, encoding: 'utf8', timeout: 600_000 });
+  assert.equal(grun.status, 0, grun.stderr);
+  assert.equal((JSON.parse(grun.stdout) as { ingest: { articles: number } }).ingest.articles, 42);
+  assert.deepEqual(readFileSync(join(work, 'out/shards/manifest.json'), 'utf8').length > 0, true);
+});
