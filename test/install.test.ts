@@ -1,6 +1,7 @@
 /**
  * The package as a user installs it: `npm pack`, then the tarball installed into an empty project and
- * globally into a prefix, from npm's cache alone (offline), and `linkbert run` on the embedded sample
+ * globally into a prefix, from npm's cache where it holds the packages (--prefer-offline: after `npm
+ * ci` it holds their tarballs but not always the registry's metadata), and `linkbert run` on the embedded sample
  * from there. And what the tarball holds: what runs, no tests, bench data or outputs.
  */
 import assert from 'node:assert/strict';
@@ -36,14 +37,14 @@ test('the tarball holds what runs (bin, pipeline, src, sql, the sample, docs, li
   assert.ok(!files.some((f) => f.endsWith('.png')), 'no images');
 });
 
-test('installed from the tarball into an empty project and globally (offline, from npm\'s cache), `linkbert run` works on the embedded sample', async () => {
+test('installed from the tarball into an empty project and globally (npm\'s cache first), `linkbert run` works on the embedded sample', async () => {
   const d = tmp();
   const tarball = pack(d);
   // as a dependency of a project of the user's
   const project = join(d, 'project');
   spawnSync('mkdir', ['-p', project]);
   writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-users-project', version: '1.0.0', private: true }));
-  const inst = npm(['install', '--offline', '--no-audit', '--no-fund', tarball], project);
+  const inst = npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
   assert.equal(inst.code, 0, inst.out);
   assert.doesNotMatch(inst.out, /warn.*linkbert/i, 'no warning of ours');
   assert.ok(existsSync(join(project, 'node_modules/wtf_wikipedia')), 'its dependencies hoisted beside it');
@@ -56,7 +57,7 @@ test('installed from the tarball into an empty project and globally (offline, fr
   assert.ok(existsSync(join(project, 'out/shards/manifest.json')) && existsSync(join(project, 'out/report.html')));
   // installed globally into a prefix of its own
   const prefix = join(d, 'global');
-  const g = npm(['install', '-g', '--offline', '--prefix', prefix, tarball], d);
+  const g = npm(['install', '-g', '--prefer-offline', '--prefix', prefix, tarball], d);
   assert.equal(g.code, 0, g.out);
   const work = join(d, 'work');
   spawnSync('mkdir', ['-p', work]);

@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { accessSync, constants, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { createRequire } from 'node:module';
-import { basename, dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -143,7 +143,9 @@ const ownUrl = {
   /** @param {import('esbuild').PluginBuild} b */
   setup(b) {
     b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
-      if (args.path.includes('/node_modules/')) return undefined;
+      // this project's files only (it may itself be installed inside a node_modules folder)
+      const rel = relative(ROOT, args.path);
+      if (rel.startsWith('..') || rel.split(sep).includes('node_modules')) return undefined;
       let text = readFileSync(args.path, 'utf8');
       const upstream = args.path.startsWith(join(ROOT, 'src/wiki/wtf/')) && text.includes('(await upstream(');
       if (!text.includes('import.meta.url') && !upstream) return undefined;
