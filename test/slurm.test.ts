@@ -90,7 +90,15 @@ test('launch --executor slurm --workers 4: job arrays chained by dependencies ma
   const jobs = (JSON.parse(l.stdout) as { jobs: { stage: string; units: number[] }[] }).jobs;
   assert.deepEqual(jobs.map((j) => j.stage), ['ingest', 'graph', 'vocab', 'segment', 'pairs', 'order', 'continue']);
   assert.deepEqual(jobs[0]!.units, [0, 1, 2]);
+  // the warning Slurm gives a job before its time limit (--signal=B:USR1@120), sent now to a running
+  // ingest task: the task stops, what it wrote stays under temporary names, the job requeues itself
+  const warned = await runningTask(dir, 'ingest');
+  spawnSync('scancel', ['--signal=USR1', '--batch', warned]);
   assert.ok(await settled(dir), 'the plan completes');
+  const unit = warned.split('_')[1]!;
+  const log = readFileSync(join(dir, `slurm/logs/ingest-${unit}.log`), 'utf8');
+  // (a task that had finished when the signal came is not requeued: its unit is done all the same)
+  if (/REQUEUE/.test(log)) assert.match(log, /task ingest unit \d+: (done|already done)/, 'the requeued task ran again and completed its unit');
   assert.deepEqual(shardDigests(dir), ref);
   assert.ok(existsSync(join(dir, 'slurm/ingest.sh')) && existsSync(join(dir, 'slurm/logs/ingest-2.log')), 'scripts and logs in DIR/slurm');
   assert.ok(jobsOf(dir).some((j) => j.stage === 'shards'), 'the continue job submitted the shards');
