@@ -71,10 +71,10 @@ export function doneMarker(dir: string, plan: Plan, stage: PlanStage, unit: numb
  * Writes the rows a query selects as a unit's Parquet file: under a temporary name, renamed when the
  * COPY is complete. Returns the row count. `crash` (tests) kills the process at a point of its life.
  */
-export async function writeUnitParquet(conn: DuckDBConnection, sql: string, file: string): Promise<number> {
+export async function writeUnitParquet(conn: DuckDBConnection, sql: string, file: string, rowGroup = 122_880): Promise<number> {
   mkdirSync(dirname(file), { recursive: true });
   const tmp = `${file}.tmp-${hostname()}-${process.pid}`;
-  const r = await conn.runAndReadAll(`COPY (${sql}) TO '${tmp.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd)`);
+  const r = await conn.runAndReadAll(`COPY (${sql}) TO '${tmp.replace(/'/g, "''")}' (FORMAT parquet, COMPRESSION zstd, ROW_GROUP_SIZE ${rowGroup})`);
   const rows = Number((r.getRows()[0] as unknown[] | undefined)?.[0] ?? 0);
   crashPoint('before-rename');
   renameSync(tmp, file);

@@ -137,8 +137,16 @@ async function pageUnit(dir: string, plan: Plan, stage: 'ingest' | 'segment', un
   }
 }
 
+/**
+ * Rows per Parquet row group of the tables whose rows are large (an article's text, a segment's ids):
+ * a reader holds a row group's column at once, and the stages read them a range of seq at a time
+ * within --memory (with DuckDB's default of 122,880 rows, segment ran out of 128MB on a unit of the
+ * 60k bench: its articles' text is one row group).
+ */
+const WIDE_ROW_GROUP = 1024;
+
 async function writeTable(db: Db, table: string, file: string): Promise<number> {
-  return writeUnitParquet(db.conn, `SELECT * FROM "${table}" ORDER BY ${ORDER[table as keyof typeof ORDER]}`, file);
+  return writeUnitParquet(db.conn, `SELECT * FROM "${table}" ORDER BY ${ORDER[table as keyof typeof ORDER]}`, file, table === 'articles' || table === 'segments' ? WIDE_ROW_GROUP : undefined);
 }
 
 /**
