@@ -1,6 +1,7 @@
 import { MEMORY_FLAG, UsageError, memoryOf, type Command } from '../src/cli/args.js';
 import { formatTable, type Format } from '../src/cli/format.js';
-import { openDb, rows, table } from '../src/db/duckdb.js';
+import { openDb, table } from '../src/db/duckdb.js';
+import { siteInfoText } from '../src/db/runs.js';
 import { catalogReads } from '../src/units/catalog.js';
 import type { SiteInfo } from '../src/dump/siteinfo.js';
 import { bindParams, namedQueries, namedQuery } from '../src/sql/named.js';
@@ -46,8 +47,8 @@ export const command: Command = {
         params = bindParams(q, (flags.param as string[] | undefined) ?? []);
         if (params.title !== undefined) {
           // Titles as a reader writes them: normalised the way the wiki does.
-          const [site] = await rows<{ siteinfo: string | null }>(db.conn, `SELECT siteinfo::VARCHAR AS siteinfo FROM runs WHERE stage = 'ingest'`);
-          if (site?.siteinfo) params.title = new Titles(JSON.parse(site.siteinfo) as SiteInfo).title(params.title);
+          const site = await siteInfoText(db);
+          if (site) params.title = new Titles(JSON.parse(site) as SiteInfo).title(params.title);
         }
       } else if (flags.param) throw new UsageError('--param goes with --query');
       let result;

@@ -131,3 +131,33 @@ export async function requireStage(db: Db, stage: string, fingerprint: string, h
   if (!run || run.status !== 'done' || run.fingerprint !== fingerprint || !run.summary) throw new Error(`${db.path}: the ${stage} stage is not complete for this dump: run \`${hint}\` first`);
   return run as RunRecord & { settings: string; summary: string };
 }
+
+/** A run as a whole row, written as recorded elsewhere (a planned run's catalog records its units' runs). */
+export interface RunRow {
+  stage: string;
+  source: string;
+  fingerprint: string;
+  settings: string | null;
+  siteinfo: string | null;
+  status: RunRecord['status'];
+  next_seq: number | null;
+  summary: string | null;
+}
+
+export async function runRow(db: Db, stage: string): Promise<RunRow | undefined> {
+  const [r] = await rows<RunRow>(db.conn, `SELECT stage, source, fingerprint, settings::VARCHAR AS settings, siteinfo::VARCHAR AS siteinfo, status, next_seq, summary::VARCHAR AS summary FROM runs WHERE stage = $s`, { s: stage });
+  return r;
+}
+
+export async function putRunRow(db: Db, r: RunRow): Promise<void> {
+  await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, siteinfo, status, next_seq, summary, started_at, finished_at) VALUES ($stage, $source, $fp, $settings, $site, $status, $next, $summary, now()::TIMESTAMP, now()::TIMESTAMP)`, {
+    stage: r.stage,
+    source: r.source,
+    fp: r.fingerprint,
+    settings: r.settings,
+    site: r.siteinfo,
+    status: r.status,
+    next: r.next_seq === null ? null : Number(r.next_seq),
+    summary: r.summary,
+  });
+}

@@ -7,6 +7,7 @@ import { BOOLEAN, DuckDBTimestampValue, INTEGER, LIST, VARCHAR, type DuckDBAppen
 import { ChunkAppender, list } from '../db/chunks.js';
 import type { Db } from '../db/duckdb.js';
 import { LINK_ORIGINS, type PageRows } from '../db/rows.js';
+import { recordNextSeq } from '../db/runs.js';
 
 function int(a: DuckDBAppender, v: number | null): void {
   if (v === null) a.appendNull();
@@ -70,7 +71,7 @@ export class BatchWriter {
     try {
       for (const x of Object.values(a)) x.closeSync();
       this.open = null;
-      await conn.run(`UPDATE runs SET next_seq = ${this.nextSeq} WHERE stage = 'ingest'`);
+      await recordNextSeq(this.db, this.nextSeq);
       await conn.run('COMMIT');
     } catch (e) {
       await this.rollback();

@@ -8,7 +8,7 @@
 import { existsSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import { applySchema, openDb, rows, type Db } from '../db/duckdb.js';
-import { recordSiteInfo } from '../db/runs.js';
+import { putRunRow, runRow, type RunRow } from '../db/runs.js';
 import { summarize } from '../ingest/summary.js';
 import { INGEST_TABLES } from '../ingest/target.js';
 import { unkWarning } from '../segment/segment.js';
@@ -53,8 +53,9 @@ export async function catalogIngest(db: Db, dir: string, plan: Plan): Promise<vo
   await unitViews(db, dir, plan, 'ingest', INGEST_TABLES);
   const units = markers.map((m) => m.report as { summary: IngestSummary; siteinfo: unknown; end_seq: number; kind: string });
   const settings = { index: plan.input.index, keep_lists: Boolean(plan.settings['keep-lists']) };
-  await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, next_seq, started_at, finished_at) VALUES ('ingest', $source, $fp, $settings, 'running', NULL, now()::TIMESTAMP, now()::TIMESTAMP)`, { source: plan.input.file, fp: plan.input.fingerprint, settings: JSON.stringify(settings) });
-  if (units[0]!.siteinfo) await recordSiteInfo(db, units[0]!.siteinfo);
+  const row: RunRow = { stage: 'ingest', source: plan.input.file, fingerprint: plan.input.fingerprint, settings: JSON.stringify(settings), siteinfo: units[0]!.siteinfo ? JSON.stringify(units[0]!.siteinfo) : null, status: 'running', next_seq: null, summary: null };
+  // recorded first with its siteinfo (the summary reads the wiki's name from it), then done with the summary
+  await putRunRow(db, row);
   const inputs: InputRange[] = [{ file: plan.input.file, kind: units[0]!.kind, first_seq: 0, end_seq: units.at(-1)!.end_seq }];
   const sum = (f: (s: IngestSummary) => number) => units.reduce((n, u) => n + f(u.summary), 0);
   const summary = await summarize(db, { dump: plan.input.file, db: db.path }, {
@@ -69,7 +70,7 @@ export async function catalogIngest(db: Db, dir: string, plan: Plan): Promise<vo
     dump_sha256: plan.input.sha256,
     inputs,
   });
-  await db.conn.run(`UPDATE runs SET status = 'done', next_seq = $next, summary = $summary WHERE stage = 'ingest'`, { next: inputs[0]!.end_seq, summary: JSON.stringify(summary) });
+  await putRunRow(db, { ...row, status: 'done', next_seq: inputs[0]!.end_seq, summary: JSON.stringify(summary) });
 }
 
 /** The segment units as the segments table, and the segment run as one process would have recorded it. */
@@ -99,8 +100,8 @@ export async function catalogSegments(db: Db, dir: string, plan: Plan): Promise<
     tokens_per_s: Math.round(tokens / Math.max(seconds, 1e-3)),
     seconds,
   };
-  const [ingest] = await rows<{ source: string; fingerprint: string }>(db.conn, `SELECT source, fingerprint FROM runs WHERE stage = 'ingest'`);
-  await db.conn.run(`INSERT OR REPLACE INTO runs (stage, source, fingerprint, settings, status, summary, started_at, finished_at) VALUES ('segment', $source, $fp, $key, 'done', $summary, now()::TIMESTAMP, now()::TIMESTAMP)`, { source: ingest!.source, fp: ingest!.fingerprint, key: units[0]!.key, summary: JSON.stringify(summary) });
+  const ingest = (await runRow(db, 'ingest'))!;
+  await putRunRow(db, { stage: 'segment', source: ingest.source, fingerprint: ingest.fingerprint, settings: units[0]!.key, siteinfo: null, status: 'done', next_seq: null, summary: JSON.stringify(summary) });
 }
 
 /** The units' Parquet files a planned run's catalog reads (its views), when `db` is a plan's catalog. */

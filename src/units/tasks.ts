@@ -7,7 +7,7 @@
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { applySchema, openDb, removeDb, type Db } from '../db/duckdb.js';
-import { getRun, siteInfoText } from '../db/runs.js';
+import { getRun, putRunRow, runRow, siteInfoText, type RunRow } from '../db/runs.js';
 import { graph } from '../graph/graph.js';
 import { ingest, type IngestOptions } from '../ingest/ingest.js';
 import { INGEST_TABLES } from '../ingest/target.js';
@@ -155,9 +155,9 @@ async function writeTable(db: Db, table: string, file: string): Promise<number> 
  */
 async function segmentScratch(scratch: string, dir: string, unit: number, opts: TaskOptions): Promise<void> {
   const catalog = await openDb(join(dir, 'linkbert.duckdb'), { readOnly: true, memory: opts.memory });
-  let ingestRow: Record<string, unknown> | undefined;
+  let ingestRow: RunRow | undefined;
   try {
-    ingestRow = (await catalog.conn.runAndReadAll(`SELECT stage, source, fingerprint, settings::VARCHAR AS settings, siteinfo::VARCHAR AS siteinfo, status, next_seq, summary::VARCHAR AS summary FROM runs WHERE stage = 'ingest'`)).getRowObjectsJS()[0];
+    ingestRow = await runRow(catalog, 'ingest');
   } finally {
     catalog.close();
   }
@@ -166,14 +166,7 @@ async function segmentScratch(scratch: string, dir: string, unit: number, opts: 
   try {
     await applySchema(db);
     await db.conn.run(`DROP TABLE articles; CREATE VIEW articles AS SELECT * FROM read_parquet('${unitFile(dir, 'ingest', 'articles', unit).replace(/'/g, "''")}')`);
-    await db.conn.run(`INSERT INTO runs (stage, source, fingerprint, settings, siteinfo, status, next_seq, summary) VALUES ('ingest', $source, $fp, $settings, $site, 'done', $next, $summary)`, {
-      source: ingestRow.source as string,
-      fp: ingestRow.fingerprint as string,
-      settings: ingestRow.settings as string,
-      site: (ingestRow.siteinfo as string | null) ?? null,
-      next: Number(ingestRow.next_seq ?? 0),
-      summary: ingestRow.summary as string,
-    });
+    await putRunRow(db, ingestRow);
   } finally {
     db.close();
   }
