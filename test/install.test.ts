@@ -1,11 +1,13 @@
 /**
  * The package as a user installs it: `npm pack`, then the tarball installed into an empty project and
- * globally into a prefix, from npm's cache where it holds the packages (--prefer-offline: after `npm
- * ci` it holds their tarballs but not always the registry's metadata), and `linkbert run` on the embedded sample
+ * globally into a prefix, and `linkbert run` on the embedded sample from each. The project installs
+ * offline, from npm's cache alone (its lockfile made from this one's); the global install resolves
+ * versions, for which npm may ask the registry what its cache lacks (--prefer-offline).
  * from there. And what the tarball holds: what runs, no tests, bench data or outputs.
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -18,6 +20,18 @@ const env = { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip', npm_config_audit
 function npm(args: string[], cwd: string): { code: number | null; out: string } {
   const r = spawnSync(NPM, args, { cwd, env, encoding: 'utf8', maxBuffer: 1 << 26, timeout: 600_000 });
   return { code: r.status, out: `${r.stdout}\n${r.stderr}` };
+}
+
+/** A lockfile for a project whose one dependency is the tarball, from this project's lockfile. */
+function consumerLock(tarball: string): unknown {
+  const lock = JSON.parse(readFileSync(join(ROOT, 'package-lock.json'), 'utf8')) as { packages: Record<string, { dev?: boolean; dependencies?: unknown; bin?: unknown; engines?: unknown; version?: string }> };
+  const root = lock.packages['']!;
+  const packages: Record<string, unknown> = {
+    '': { name: 'a-users-project', version: '1.0.0', dependencies: { 'linkbert-pipeline': `file:${tarball}` } },
+    'node_modules/linkbert-pipeline': { version: root.version, resolved: `file:${tarball}`, integrity: `sha512-${createHash('sha512').update(readFileSync(tarball)).digest('base64')}`, license: 'MIT', dependencies: root.dependencies, bin: root.bin, engines: root.engines },
+  };
+  for (const [k, v] of Object.entries(lock.packages)) if (k && !v.dev) packages[k] = v;
+  return { name: 'a-users-project', version: '1.0.0', lockfileVersion: 3, requires: true, packages };
 }
 
 function pack(dir: string): string {
@@ -37,14 +51,17 @@ test('the tarball holds what runs (bin, pipeline, src, sql, the sample, docs, li
   assert.ok(!files.some((f) => f.endsWith('.png')), 'no images');
 });
 
-test('installed from the tarball into an empty project and globally (npm\'s cache first), `linkbert run` works on the embedded sample', async () => {
+test('installed from the tarball into a project (offline) and globally, `linkbert run` works on the embedded sample from each', async () => {
   const d = tmp();
   const tarball = pack(d);
   // as a dependency of a project of the user's
   const project = join(d, 'project');
   spawnSync('mkdir', ['-p', project]);
-  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-users-project', version: '1.0.0', private: true }));
-  const inst = npm(['install', '--prefer-offline', '--no-audit', '--no-fund', tarball], project);
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'a-users-project', version: '1.0.0', private: true, dependencies: { 'linkbert-pipeline': `file:${tarball}` } }));
+  // the project's lockfile: the tarball, and this project's own locked dependencies (so that npm
+  // installs from its cache alone, without the registry's metadata)
+  writeFileSync(join(project, 'package-lock.json'), JSON.stringify(consumerLock(tarball)));
+  const inst = npm(['ci', '--offline', '--no-audit', '--no-fund'], project);
   assert.equal(inst.code, 0, inst.out);
   assert.doesNotMatch(inst.out, /warn.*linkbert/i, 'no warning of ours');
   assert.ok(existsSync(join(project, 'node_modules/wtf_wikipedia')), 'its dependencies hoisted beside it');
