@@ -30,6 +30,14 @@ export async function completedRun<T>(db: Db, stage: string, fingerprint: string
 
 /** The run in progress in this process, so that Ctrl-C can record it as interrupted. */
 let active: { db: Db; stage: string } | null = null;
+/** Ctrl-C came: nothing more is written (a batch committed after the interruption was recorded could
+ * move the resume point past rows that never went in). */
+let interrupted = false;
+
+/** Whether Ctrl-C has stopped this process's run: writers must not commit any more. */
+export function isInterrupted(): boolean {
+  return interrupted;
+}
 
 /**
  * Ctrl-C (SIGINT/SIGTERM): stops DuckDB's current query, drops the open transaction (as a killed
@@ -40,6 +48,7 @@ export async function interruptRun(): Promise<boolean> {
   const run = active;
   if (!run) return false;
   active = null;
+  interrupted = true;
   try {
     run.db.conn.interrupt();
     await run.db.conn.run('ROLLBACK').catch(() => {});
@@ -61,6 +70,7 @@ export async function startRun(db: Db, stage: string, input: { source: string; f
 }
 
 export async function finishRun(db: Db, stage: string, summary: unknown, error: string | null = null): Promise<void> {
+  if (interrupted) return; // recorded as interrupted already
   if (active?.db === db) active = null;
   await db.conn.run(`UPDATE runs SET status = $status, error = $error, summary = $summary, finished_at = now()::TIMESTAMP WHERE stage = $stage`, {
     stage,

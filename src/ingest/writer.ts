@@ -7,7 +7,7 @@ import { BOOLEAN, DuckDBTimestampValue, INTEGER, LIST, VARCHAR, type DuckDBAppen
 import { ChunkAppender, list } from '../db/chunks.js';
 import type { Db } from '../db/duckdb.js';
 import { LINK_ORIGINS, type PageRows } from '../db/rows.js';
-import { recordNextSeq } from '../db/runs.js';
+import { isInterrupted, recordNextSeq } from '../db/runs.js';
 
 function int(a: DuckDBAppender, v: number | null): void {
   if (v === null) a.appendNull();
@@ -67,6 +67,8 @@ export class BatchWriter {
   async commit(): Promise<void> {
     const a = this.open;
     if (!a) return;
+    // after Ctrl-C the open transaction was rolled back and the run recorded as interrupted: this batch is not written
+    if (isInterrupted()) throw new Error('interrupted');
     const { conn } = this.db;
     try {
       for (const x of Object.values(a)) x.closeSync();
