@@ -16,7 +16,7 @@ export const EXECUTORS = ['local', 'slurm', 'k8s'];
 export function launchCommand(name: 'launch' | 'resume'): Command {
   return {
     name,
-    summary: name === 'launch' ? "run a plan: every stage's units, W at a time, whole-corpus steps between them (--executor local)" : 'run what a plan is missing (units without a completion marker), with any number of workers',
+    summary: name === 'launch' ? "run a plan: here with W processes, as Slurm job arrays, or as Kubernetes Indexed Jobs (--executor local|slurm|k8s)" : 'run what a plan is missing (units without a completion marker), with any number of workers',
     flags: [
       OUT_FLAG,
       { name: 'executor', type: 'string', placeholder: 'NAME', default: 'local', help: 'local: child processes on this machine; slurm: job arrays chained by dependencies (sbatch); k8s: Indexed Job manifests (with --dry-run)' },

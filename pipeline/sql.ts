@@ -10,7 +10,7 @@ import { DEFAULT_DB } from './ingest.js';
 
 export const command: Command = {
   name: 'sql',
-  summary: 'query the DuckDB file read-only (nothing outside it): your own SQL or a named query from sql/queries/',
+  summary: 'query the DuckDB file read-only (nothing outside it, but a planned run\'s Parquet): your own SQL or a named query from sql/queries/',
   usage: 'linkbert sql [--db FILE] [--format table|csv|json] ("SELECT …" | --query NAME [--param key=value …] | --list)',
   positionals: true,
   flags: [
