@@ -51,6 +51,8 @@ SlurmdSpoolDir=/var/spool/slurmd
 SlurmctldLogFile=/var/log/slurm/slurmctld.log
 SlurmdLogFile=/var/log/slurm/slurmd.log
 SchedulerType=sched/backfill
+# schedule often: a plan is a chain of short dependent jobs
+SchedulerParameters=sched_interval=2,bf_interval=2,sched_min_interval=200000
 MaxArraySize=100001
 MinJobAge=300
 KillWait=10

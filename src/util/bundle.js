@@ -143,9 +143,11 @@ const ownUrl = {
   /** @param {import('esbuild').PluginBuild} b */
   setup(b) {
     b.onLoad({ filter: /\.[cm]?[jt]s$/ }, (args) => {
-      // this project's files only (it may itself be installed inside a node_modules folder)
+      // files of no package: this project's (which may itself be installed inside a node_modules
+      // folder) and any other source file bundled (not inside a node_modules folder)
       const rel = relative(ROOT, args.path);
-      if (rel.startsWith('..') || rel.split(sep).includes('node_modules')) return undefined;
+      const inPackage = rel.startsWith('..') ? args.path.split(sep).includes('node_modules') : rel.split(sep).includes('node_modules');
+      if (inPackage) return undefined;
       let text = readFileSync(args.path, 'utf8');
       const upstream = args.path.startsWith(join(ROOT, 'src/wiki/wtf/')) && text.includes('(await upstream(');
       if (!text.includes('import.meta.url') && !upstream) return undefined;
