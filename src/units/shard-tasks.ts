@@ -71,7 +71,8 @@ export async function shardUnit(dir: string, plan: Plan, s: number, memory: numb
   const file = join(dir, 'shards', order.names[s]!);
   const tmp = `${file}.tmp-${hostname()}-${process.pid}`;
   clearStale(join(dir, 'shards'), `${order.names[s]!}.`); // what a killed try of this shard left
-  const inst = await DuckDBInstance.create(':memory:', { memory_limit: `${Math.floor(memory)}B` });
+  // this task's share of the cores, as openDb gives every other database of a task
+  const inst = await DuckDBInstance.create(':memory:', { memory_limit: `${Math.floor(memory)}B`, ...(process.env.LINKBERT_THREADS ? { threads: process.env.LINKBERT_THREADS } : {}) });
   const conn = await inst.connect();
   let labels;
   try {
