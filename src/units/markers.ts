@@ -10,7 +10,6 @@
  * A unit is done exactly when its marker names this plan and its files are there; a task killed at
  * any moment leaves at most a temporary file (removed when the unit runs again) and no marker.
  */
-import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { dirname, join, relative } from 'node:path';
@@ -35,6 +34,9 @@ export interface Marker {
   /** what the unit reports (a stage's summary, its siteinfo…) */
   report: Record<string, unknown>;
 }
+
+/** What a unit's work hands to its marker: its rows, its files (paths), what it reports. */
+export type UnitOutcome = Omit<Marker, 'plan' | 'stage' | 'unit' | 'seconds' | 'files' | 'usage'> & { files: string[] };
 
 const stateFile = (dir: string, stage: string, state: 'done' | 'running' | 'failed', unit: number) => join(dir, 'tasks', stage, state, `${unitName(unit)}.json`);
 
@@ -146,10 +148,6 @@ export function clearStale(folder: string, prefix: string): void {
   }
 }
 
-/** A digest of a unit's outputs (for status and tests): the SHA-256 of its files' SHA-256s. */
-export function markerDigest(m: Marker): string {
-  return createHash('sha256').update(Object.entries(m.files).sort().map(([f, h]) => `${h}  ${f}\n`).join('')).digest('hex');
-}
 
 /**
  * For the fault tests: LINKBERT_CRASH=POINT:FLAG kills this process with SIGKILL at POINT

@@ -15,10 +15,10 @@ import type { ShardFile } from '../shards/manifest.js';
 import { announceShards, shardSetup, shardsManifest, type ShardOptions } from '../shards/shards.js';
 import { shardNames, shardRange, writeShard, type Layout } from '../shards/write.js';
 import { runStage } from '../stage/kernel.js';
-import { clearStale, doneMarker, type Marker } from './markers.js';
+import { clearStale, doneMarker, type UnitOutcome } from './markers.js';
 import type { Plan } from './plan.js';
 
-type Outcome = Omit<Marker, 'plan' | 'stage' | 'unit' | 'seconds' | 'files' | 'usage'> & { files: string[] };
+
 type Opts = Omit<ShardOptions, 'db' | 'out'>;
 
 interface OrderReport {
@@ -31,7 +31,7 @@ interface OrderReport {
 const scratchOf = (dir: string) => join(dir, 'tasks', 'order', 'scratch.duckdb');
 
 /** The order step: the rows' plan in the scratch database, the files announced in DIR/shards. */
-export async function orderStep(dir: string, catalog: string, opts: Opts, memory: number): Promise<Outcome> {
+export async function orderStep(dir: string, catalog: string, opts: Opts, memory: number): Promise<UnitOutcome> {
   const out = join(dir, 'shards');
   const r = await runStage<{ report: OrderReport; already_done: boolean; seconds: number }, 'segment' | 'pairs'>({
     stage: 'shards',
@@ -65,7 +65,7 @@ function orderReport(dir: string, plan: Plan): OrderReport {
 }
 
 /** One shard file: its rows read from the scratch database, written under a temporary name, renamed. */
-export async function shardUnit(dir: string, plan: Plan, s: number, memory: number): Promise<Outcome> {
+export async function shardUnit(dir: string, plan: Plan, s: number, memory: number): Promise<UnitOutcome> {
   const order = orderReport(dir, plan);
   const { from, to } = shardRange(s, order.count, order.totals.n);
   const file = join(dir, 'shards', order.names[s]!);
@@ -87,7 +87,7 @@ export async function shardUnit(dir: string, plan: Plan, s: number, memory: numb
 }
 
 /** The manifest, from the order step's counts and each shard's marker; the scratch database removed. */
-export async function manifestStep(dir: string, plan: Plan, catalog: string, opts: Opts, memory: number): Promise<Outcome> {
+export async function manifestStep(dir: string, plan: Plan, catalog: string, opts: Opts, memory: number): Promise<UnitOutcome> {
   const order = orderReport(dir, plan);
   const files: ShardFile[] = order.names.map((name, s) => {
     const m = doneMarker(dir, plan, 'shards', s);

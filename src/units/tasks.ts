@@ -17,7 +17,7 @@ import { segment, type SegmentOptions } from '../segment/segment.js';
 import type { ShardOptions } from '../shards/shards.js';
 import { catalogFile, catalogIngest, catalogSegments, openCatalog } from './catalog.js';
 import { manifestStep, orderStep, shardUnit } from './shard-tasks.js';
-import { clearTemporaries, doneMarker, markDone, markFailed, markRunning, unitFile, unitName, writeUnitParquet, type Marker } from './markers.js';
+import { clearTemporaries, doneMarker, markDone, markFailed, markRunning, unitFile, unitName, writeUnitParquet, type UnitOutcome } from './markers.js';
 import { PLAN_STAGES, stageUnits, type Plan, type PlanStage } from './plan.js';
 
 /** What each stage is run with: the plan's settings as the stages' options, and this task's resources. */
@@ -62,9 +62,9 @@ export async function runUnit(dir: string, plan: Plan, stage: PlanStage, unit: n
   }
 }
 
-type Outcome = Omit<Marker, 'plan' | 'stage' | 'unit' | 'seconds' | 'files' | 'usage'> & { files: string[] };
 
-async function work(dir: string, plan: Plan, stage: PlanStage, unit: number, opts: TaskOptions): Promise<Outcome> {
+
+async function work(dir: string, plan: Plan, stage: PlanStage, unit: number, opts: TaskOptions): Promise<UnitOutcome> {
   if (stage === 'ingest' || stage === 'segment') return pageUnit(dir, plan, stage, unit, opts);
   // shard files are written side by side: their tasks do not open the catalog
   if (stage === 'shards') return shardUnit(dir, plan, unit, opts.memory);
@@ -104,7 +104,7 @@ async function work(dir: string, plan: Plan, stage: PlanStage, unit: number, opt
 }
 
 /** An ingest or segment unit: the stage run in a scratch database, its tables written as the unit's Parquet. */
-async function pageUnit(dir: string, plan: Plan, stage: 'ingest' | 'segment', unit: number, opts: TaskOptions): Promise<Outcome> {
+async function pageUnit(dir: string, plan: Plan, stage: 'ingest' | 'segment', unit: number, opts: TaskOptions): Promise<UnitOutcome> {
   const u = plan.units[unit]!;
   // a scratch file of this task's own (another task may be at work on the same unit: a resume
   // while a killed launcher's task still runs); those of dead tasks are cleared with the temporaries
