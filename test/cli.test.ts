@@ -221,3 +221,14 @@ test('a flag given twice where it takes one value is refused, naming both values
   assert.equal(s.code, 2);
   assert.match(s.stderr, /--seed is given 2 times/);
 });
+
+test('run reads every --dump given: the sample and a JSON Lines corpus, both in the database', async () => {
+  const d = tmp();
+  const jsonl = join(d, 'docs.jsonl');
+  writeFileSync(jsonl, ['{"id": "d1", "text": "A first document. It has two sentences.\\n\\nAnd a second paragraph.", "links": ["d2"]}', '{"id": "d2", "text": "The second document links back. It is short.", "links": ["d1"]}'].join('\n') + '\n');
+  const run = await cli(['run', '--dump', SAMPLE, '--dump', jsonl, '--out', join(d, 'out'), '--max-seq-len', '128', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const i = (JSON.parse(run.stdout) as { ingest: { articles: number; inputs: { file: string; kind: string }[] } }).ingest;
+  assert.deepEqual(i.inputs.map((x) => x.kind), ['wiki', 'jsonl']);
+  assert.equal(i.articles, 42 + 2);
+});
