@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, renameSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, HAVE_SHARED, makeMultistream, query, replicateSample, ROOT, SHARED, tmp } from './helpers.ts';
@@ -141,6 +141,14 @@ test('a plan with other settings in the same folder is refused, saying what diff
     assert.match(r.stderr, says);
   }
   assert.deepEqual(filesUnder(dir).map((f) => `${f} ${statSync(join(dir, f)).mtimeMs}`), before, 'nothing changed');
+  // a folder of the user's is not taken for a plan
+  const users = join(d, 'users');
+  mkdirSync(users);
+  writeFileSync(join(users, 'notes.txt'), 'mine');
+  const taken = await cli([...base.slice(0, 2), users, ...base.slice(3)]);
+  assert.equal(taken.code, 1);
+  assert.match(taken.stderr, /holds files that are not a plan's \(notes\.txt\)/);
+  assert.equal(readFileSync(join(users, 'notes.txt'), 'utf8'), 'mine');
   // the catalog reads as any pipeline database through linkbert sql: named queries, the units' tables
   // (its views read their Parquet files, and nothing else may be read or written)
   const q = await cli(['sql', '--db', join(dir, 'linkbert.duckdb'), '--query', 'top-in-degree', '--format', 'json']);

@@ -13,7 +13,7 @@
  * a task, a resume or another plan with other settings in the same DIR is refused (nothing deleted).
  */
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { indexBeside, readIndex } from '../dump/multistream.js';
 import { inputKind, inputsFingerprint, inputsSha256 } from '../ingest/inputs.js';
@@ -133,6 +133,8 @@ export function writePlan(dir: string, plan: Plan): 'written' | 'same' {
     if (!diff.length) return 'same';
     throw new Error(`${dir} holds a plan with other settings: ${diff.join('; ')}. Use another --out (nothing was changed)`);
   }
+  // a plan's folder is its own: tasks write into it, so one holding anything else is not taken
+  if (existsSync(dir) && readdirSync(dir).length) throw new Error(`${dir} holds files that are not a plan's (${readdirSync(dir).slice(0, 5).join(', ')}): choose an empty or new --out`);
   mkdirSync(dir, { recursive: true });
   const tmp = `${planFile(dir)}.${process.pid}.tmp`;
   writeFileSync(tmp, JSON.stringify(plan, null, 2) + '\n');
