@@ -64,20 +64,28 @@ function script(dir: string, name: string, body: string, directives: string[]): 
   return file;
 }
 
-/** The body of a task job: the task in the background, so that SIGUSR1 (time limit near) can stop it and requeue the job. */
+/**
+ * The body of a task job: the task in the background, so that SIGUSR1 (time limit near) can stop it
+ * and requeue the job. The traps are set before the task starts: a signal that comes first is not
+ * bash's default (the job dying), it is remembered and passed on once the task runs.
+ */
 function taskBody(opts: SlurmOptions, stage: PlanStage, dir: string, unit: string): string {
   const cmd = [...opts.argv, 'task', stage, '--out', resolve(dir), '--unit', unit, ...opts.taskFlags].map((a) => (a.startsWith('$') ? `"${a}"` : q(a))).join(' ');
   return [
+    'task=""; signal=""',
+    'stop() { signal=$1; if [ -n "$task" ]; then kill -TERM "$task" 2>/dev/null; fi; }',
+    'trap \'stop USR1\' USR1',
+    'trap \'stop TERM\' TERM',
     `threads=\${SLURM_CPUS_PER_TASK:-1}`,
     `${cmd} --workers "$threads" &`,
     'task=$!',
-    // near the time limit: the task stops (what it wrote stays under temporary names) and the job is requeued
-    'trap \'kill -TERM $task 2>/dev/null; wait $task; scontrol requeue "${SLURM_ARRAY_JOB_ID:-$SLURM_JOB_ID}${SLURM_ARRAY_TASK_ID:+_$SLURM_ARRAY_TASK_ID}"; exit 0\' USR1',
-    'trap \'kill -TERM $task 2>/dev/null; wait $task; exit 143\' TERM',
-    'wait $task',
-    'code=$?',
-    // `wait` returns early when a trapped signal arrives: wait for the task itself
-    'while kill -0 $task 2>/dev/null; do wait $task; code=$?; done',
+    'if [ -n "$signal" ]; then kill -TERM "$task" 2>/dev/null; fi',
+    // `wait` returns early when a trapped signal arrives: wait until the task itself has ended
+    'while kill -0 "$task" 2>/dev/null; do wait "$task"; done',
+    'wait "$task"; code=$?',
+    // near the time limit: the task stopped (what it wrote stays under temporary names); the job is requeued
+    'if [ "$signal" = USR1 ]; then scontrol requeue "${SLURM_ARRAY_JOB_ID:-$SLURM_JOB_ID}${SLURM_ARRAY_TASK_ID:+_$SLURM_ARRAY_TASK_ID}"; exit 0; fi',
+    'if [ "$signal" = TERM ]; then exit 143; fi',
     'exit $code',
   ].join('\n');
 }
