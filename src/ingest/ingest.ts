@@ -114,12 +114,14 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           inputs: done,
         });
         if (last?.reader.site && inputs.length === 1) await recordSiteInfo(db, last.reader.site);
-        // An input that failed before its first page replaces nothing.
-        proved = !failure || summary.pages > 0;
+        // An input that failed before its first page makes nothing, and a database being replaced
+        // stays unless every input is read to its end.
+        proved = !failure || (summary.pages > 0 && !target.replacing);
         if (!failure) return summary;
         const recorded = failure.message;
-        if (!proved && failure instanceof DumpSyntaxError && !failure.message.includes('not a MediaWiki XML dump')) {
-          failure = new DumpSyntaxError(`${dump} is not a MediaWiki XML dump: ${failure.message.replace(`${dump}: `, '')}`);
+        const failed = inputs[done.length] ?? dump;
+        if (last?.reader.kind === 'wiki' && last.reader.pagesRead === 0 && failure instanceof DumpSyntaxError && !failure.message.includes('not a MediaWiki XML dump')) {
+          failure = new DumpSyntaxError(`${failed} is not a MediaWiki XML dump: ${failure.message.replace(`${failed}: `, '')}`);
         }
         const message = !proved ? `${failure.message} (${target.createdFile ? 'no database was made' : `${opts.db} is left as it was`})` : failure.message;
         return new Failed(summary, new IngestError(message, { ...summary, already_done: false }), recorded);

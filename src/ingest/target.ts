@@ -1,8 +1,8 @@
 /**
  * The database an ingest writes: the same input again (done, or resumed where it stopped), or a new
  * input (or --force), which is built in a new file beside what the old one holds and moved into its
- * place only once the input has proved to be one. A file the pipeline did not make is never
- * replaced without --force, and never when the new input fails before its first page.
+ * place only once the inputs have been read to their end (a new file keeps what an input gave before
+ * it failed, to resume). A file the pipeline did not make is never replaced without --force.
  */
 import { existsSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -22,6 +22,8 @@ export interface Target {
   nextSeq: number;
   /** no file was at --db: this run makes it (and removes it again if the input fails first) */
   createdFile: boolean;
+  /** a database is there and is being replaced: it stays unless the new inputs are read to their end */
+  replacing: boolean;
   /** keeps or discards the work: `proved` once the input has given a page (or the run completed) */
   close(proved: boolean): void;
 }
@@ -50,14 +52,14 @@ export async function openTarget(opts: { db: string; memory?: number; force?: bo
     if (same && before && before.keep_lists !== opts.keepLists) {
       throw new Error(`${opts.db} holds ${basename(input.name)} ingested ${before.keep_lists ? 'with' : 'without'} --keep-lists; rerun ${before.keep_lists ? 'with' : 'without'} it, or pass --force to ingest it again ${opts.keepLists ? 'with' : 'without'} lists`);
     }
-    if (same?.status === 'done') return { db, same, before, nextSeq: 0, createdFile: false, close: () => db.close() };
+    if (same?.status === 'done') return { db, same, before, nextSeq: 0, createdFile: false, replacing: false, close: () => db.close() };
     if (same) {
       await applySchema(db);
       const nextSeq = same.next_seq ?? 0;
       // Uncommitted rows cannot exist (batches are transactions), but make the resume point exact.
       for (const t of INGEST_TABLES) await db.conn.run(`DELETE FROM ${t} WHERE ${t === 'links' ? 'src' : 'seq'} >= ${nextSeq}`);
       if (nextSeq > 0) log(`resuming ${basename(input.name)} at page ${nextSeq}`);
-      return { db, same, before, nextSeq, createdFile: false, close: () => db.close() };
+      return { db, same, before, nextSeq, createdFile: false, replacing: false, close: () => db.close() };
     }
     // A new input, or --force: a new file (deleted rows would keep the old one's size), and
     // everything derived from the old input goes with it. What the old file holds stays until the
@@ -75,6 +77,7 @@ export async function openTarget(opts: { db: string; memory?: number; force?: bo
       before: null,
       nextSeq: 0,
       createdFile: building === opts.db && !existed,
+      replacing: building !== opts.db,
       close(proved) {
         made.close();
         if (!proved) {
