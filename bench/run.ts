@@ -259,8 +259,8 @@ const { OnnxModel } = await import('../src/onnx/session.ts');
 const { verify } = await import('../src/verify/verify.ts');
 const { initTinyModel, buildModel } = await import('../pipeline/model.ts');
 const modelDir = join(dataDir, 'tiny-model');
-await initTinyModel(modelDir, vocab, { head: 'mlm', hidden: 64, layers: 2, heads: 4 });
-await buildModel(modelDir, join(modelDir, 'model.onnx'), 'mlm');
+await initTinyModel(modelDir, vocab, { head: 'mlm', hidden: 64, layers: 2, heads: 4, overwrite: true }); // the bench's own cache
+await buildModel(modelDir, join(modelDir, 'model.onnx'), 'mlm', { overwrite: true });
 const samples = 128;
 const vr = await verify({ model: join(modelDir, 'model.onnx'), shards: join(dataDir, 'shards'), samples, batch: 16 });
 const bare = await OnnxModel.load(join(modelDir, 'model.onnx'));

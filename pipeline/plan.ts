@@ -22,7 +22,7 @@ export function taskOptions(plan: Plan, memory: number, workers: number | undefi
     pairs: pairsOptions(f),
     shards: shardsOptions(f),
     report: { examplesPerLabel: f.examples as number },
-    vocab: (db, dir, mem) => writeDemoTokenizer(db, dir, 4000, mem),
+    vocab: (db, dir, mem) => writeDemoTokenizer(db, dir, 4000, { memory: mem, overwrite: true }), // the plan's folder is its own
     memory,
     log,
   };

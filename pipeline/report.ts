@@ -1,10 +1,10 @@
-import { JSON_FLAG, MEMORY_FLAG, memoryOf, type Command, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, OVERWRITE_FLAG, type Command, type ParsedArgs } from '../src/cli/args.js';
 import { report } from '../src/report/report.js';
 import { DEFAULT_DB } from './ingest.js';
 
 /** The report options the flags give (shared with `run`, which sets out). */
 export function reportOptions(flags: ParsedArgs['flags']) {
-  return { db: flags.db as string, out: flags.out as string, examplesPerLabel: flags.examples as number, memory: memoryOf(flags) };
+  return { db: flags.db as string, out: flags.out as string, examplesPerLabel: flags.examples as number, memory: memoryOf(flags), overwrite: Boolean(flags.overwrite) };
 }
 
 export const command: Command = {
@@ -15,6 +15,7 @@ export const command: Command = {
     { name: 'out', type: 'string', placeholder: 'FILE', default: 'out/report.html', help: 'the HTML page to write' },
     { name: 'examples', type: 'number', range: { integer: true, min: 0 }, default: 2, help: 'example pairs shown per relation' },
     MEMORY_FLAG,
+    OVERWRITE_FLAG,
     JSON_FLAG,
   ],
   async run({ flags }) {

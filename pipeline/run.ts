@@ -13,8 +13,9 @@ import { command as pairsCommand, pairsOptions, printPairs } from './pairs.js';
 import { command as shardsCommand, printShards, shardsOptions } from './shards.js';
 import { command as segmentCommand, printSegment, segmentOptions } from './segment.js';
 import { TOKENIZER_FLAGS } from './tokenize.js';
-import { writeDemoTokenizer } from './vocab.js';
-import { buildModel, initTinyModel } from './model.js';
+import { demoTokenizerFiles, writeDemoTokenizer } from './vocab.js';
+import { buildModel, initTinyModel, tinyModelFiles } from './model.js';
+import { checkWritable } from '../src/util/own-files.js';
 import { command as verifyCommand, printVerify, verifyOptions } from './verify.js';
 import { verify } from '../src/verify/verify.js';
 import { report } from '../src/report/report.js';
@@ -37,6 +38,7 @@ const OWN: Flag[] = [
   { name: 'mlm-positions', type: 'number', range: { integer: true, min: 1 }, help: 'masked positions verify scores per row (default: all with --model; 4 with the tiny random model)' },
   { name: 'workers', type: 'number', range: { integer: true, min: 1 }, help: 'worker threads (default: number of cores)' },
   { name: 'force', type: 'boolean', help: 'redo stages even when their output is complete' },
+  { name: 'overwrite', type: 'boolean', help: 'replace files at --out that linkbert did not write (report.html, the demo tokenizer and model); without it they are refused before any stage runs' },
 ];
 // stage flags that name a stage's own input or output, which run sets itself
 const NOT_PASSED = new Set(['out', 'shards']);
@@ -60,7 +62,7 @@ export function runFlags(): Flag[] {
 export const command: Command = {
   name: 'run',
   summary: 'run ingest → graph → segment → pairs → shards → verify, skipping complete stages; the embedded sample when no --dump is given',
-  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--workers N] [--force] [--memory SIZE] [--json] [every flag of the stages it runs]',
+  usage: 'linkbert run [--dump FILE] [--tokenizer X] [--model FILE.onnx] [--out DIR] [--max-seq-len N] [--seed S] [--workers N] [--force] [--overwrite] [--memory SIZE] [--json] [every flag of the stages it runs]',
   flags: runFlags(),
   async run({ flags }) {
     // the sample as a path from here (the manifest keeps the dump's path as given, not this machine's layout)
@@ -76,6 +78,12 @@ export const command: Command = {
     };
     if (!flags.dump) log(`no --dump given: using the embedded sample ${SAMPLE_DUMP}`);
     const maxSeqLen = (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128);
+    const overwrite = Boolean(flags.overwrite);
+    const reportFile = join(out, 'report.html');
+    const modelDir = join(out, 'tiny-model');
+    // every file run writes beside the user's, checked before the first stage (not hours later)
+    const writes = [reportFile, ...(flags.tokenizer ? [] : demoTokenizerFiles(join(out, 'demo-tokenizer'))), ...(flags.model ? [] : [...tinyModelFiles(modelDir), join(modelDir, 'model.onnx')])];
+    checkWritable(writes, { allowed: overwrite, flag: '--overwrite' });
 
     const i = await withProgress('ingest', 'pages', (tick) =>
       ingest({ ...ingestOptions(flags), dump, db, onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),
@@ -89,7 +97,7 @@ export const command: Command = {
     let tokenizer = flags.tokenizer as string | undefined;
     if (!tokenizer) {
       tokenizer = join(out, 'demo-tokenizer');
-      const v = await writeDemoTokenizer(db, tokenizer, 4000, memoryOf(flags));
+      const v = await writeDemoTokenizer(db, tokenizer, 4000, { memory: memoryOf(flags), overwrite });
       log(`no --tokenizer given: made a demo vocabulary of ${v.size} tokens from the articles → ${tokenizer} (pass the model's tokenizer for real data)`);
     }
     const s = await withProgress('segment', 'articles', (tick) =>
@@ -116,8 +124,7 @@ export const command: Command = {
     );
     say(() => printShards(h));
 
-    const reportFile = join(out, 'report.html');
-    const rep = await report({ ...reportOptions(flags), db, out: reportFile });
+    const rep = await report({ ...reportOptions(flags), db, out: reportFile, overwrite });
     say(() => console.log(`report: ${rep.out} (${rep.plots} plots, ${rep.examples} example pairs)`));
 
     const format = (flags.format as string | undefined) ?? 'parquet';
@@ -128,11 +135,10 @@ export const command: Command = {
       log(`verify skipped: it reads Parquet shards, and --format ${format} wrote ${format} (the same rows; \`linkbert shards --format parquet\` gives Parquet to verify)`);
     } else {
       if (!model) {
-        const dir = join(out, 'tiny-model');
         // one layer, one head: enough to run every part of the ONNX path; verify stays a small share of run
-        await initTinyModel(dir, tokenizer, { seed: flags.seed as number, head: 'mlm', layers: 1, heads: 1, maxPositions: Math.max(512, maxSeqLen) });
-        model = join(dir, 'model.onnx');
-        await buildModel(dir, model, 'mlm');
+        await initTinyModel(modelDir, tokenizer, { seed: flags.seed as number, head: 'mlm', layers: 1, heads: 1, maxPositions: Math.max(512, maxSeqLen), overwrite });
+        model = join(modelDir, 'model.onnx');
+        await buildModel(modelDir, model, 'mlm', { overwrite });
         log(`no --model given: verifying with a tiny random BERT built for the tokenizer → ${model} (its accuracy figures are those of random weights)`);
       }
       const m = model;

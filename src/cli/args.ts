@@ -53,6 +53,8 @@ export class UsageError extends Error {}
 
 export const MEMORY_FLAG: Flag = { name: 'memory', type: 'size', placeholder: 'SIZE', default: DEFAULT_MEMORY, help: "DuckDB's memory budget (e.g. 1GB on a larger machine); past it, sorts and joins spill to a temp folder beside the database" };
 
+export const OVERWRITE_FLAG: Flag = { name: 'overwrite', type: 'boolean', help: 'replace output files that linkbert did not write (or that were changed since); without it they are refused' };
+
 export const JSON_FLAG: Flag = { name: 'json', type: 'boolean', help: 'print the summary as one JSON object on stdout (logs go to stderr)' };
 
 /** `linkbert NAME --required X [--optional N] [--switch]`: the command's usage, from its flags unless it gives its own. */

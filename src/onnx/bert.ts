@@ -6,7 +6,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { hubFile, isModelId } from '../tokenize/hub.js';
 import { rng } from '../util/rng.js';
-import { readSafetensors, writeSafetensors, type NamedTensor } from './safetensors.js';
+import { readSafetensors, safetensorsBytes, type NamedTensor } from './safetensors.js';
 import { readTorchBin } from './torchbin.js';
 
 export interface BertConfig {
@@ -147,11 +147,11 @@ export function randomBert(config: BertConfig, opts: { seed: number; mlmHead: bo
 }
 
 /** Writes config.json + model.safetensors as Hugging Face does (BertForMaskedLM names with a head). */
-export function saveBert(dir: string, w: BertWeights): void {
+export function saveBert(dir: string, w: BertWeights, write: (file: string, bytes: string | Uint8Array) => void = writeFileSync): void {
   mkdirSync(dir, { recursive: true });
   const arch = w.hasMlmHead ? 'BertForMaskedLM' : 'BertModel';
-  writeFileSync(join(dir, 'config.json'), JSON.stringify({ architectures: [arch], model_type: 'bert', ...w.config }, null, 2) + '\n');
+  write(join(dir, 'config.json'), JSON.stringify({ architectures: [arch], model_type: 'bert', ...w.config }, null, 2) + '\n');
   const named = new Map<string, NamedTensor>();
   for (const [n, t] of w.tensors) named.set(w.hasMlmHead && !n.startsWith('cls.') ? `bert.${n}` : n, t);
-  writeSafetensors(join(dir, 'model.safetensors'), named);
+  write(join(dir, 'model.safetensors'), safetensorsBytes(named));
 }

@@ -55,6 +55,10 @@ export function readSafetensors(file: string): Map<string, NamedTensor> {
 }
 
 export function writeSafetensors(file: string, tensors: Map<string, NamedTensor>, metadata: Record<string, string> = { format: 'pt' }): void {
+  writeFileSync(file, safetensorsBytes(tensors, metadata));
+}
+
+export function safetensorsBytes(tensors: Map<string, NamedTensor>, metadata: Record<string, string> = { format: 'pt' }): Buffer {
   const header: Record<string, unknown> = { __metadata__: metadata };
   let offset = 0;
   const names = [...tensors.keys()].sort();
@@ -67,5 +71,5 @@ export function writeSafetensors(file: string, tensors: Map<string, NamedTensor>
   json += ' '.repeat((8 - ((8 + Buffer.byteLength(json)) % 8)) % 8); // align the data to 8 bytes
   const head = Buffer.alloc(8);
   head.writeBigUInt64LE(BigInt(Buffer.byteLength(json)));
-  writeFileSync(file, Buffer.concat([head, Buffer.from(json), ...names.map((n) => Buffer.from(tensors.get(n)!.data.buffer, tensors.get(n)!.data.byteOffset, tensors.get(n)!.data.byteLength))]));
+  return Buffer.concat([head, Buffer.from(json), ...names.map((n) => Buffer.from(tensors.get(n)!.data.buffer, tensors.get(n)!.data.byteOffset, tensors.get(n)!.data.byteLength))]);
 }

@@ -4,7 +4,7 @@
  * lengths of A and B per relation, the top hubs, coverage, and example pairs per relation with the
  * link's anchor highlighted. Plots are Vega-Lite specs rendered to SVG by Vega itself.
  */
-import { writeFileSync } from 'node:fs';
+import { checkWritable, writeOwned } from '../util/own-files.js';
 import { rows, sqlFile } from '../db/duckdb.js';
 import { runStage } from '../stage/kernel.js';
 
@@ -33,7 +33,8 @@ async function svg(spec: Record<string, unknown>): Promise<string> {
   return out;
 }
 
-export async function report(opts: { db: string; out: string; examplesPerLabel?: number; memory?: number }): Promise<ReportSummary> {
+export async function report(opts: { db: string; out: string; examplesPerLabel?: number; memory?: number; overwrite?: boolean }): Promise<ReportSummary> {
+  checkWritable([opts.out], { allowed: opts.overwrite, flag: '--overwrite' });
   return runStage<ReportSummary, 'graph' | 'segment' | 'pairs'>({
     stage: 'report',
     db: opts.db,
@@ -140,7 +141,7 @@ ${table(['article', 'in-degree', 'out-degree'], hubs.map((h) => [h.title, Number
 ${exampleHtml}
 </body></html>
   `;
-      writeFileSync(opts.out, html);
+      writeOwned(opts.out, html);
       return { stage: 'report' as const, db: opts.db, out: opts.out, plots: plots.length, examples: examples.length };
     },
   });

@@ -97,7 +97,7 @@ async function work(dir: string, plan: Plan, stage: PlanStage, unit: number, opt
       return manifestStep(dir, plan, catalog, opts.shards, opts.memory);
     case 'report': {
       const out = join(dir, 'report.html');
-      const r = await report({ db: catalog, out, examplesPerLabel: opts.report.examplesPerLabel, memory: opts.memory });
+      const r = await report({ db: catalog, out, examplesPerLabel: opts.report.examplesPerLabel, memory: opts.memory, overwrite: true }); // the plan's folder is its own
       return { rows: {}, files: [out], report: { summary: r } };
     }
   }
