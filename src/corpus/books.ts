@@ -5,9 +5,9 @@
  * no links, their anchors get contiguous or random B's (`pairs --unlinked nsp`).
  */
 import { createHash } from 'node:crypto';
-import { readdirSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename, join, relative, isAbsolute } from 'node:path';
 import { sha256Of } from '../util/hash.js';
 
 /** Whether `path` is a book input: a folder or a `.txt` file. */
@@ -19,15 +19,45 @@ export function isBooks(path: string): boolean {
   }
 }
 
-/** The book files of an input, in name order. */
+/** A `.txt` entry of a books folder, and why it is not read (null: it is). */
+export interface BookEntry {
+  file: string;
+  skip: string | null;
+}
+
+/**
+ * The `.txt` entries of a books input, in name order. A symbolic link is followed when it ends at a
+ * file inside the folder; one that leads out of it, or nowhere, is skipped (and counted by ingest):
+ * a folder of books never reads what its owner did not put in it.
+ */
+export function bookEntries(path: string): BookEntry[] {
+  if (!statSync(path).isDirectory()) return [{ file: path, skip: null }];
+  const root = realpathSync(path);
+  const entries: BookEntry[] = [];
+  for (const f of readdirSync(path).filter((f) => /\.txt$/i.test(f)).sort()) {
+    const file = join(path, f);
+    if (!lstatSync(file).isSymbolicLink()) {
+      if (statSync(file).isFile()) entries.push({ file, skip: null });
+      continue;
+    }
+    let real: string;
+    try {
+      real = realpathSync(file);
+    } catch {
+      entries.push({ file, skip: 'dangling link' });
+      continue;
+    }
+    const inside = relative(root, real);
+    if (inside.startsWith('..') || isAbsolute(inside)) entries.push({ file, skip: 'link out of the folder' });
+    else if (statSync(real).isFile()) entries.push({ file, skip: null });
+  }
+  if (!entries.length) throw new Error(`${path}: a folder is read as books, a document per .txt file, and it holds none`);
+  return entries;
+}
+
+/** The book files of an input that are read, in name order. */
 export function bookFiles(path: string): string[] {
-  if (!statSync(path).isDirectory()) return [path];
-  const files = readdirSync(path)
-    .filter((f) => /\.txt$/i.test(f) && statSync(join(path, f)).isFile())
-    .sort()
-    .map((f) => join(path, f));
-  if (!files.length) throw new Error(`${path}: a folder is read as books, a document per .txt file, and it holds none (several dumps of other kinds per database are not taken yet)`);
-  return files;
+  return bookEntries(path).filter((e) => !e.skip).map((e) => e.file);
 }
 
 const START = /^\*{3}\s*START OF (?:THE|THIS) PROJECT GUTENBERG\b.*$/im;

@@ -31,12 +31,12 @@ export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | 
     const books = await new BooksInput(ctx).begin();
     let failure: Error | null = null;
     try {
-      await books.read(() => progress(books, books.pagesRead, books.files.length));
+      await books.read(() => progress(books, books.pagesRead, books.entries.length));
     } catch (e) {
       failure = e as Error;
     }
     await books.finish();
-    progress(books, books.pagesRead, books.files.length, true);
+    progress(books, books.pagesRead, books.entries.length, true);
     return { reader: books, decompressor: null, failure };
   }
 

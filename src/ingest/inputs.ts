@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto';
 import { createReadStream, existsSync, readdirSync, statSync } from 'node:fs';
 import { open, readFile, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { bookFiles, booksBytes, booksSha256, isBooks } from '../corpus/books.js';
+import { bookEntries, booksBytes, booksSha256, isBooks } from '../corpus/books.js';
 import { isPubmed } from '../corpus/pubmed.js';
 import { isJats } from '../corpus/pmc.js';
 import { sha256Of } from '../util/hash.js';
@@ -64,7 +64,7 @@ export async function checkMd5(file: string): Promise<void> {
 export async function fingerprint(file: string): Promise<string> {
   if (isBooks(file) && statSync(file).isDirectory()) {
     const h = createHash('sha256');
-    for (const f of bookFiles(file)) h.update(`${basename(f)}\0${await fingerprint(f)}\n`);
+    for (const e of bookEntries(file)) h.update(`${basename(e.file)}\0${e.skip ? `skipped: ${e.skip}` : await fingerprint(e.file)}\n`);
     return `books:${h.digest('hex').slice(0, 32)}`;
   }
   const { size } = await stat(file);

@@ -4,7 +4,8 @@
  * text (one document), and books (a document per .txt file, read from the files directly).
  */
 import { listValue } from '@duckdb/node-api';
-import { bookDocument, bookFiles } from '../../corpus/books.js';
+import { basename } from 'node:path';
+import { bookDocument, bookEntries } from '../../corpus/books.js';
 import { jsonlRows, plainDocumentRows } from '../../corpus/jsonl.js';
 import { JatsReader } from '../../corpus/pmc.js';
 import { PubmedReader } from '../../corpus/pubmed.js';
@@ -156,7 +157,7 @@ export class PubmedInput extends XmlDocumentReader {
 /** Books: a document per .txt file, read from the files themselves (no bytes are pushed). */
 export class BooksInput extends DocumentReader {
   readonly kind = 'books';
-  readonly files = bookFiles(this.ctx.file);
+  readonly entries = bookEntries(this.ctx.file);
 
   protected async take(): Promise<void> {
     throw new Error('internal error: books are read from their files');
@@ -164,8 +165,12 @@ export class BooksInput extends DocumentReader {
 
   /** Reads every book; `progress` after each. */
   async read(progress: () => void): Promise<void> {
-    for (const file of this.files) {
-      await this.sink.add(plainDocumentRows(await bookDocument(file), this.endSeq, this.pagesRead + 1));
+    for (const { file, skip } of this.entries) {
+      const seq = this.endSeq;
+      const title = basename(file).replace(/\.txt$/i, '');
+      // a link out of the folder or to nothing: a page number of its own, skipped with the reason
+      if (skip) await this.sink.add({ seq, wikitextBytes: 0, skipped: { seq, page_id: null, ns: 0, title, reason: skip, line: null } });
+      else await this.sink.add(plainDocumentRows(await bookDocument(file), seq, this.pagesRead + 1));
       this.endSeq++;
       this.pagesRead++;
       progress();

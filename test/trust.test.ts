@@ -1,0 +1,115 @@
+/**
+ * What a user's files and data can count on (as a user runs the commands, on real files): a failing
+ * input never costs the database that was there, no command replaces a file it did not make, every
+ * stage's warnings reach the user, and the messages name what went wrong.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { cli, query, SAMPLE, tmp, userDb } from './helpers.ts';
+
+test('ingest --force with several inputs, one failing: the complete database that was there is kept, every stage of it', async () => {
+  const d = tmp();
+  const out = join(d, 'tw');
+  assert.equal((await cli(['run', '--dump', SAMPLE, '--out', out, '--max-seq-len', '128'])).code, 0);
+  const db = join(out, 'linkbert.duckdb');
+  const before = await query(db, 'SELECT stage, status FROM runs ORDER BY stage');
+  const pairs = await query<{ n: number }>(db, 'SELECT count(*)::INTEGER AS n FROM pairs');
+  const empty = join(d, 'empty.xml');
+  writeFileSync(empty, '');
+  for (const dumps of [[SAMPLE, empty], [empty, SAMPLE]]) {
+    const r = await cli(['ingest', ...dumps.flatMap((f) => ['--dump', f]), '--db', db, '--force']);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, new RegExp(`${empty.replaceAll('.', '\\.')}`), 'the failing input is named');
+    assert.match(r.stderr, /is left as it was/);
+    assert.deepEqual(await query(db, 'SELECT stage, status FROM runs ORDER BY stage'), before);
+    assert.deepEqual(await query(db, 'SELECT count(*)::INTEGER AS n FROM pairs'), pairs);
+  }
+});
+
+test('the errors of PubMed, PMC and JSON Lines inputs say what they are, not "not a MediaWiki XML dump"', async () => {
+  const d = tmp();
+  const cases: [string, string, RegExp][] = [
+    ['bad.jsonl', '{"id": "a", "text": "fine"}\n{"id": "b", "text": \n', /bad\.jsonl.*line 2/],
+    ['pubmed.xml', '<?xml version="1.0"?>\n<PubmedArticleSet>\n<PubmedArticle><MedlineCitation><PMID>1</PMID>\n</PubmedArticleSet>\n', /pubmed\.xml.*line 4/],
+    ['pmc.xml', '<?xml version="1.0"?>\n<!DOCTYPE article PUBLIC "-//NLM//DTD JATS (Z39.96) Journal Archiving and Interchange DTD v1.2 20190208//EN" "JATS-archivearticle1.dtd">\n<article xmlns:xlink="http://www.w3.org/1999/xlink"><front></article>\n', /pmc\.xml.*line 3/],
+  ];
+  for (const [name, text, named] of cases) {
+    writeFileSync(join(d, name), text);
+    const r = await cli(['ingest', '--dump', join(d, name), '--db', join(d, `${name}.duckdb`)]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr, named, name);
+    assert.doesNotMatch(r.stderr, /MediaWiki/, name);
+  }
+});
+
+test('every command that writes a file refuses to replace one it did not write, naming it and --overwrite; its own files it replaces', async () => {
+  const d = tmp();
+  const out = join(d, 'run');
+  assert.equal((await cli(['run', '--dump', SAMPLE, '--out', out, '--max-seq-len', '128'])).code, 0);
+  const db = join(out, 'linkbert.duckdb');
+  const user = 'a file of the user’s\n';
+  // each command, a file of the user's where it writes, and the flag that lets it replace that file
+  const cases: { args: string[]; file: string; flag: string }[] = [
+    { args: ['vocab', '--db', db, '--out', join(d, 'v')], file: join(d, 'v/vocab.txt'), flag: '--overwrite' },
+    { args: ['vocab', '--db', db, '--out', join(d, 'v2')], file: join(d, 'v2/tokenizer_config.json'), flag: '--overwrite' },
+    { args: ['model', 'init', '--out', join(d, 'm'), '--tokenizer', join(out, 'demo-tokenizer')], file: join(d, 'm/config.json'), flag: '--overwrite' },
+    { args: ['model', 'init', '--out', join(d, 'm2'), '--tokenizer', join(out, 'demo-tokenizer')], file: join(d, 'm2/model.safetensors'), flag: '--overwrite' },
+    { args: ['model', 'build', '--from', join(out, 'tiny-model'), '--out', join(d, 'model.onnx')], file: join(d, 'model.onnx'), flag: '--overwrite' },
+    { args: ['report', '--db', db, '--out', join(d, 'report.html')], file: join(d, 'report.html'), flag: '--overwrite' },
+    { args: ['run', '--dump', SAMPLE, '--out', join(d, 'r1'), '--max-seq-len', '128'], file: join(d, 'r1/report.html'), flag: '--overwrite' },
+    { args: ['run', '--dump', SAMPLE, '--out', join(d, 'r2'), '--max-seq-len', '128'], file: join(d, 'r2/demo-tokenizer/vocab.txt'), flag: '--overwrite' },
+    { args: ['run', '--dump', SAMPLE, '--out', join(d, 'r3'), '--max-seq-len', '128'], file: join(d, 'r3/tiny-model/model.safetensors'), flag: '--overwrite' },
+    { args: ['shards', '--db', db, '--out', join(d, 's')], file: join(d, 's/notes.txt'), flag: '' },
+  ];
+  for (const c of cases) {
+    mkdirSync(dirname(c.file), { recursive: true });
+    writeFileSync(c.file, user);
+    const r = await cli(c.args);
+    assert.equal(r.code, 1, `${c.args.join(' ')}: ${r.stderr}`);
+    assert.ok(r.stderr.includes(c.file) || (r.stderr.includes(dirname(c.file)) && r.stderr.includes(basename(c.file))), `${c.args[0]} names ${c.file}: ${r.stderr}`);
+    if (c.flag) assert.ok(r.stderr.includes(c.flag), `${c.args[0]} names ${c.flag}`);
+    assert.equal(readFileSync(c.file, 'utf8'), user, `${c.file} is untouched`);
+    if (c.args[0] === 'run') assert.ok(!existsSync(join(dirname(c.file).replace(/\/(demo-tokenizer|tiny-model)$/, ''), 'linkbert.duckdb')), 'run refuses before its first stage');
+    if (!c.flag) continue;
+    const again = await cli([...c.args, c.flag]);
+    assert.equal(again.code, 0, `${c.args.join(' ')} ${c.flag}: ${again.stderr}`);
+    assert.notEqual(readFileSync(c.file, 'utf8'), user);
+    // what it wrote is its own: the same command replaces it without the flag
+    const third = await cli(c.args);
+    assert.equal(third.code, 0, `${c.args.join(' ')} over its own files: ${third.stderr}`);
+  }
+  // a file of its own that the user has changed since is the user's now
+  writeFileSync(join(d, 'v/vocab.txt'), readFileSync(join(d, 'v/vocab.txt'), 'utf8') + 'myword\n');
+  assert.equal((await cli(['vocab', '--db', db, '--out', join(d, 'v')])).code, 1);
+  // ingest: a DuckDB file that is not the pipeline's
+  const theirs = join(d, 'theirs.duckdb');
+  await userDb(theirs, 'CREATE TABLE mine AS SELECT 42 AS answer');
+  const i = await cli(['ingest', '--dump', SAMPLE, '--db', theirs]);
+  assert.equal(i.code, 1);
+  assert.match(i.stderr, /not a linkbert-pipeline database .*--force/);
+  assert.deepEqual(await query(theirs, 'SELECT answer FROM mine'), [{ answer: 42 }]);
+});
+
+test('books: a link out of the folder and a dangling link are skipped and counted; a link inside it is read', async () => {
+  const d = tmp();
+  const books = join(d, 'books');
+  mkdirSync(join(books, 'sub'), { recursive: true });
+  writeFileSync(join(books, 'a.txt'), 'The first book. It has a sentence or two.\n\nAnd a paragraph.\n');
+  writeFileSync(join(books, 'sub', 'b-source.txt'), 'A second book, reached through a link. It is short.\n');
+  writeFileSync(join(d, 'secret.txt'), 'a file outside the books folder\n');
+  symlinkSync(join(books, 'sub', 'b-source.txt'), join(books, 'b.txt'));
+  symlinkSync(join(d, 'secret.txt'), join(books, 'passwd.txt'));
+  symlinkSync(join(d, 'nowhere.txt'), join(books, 'gone.txt'));
+  const db = join(d, 'b.duckdb');
+  const r = await cli(['ingest', '--dump', books, '--db', db, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  const s = JSON.parse(r.stdout) as { articles: number; skipped: number; skipped_reasons: Record<string, number> };
+  assert.equal(s.articles, 2);
+  assert.deepEqual(s.skipped_reasons, { 'dangling link': 1, 'link out of the folder': 1 });
+  assert.deepEqual(await query(db, 'SELECT title FROM articles ORDER BY seq'), [{ title: 'a' }, { title: 'b' }]);
+  assert.deepEqual(await query(db, 'SELECT title, reason FROM skipped ORDER BY seq'), [{ title: 'gone', reason: 'dangling link' }, { title: 'passwd', reason: 'link out of the folder' }]);
+  const text = await query<{ t: string }>(db, "SELECT string_agg(text, ' ') AS t FROM articles");
+  assert.doesNotMatch(text[0]!.t, /outside the books folder/);
+});
