@@ -77,6 +77,14 @@ export const command: Command = {
       }
     };
     if (!flags.dump) log(`no --dump given: using the embedded sample ${SAMPLE_DUMP}`);
+    // every stage's warnings reach the user: on stderr as the stage ends, and in --json
+    const warnings: { stage: string; warning: string }[] = [];
+    const warn = (stage: string, ws: string[] | undefined, printed = false) => {
+      for (const w of ws ?? []) {
+        warnings.push({ stage, warning: w });
+        if (!printed) log(`warning (${stage}): ${w}`);
+      }
+    };
     const maxSeqLen = (flags['max-seq-len'] as number | undefined) ?? (flags.dump ? 512 : 128);
     const overwrite = Boolean(flags.overwrite);
     const reportFile = join(out, 'report.html');
@@ -110,6 +118,7 @@ export const command: Command = {
       }),
     );
     say(() => printSegment(s));
+    warn('segment', s.warnings);
 
     const p = await pairs({ ...pairsOptions(flags), db });
     say(() => printPairs(p));
@@ -150,10 +159,11 @@ export const command: Command = {
       );
       v = report;
       say(() => printVerify(report));
+      warn('verify', report.warnings, !flags.json); // printVerify says them
     }
 
     if (flags.json) {
-      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir, report: reportFile, model: model ?? null }, ingest: i, graph: g, segment: s, pairs: p, shards: h, verify: v }));
+      console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir, report: reportFile, model: model ?? null }, ingest: i, graph: g, segment: s, pairs: p, shards: h, verify: v, warnings }));
     } else {
       console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows in ${h.shards} ${format === 'parquet' ? 'Parquet' : format === 'hdf5' ? 'HDF5' : 'TFRecord'} file(s) + manifest.json)\n  report     ${reportFile}${model ? `\n  model      ${model}` : ''}`);
       console.log(`  inspect    npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);

@@ -113,3 +113,21 @@ test('books: a link out of the folder and a dangling link are skipped and counte
   const text = await query<{ t: string }>(db, "SELECT string_agg(text, ' ') AS t FROM articles");
   assert.doesNotMatch(text[0]!.t, /outside the books folder/);
 });
+
+test('run shows every stage’s warnings: segment’s [UNK] rate on stderr and in --json', async () => {
+  const d = tmp();
+  assert.equal((await cli(['run', '--dump', SAMPLE, '--out', join(d, 'a'), '--max-seq-len', '128'])).code, 0);
+  // the demo vocabulary without any token holding a capital: an uncased vocabulary on cased text
+  const uncased = join(d, 'uncased');
+  mkdirSync(uncased);
+  writeFileSync(join(uncased, 'vocab.txt'), readFileSync(join(d, 'a/demo-tokenizer/vocab.txt'), 'utf8').split('\n').filter((t) => t && (/^\[[A-Z]+\]$/.test(t) || !/[A-Z]/.test(t))).join('\n') + '\n');
+  for (const json of [false, true]) {
+    const r = await cli(['run', '--dump', SAMPLE, '--out', join(d, `b${json}`), '--tokenizer', uncased, '--max-seq-len', '128', ...(json ? ['--json'] : [])]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /warning \(segment\): [\d.]+% of the tokens are \[UNK\]/);
+    if (json) {
+      const w = (JSON.parse(r.stdout) as { warnings: { stage: string; warning: string }[] }).warnings;
+      assert.ok(w.some((x) => x.stage === 'segment' && /\[UNK\]/.test(x.warning)), JSON.stringify(w));
+    }
+  }
+});
