@@ -1,6 +1,9 @@
+import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JSON_FLAG, memoryOf, type Command, type Flag } from '../src/cli/args.js';
+import { JSON_FLAG, memoryOf, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
+import { OnnxModel } from '../src/onnx/session.js';
+import { loadTokenizer } from '../src/tokenize/tokenizer.js';
 import { log, withProgress } from '../src/cli/report.js';
 import { graph } from '../src/graph/graph.js';
 import { ingest } from '../src/ingest/ingest.js';
@@ -59,6 +62,24 @@ export function runFlags(): Flag[] {
   return [...OWN, ...[...first.values()].map((f) => ({ ...f, help: `${f.help} (${users.get(f.name)!.join(', ')})` })), JSON_FLAG];
 }
 
+/** What run will need after ingest (hours on a full dump), checked before it: the tokenizer and the model load. */
+async function checkInputs(flags: ParsedArgs['flags']): Promise<void> {
+  for (const f of (flags.dump as string[] | undefined) ?? []) if (!existsSync(f)) throw new Error(`--dump ${f}: no such file or folder`);
+  if (flags.tokenizer) {
+    try {
+      await loadTokenizer(flags.tokenizer as string, { lowercase: flags.lowercase as boolean | undefined, revision: flags.revision as string | undefined });
+    } catch (e) {
+      const m = (e as Error).message;
+      throw new Error(m.includes(flags.tokenizer as string) ? m : `--tokenizer ${flags.tokenizer as string}: ${m}`);
+    }
+  }
+  if (flags.model) {
+    if ((flags.format ?? 'parquet') !== 'parquet') return; // verify does not run on TFRecord or HDF5 shards
+    const m = await OnnxModel.load(flags.model as string);
+    await m.session.release();
+  }
+}
+
 export const command: Command = {
   name: 'run',
   summary: 'run ingest → graph → segment → pairs → shards → verify, skipping complete stages; the embedded sample when no --dump is given',
@@ -92,6 +113,7 @@ export const command: Command = {
     // every file run writes beside the user's, checked before the first stage (not hours later)
     const writes = [reportFile, ...(flags.tokenizer ? [] : demoTokenizerFiles(join(out, 'demo-tokenizer'))), ...(flags.model ? [] : [...tinyModelFiles(modelDir), join(modelDir, 'model.onnx')])];
     checkWritable(writes, { allowed: overwrite, flag: '--overwrite' });
+    await checkInputs(flags);
 
     const i = await withProgress('ingest', 'pages', (tick) =>
       ingest({ ...ingestOptions(flags), dump, db, onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),

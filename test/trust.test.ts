@@ -131,3 +131,25 @@ test('run shows every stage’s warnings: segment’s [UNK] rate on stderr and i
     }
   }
 });
+
+test('run checks the tokenizer, the model and every --dump before its first stage', async () => {
+  const d = tmp();
+  const notOnnx = join(d, 'model.onnx');
+  writeFileSync(notOnnx, 'not a model\n');
+  const cases: [string[], RegExp][] = [
+    [['--tokenizer', join(d, 'no-such-tokenizer')], /--tokenizer .*no-such-tokenizer: no such file or folder/],
+    [['--model', join(d, 'missing.onnx')], /missing\.onnx: no such model file/],
+    [['--model', notOnnx], /model\.onnx: onnxruntime cannot load it/],
+    [['--dump', SAMPLE, '--dump', join(d, 'missing.xml')], /--dump .*missing\.xml: no such file or folder/],
+  ];
+  for (const [args, message] of cases) {
+    const out = join(d, 'out');
+    const r = await cli(['run', '--out', out, ...args]);
+    assert.equal(r.code, 1, args.join(' '));
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(join(out, 'linkbert.duckdb')), `${args.join(' ')}: refused before ingest`);
+  }
+  const i = await cli(['ingest', '--dump', join(d, 'missing.xml'), '--db', join(d, 'x.duckdb')]);
+  assert.match(i.stderr, /missing\.xml: no such file or folder/);
+  assert.doesNotMatch(i.stderr, /ENOENT/);
+});

@@ -38,7 +38,8 @@ export function inputKind(path: string, head?: Buffer): InputKind | null {
  */
 export function expandInputs(paths: string[]): string[] {
   return paths.flatMap((path) => {
-    if (!existsSync(path) || !statSync(path).isDirectory()) return [path];
+    if (!existsSync(path)) throw new Error(`${path}: no such file or folder`);
+    if (!statSync(path).isDirectory()) return [path];
     const names = readdirSync(path).sort();
     if (names.some((f) => /\.txt$/i.test(f))) return [path];
     const files = names.filter((f) => !f.startsWith('.') && !/\.md5$|-index\.txt\.bz2$/i.test(f) && statSync(join(path, f)).isFile()).map((f) => join(path, f));
