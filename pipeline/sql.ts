@@ -53,9 +53,14 @@ export const command: Command = {
       } else if (flags.param) throw new UsageError('--param goes with --query');
       let result;
       try {
+        // one statement: several would print only the first result, and a statement after one that
+        // changes DuckDB's own state (enable_logging to a file) can abort the process
+        const n = (await db.conn.extractStatements(sql)).count;
+        if (n > 1) throw new UsageError(`one SQL statement at a time: this holds ${n}; run them one by one`);
         result = await table(db.conn, sql, params);
       } catch (e) {
-        throw new Error((e as Error).message);
+        if (e instanceof UsageError) throw e;
+        throw new Error((e as Error).message.replace(/^Failed to extract statements: /, ''));
       }
       console.log(formatTable(result, format));
       return 0;

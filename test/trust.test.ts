@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { cli, query, SAMPLE, tmp, userDb } from './helpers.ts';
+import { cli, query, ROOT, SAMPLE, tmp, userDb } from './helpers.ts';
 
 test('ingest --force with several inputs, one failing: the complete database that was there is kept, every stage of it', async () => {
   const d = tmp();
@@ -152,4 +152,23 @@ test('run checks the tokenizer, the model and every --dump before its first stag
   const i = await cli(['ingest', '--dump', join(d, 'missing.xml'), '--db', join(d, 'x.duckdb')]);
   assert.match(i.stderr, /missing\.xml: no such file or folder/);
   assert.doesNotMatch(i.stderr, /ENOENT/);
+});
+
+test('sql takes one statement: several are refused (they printed the first result only), and logging to a file cannot abort it', async () => {
+  const d = tmp();
+  const out = join(d, 'o');
+  assert.equal((await cli(['run', '--dump', SAMPLE, '--out', out, '--max-seq-len', '128'])).code, 0);
+  const db = join(out, 'linkbert.duckdb');
+  const two = await cli(['sql', '--db', db, '--format', 'csv', 'SELECT 1 AS a; SELECT 2 AS b']);
+  assert.equal(two.code, 2);
+  assert.match(two.stderr, /one SQL statement at a time: this holds 2/);
+  const log = await cli(['sql', '--db', db, "CALL enable_logging(storage='file', storage_path='logs'); SELECT 1"], {});
+  assert.equal(log.code, 2, log.stderr);
+  assert.ok(!existsSync(join(ROOT, 'logs')), 'no log folder written');
+  const one = await cli(['sql', '--db', db, '--format', 'csv', 'SELECT count(*) AS n FROM articles;']);
+  assert.equal(one.code, 0, one.stderr);
+  assert.equal(one.stdout, 'n\n42\n');
+  const bad = await cli(['sql', '--db', db, 'SELEC 1']);
+  assert.equal(bad.code, 1);
+  assert.match(bad.stderr, /^linkbert sql: Parser Error: syntax error at or near "SELEC"/);
 });
