@@ -2,7 +2,7 @@
 import { interruptRun } from '../src/db/runs.js';
 import { writeFileSync } from 'node:fs';
 import { processUsage } from '../src/util/usage.js';
-import { helpText, parse, UsageError, type Command } from '../src/cli/args.js';
+import { closest, helpText, parse, UsageError, type Command } from '../src/cli/args.js';
 import { DbLockedError, DEFAULT_MEMORY_BYTES, outOfMemory } from '../src/db/duckdb.js';
 
 const STAGES: Record<string, () => Promise<{ command: Command }>> = {
@@ -49,7 +49,8 @@ export async function main(argv: string[]): Promise<number> {
   }
   const load = STAGES[name];
   if (!load) {
-    console.error(`linkbert: unknown stage '${name}'\n\n${await overview()}`);
+    const near = closest(name, Object.keys(STAGES));
+    console.error(`linkbert: unknown stage '${name}'${near ? `; did you mean ${near}?` : ''}\n\n${await overview()}`);
     return 2;
   }
   const { command } = await load();

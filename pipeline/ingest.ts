@@ -8,6 +8,8 @@ export function printIngest(s: IngestSummary): void {
   console.log(`ingest: ${s.dump} → ${s.db}${s.already_done ? ' (already complete; nothing read)' : ''}`);
   console.log(
     table([
+      // each input's path after its figures: a long path must not push every value to the right
+      ...((s.inputs?.length ?? 0) > 1 ? [['inputs', s.inputs!.length] as [string, number], ...s.inputs!.map((i, k) => [`  ${k + 1}`, `${i.kind}, ${i.end_seq - i.first_seq} page${i.end_seq - i.first_seq === 1 ? '' : 's'} (seq ${i.first_seq}–${i.end_seq - 1}): ${i.file}`] as [string, string])] : []),
       ['pages read', s.pages],
       ['  by namespace', counts(s.namespaces)],
       ['articles', s.articles],
@@ -17,7 +19,6 @@ export function printIngest(s: IngestSummary): void {
       ['  placed in text', s.links_in_text],
       // origin 'text' without an offset: prose the clean text leaves out (apparatus sections, an anchor not found)
       ['  elsewhere', counts(Object.fromEntries(Object.entries(s.links_elsewhere).map(([k, v]) => [k === 'text' ? 'prose left out' : k, v])))],
-      ...((s.inputs?.length ?? 0) > 1 ? s.inputs!.map((i) => [`  ${i.file}`, `${i.kind}, ${i.end_seq - i.first_seq} pages (seq ${i.first_seq}–${i.end_seq - 1})`] as [string, string]) : []),
       ['skipped pages', s.skipped],
       ['  reasons', counts(s.skipped_reasons)],
       ['wikitext', `${s.wikitext_mb.toFixed(2)} MB`],

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { JSON_FLAG, memoryOf, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
+import { JSON_FLAG, memoryOf, UsageError, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { OnnxModel } from '../src/onnx/session.js';
 import { loadTokenizer } from '../src/tokenize/tokenizer.js';
 import { log, withProgress } from '../src/cli/report.js';
@@ -114,6 +114,8 @@ export const command: Command = {
     const writes = [reportFile, ...(flags.tokenizer ? [] : demoTokenizerFiles(join(out, 'demo-tokenizer'))), ...(flags.model ? [] : [...tinyModelFiles(modelDir), join(modelDir, 'model.onnx')])];
     checkWritable(writes, { allowed: overwrite, flag: '--overwrite' });
     await checkInputs(flags);
+    const maxPredictions = flags['max-predictions'] as number | undefined;
+    if (maxPredictions !== undefined && maxPredictions > maxSeqLen - 3) throw new UsageError(`--max-predictions ${maxPredictions} is more than a row of --max-seq-len ${maxSeqLen} can hold (${maxSeqLen - 3} tokens of A and B)`);
 
     const i = await withProgress('ingest', 'pages', (tick) =>
       ingest({ ...ingestOptions(flags), dump, db, onProgress: (p) => tick({ done: p.pages, seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }), log }),

@@ -25,7 +25,7 @@ export function printVerify(r: VerifyReport): void {
     lines.push(['  per label', counts(Object.fromEntries(Object.entries(p.per_label_accuracy).map(([k, v]) => [k, Math.round(v * 1000) / 10])))]);
     lines.push(['  confusion', p.confusion.map((row) => `[${row.join(' ')}]`).join(' ')]);
     lines.push(['  reading', p.reading]);
-  } else lines.push(['relation probe', 'not run (no per-token hidden states)']);
+  } else lines.push(['relation probe', `not run: ${r.probe_not_run ?? 'no per-token hidden states'}`]);
   lines.push(['throughput', `${r.seq_per_s.toLocaleString('en')} sequences/s`], ['time', `${r.seconds}s`]);
   console.log(table(lines));
   for (const w of r.warnings) log(`warning: ${w}`);

@@ -100,6 +100,23 @@ test('pytorch_model.bin from an untrusted file: a deflated entry cannot inflate 
   assert.throws(() => readTorchBin(join(dir, 'short.bin')), /short\.bin: zip entry archive\/data\.pkl: 5000 bytes declared, the file ends before/);
 });
 
+test('model build on a pytorch_model.bin whose pickle is cut short: an error naming the file and what is wrong, no crash', async () => {
+  const cases: [string, Buffer][] = [
+    ['no-stop', Buffer.from([0x80, 0x02, 0x7d])], // PROTO 2, EMPTY_DICT, and the data ends
+    ['cut-operand', Buffer.from([0x80, 0x02, 0x58, 0xff])], // BINUNICODE whose length runs past the end
+  ];
+  for (const [name, pickle] of cases) {
+    const from = join(dir, name);
+    mkdirSync(from, { recursive: true });
+    writeFileSync(join(from, 'config.json'), JSON.stringify({ architectures: ['BertModel'], model_type: 'bert', ...config }));
+    writeFileSync(join(from, 'pytorch_model.bin'), zipOf('archive/data.pkl', 0, pickle, pickle.length));
+    const r = await cli(['model', 'build', '--from', from, '--out', join(dir, `${name}.onnx`)]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr, new RegExp(`${name}/pytorch_model\\.bin: its pickle ends .*cut short, or not a torch\\.save checkpoint`), r.stderr);
+    assert.doesNotMatch(r.stderr, /Cannot read properties|RangeError/);
+  }
+});
+
 test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 1e-4 on random inputs', async () => {
   const w = randomBert(config, { seed: 3, mlmHead: true });
   // make LayerNorm and biases non-trivial so that every parameter matters

@@ -7,7 +7,10 @@ import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { test } from 'node:test';
-import { cli, query, ROOT, SAMPLE, tmp, userDb } from './helpers.ts';
+import { spawnSync } from 'node:child_process';
+import { progressLine, type ProgressState } from '../src/cli/report.ts';
+import { ingest } from '../src/ingest/ingest.ts';
+import { cli, query, replicateSample, ROOT, SAMPLE, tmp, userDb } from './helpers.ts';
 
 test('ingest --force with several inputs, one failing: the complete database that was there is kept, every stage of it', async () => {
   const d = tmp();
@@ -171,4 +174,54 @@ test('sql takes one statement: several are refused (they printed the first resul
   const bad = await cli(['sql', '--db', db, 'SELEC 1']);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /^linkbert sql: Parser Error: syntax error at or near "SELEC"/);
+});
+
+test('the ingest progress line of a single-stream bz2 never reads 100% while pages are still coming', async () => {
+  const d = tmp();
+  const dump = join(d, 'six.xml.bz2');
+  writeFileSync(dump, spawnSync('bzip2', ['-c'], { input: replicateSample(6), maxBuffer: 1 << 28 }).stdout);
+  const states: ProgressState[] = [];
+  const s = await ingest({ dump, db: join(d, 'x.duckdb'), workers: 1, onProgress: (p) => states.push({ done: p.pages, unit: 'pages', seconds: p.seconds, bytesRead: p.bytesRead, totalBytes: p.totalBytes }) });
+  assert.ok(states.length > 1);
+  const early = states.filter((p) => p.done < s.pages);
+  assert.ok(early.some((p) => p.bytesRead! >= p.totalBytes!), 'the decompressor has read the whole file before the last pages (else this test shows nothing)');
+  for (const p of early) assert.doesNotMatch(progressLine('ingest', p), /100%|ETA 0s/, `at page ${p.done} of ${s.pages}`);
+  assert.match(progressLine('ingest', early.at(-1)!), /input read/);
+});
+
+test('the summary of several inputs keeps its values in one column whatever the length of their paths', async () => {
+  const d = tmp();
+  const deep = join(d, 'a-folder-with-a-rather-long-name', 'and-another-one-below-it');
+  mkdirSync(deep, { recursive: true });
+  const jsonl = join(deep, 'documents-with-a-long-file-name.jsonl');
+  writeFileSync(jsonl, '{"id": "d1", "text": "A document. It is short.", "links": []}\n');
+  const r = await cli(['ingest', '--dump', SAMPLE, '--dump', jsonl, '--db', join(d, 'x.duckdb')]);
+  assert.equal(r.code, 0, r.stderr);
+  const lines = r.stdout.split('\n').filter((l) => /^ {2}\S/.test(l) || /^ {4}\S/.test(l));
+  const column = (l: string) => /^\s*\S+(?: \S+)*?\s{2,}/.exec(l)![0].length;
+  assert.ok(lines.length > 5);
+  for (const l of lines) assert.ok(column(l) <= 24, `the value starts by column 24: ${l}`);
+  assert.match(r.stdout, /\n {4}2 +jsonl, 1 page \(seq 57–57\): .*documents-with-a-long-file-name\.jsonl\n/);
+});
+
+test('messages a user meets: a misspelled stage, a negative number, more predictions than a row holds, too few samples for the probe', async () => {
+  const stage = await cli(['segmnet']);
+  assert.equal(stage.code, 2);
+  assert.match(stage.stderr, /unknown stage 'segmnet'; did you mean segment\?/);
+  const negative = await cli(['shards', '--shard-rows', '-5']);
+  assert.equal(negative.code, 2);
+  assert.match(negative.stderr, /--shard-rows must be a whole number, ≥ 1, not -5/);
+  const d = tmp();
+  const out = join(d, 'o');
+  const many = await cli(['run', '--out', out, '--max-predictions', '500']);
+  assert.equal(many.code, 2);
+  assert.match(many.stderr, /--max-predictions 500 is more than a row of --max-seq-len 128 can hold \(125 tokens of A and B\)/);
+  assert.ok(!existsSync(join(out, 'linkbert.duckdb')));
+  const few = await cli(['run', '--out', out, '--samples', '16']);
+  assert.equal(few.code, 0, few.stderr);
+  assert.match(few.stdout, /relation probe +not run: too few samples \(16; it needs 30 or more: --samples\)/);
+  assert.doesNotMatch(few.stdout, /no per-token hidden states/);
+  const shards = await cli(['shards', '--db', join(out, 'linkbert.duckdb'), '--out', join(d, 's'), '--max-predictions', '200']);
+  assert.equal(shards.code, 1);
+  assert.match(shards.stderr, /--max-predictions 200 is more than a row can hold: the segments were made with max_seq_len 128/);
 });

@@ -69,9 +69,18 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
   // every flag that takes a value is read as a list, so that one given twice where it is taken once
   // is an error rather than its last value winning unseen
   for (const f of cmd.flags) options[f.name] = { type: f.type === 'boolean' ? 'boolean' : 'string', multiple: f.type !== 'boolean' };
+  // `--shard-rows -5`: a negative number is the flag's value (parseArgs would call it ambiguous), so
+  // that the flag's range check says what is wrong with it
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const next = argv[i + 1];
+    if (next !== undefined && /^-\d/.test(next) && /^--[^=]+$/.test(a) && options[a.slice(2)]?.type === 'string') args.push(`${a}=${argv[++i]}`);
+    else args.push(a);
+  }
   let parsed;
   try {
-    parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    parsed = parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (e) {
     const unknown = /^Unknown option '(--?[^']+)'/.exec((e as Error).message)?.[1];
     if (unknown) {

@@ -30,7 +30,11 @@ export interface Progress {
 export function progressLine(label: string, { done, unit, seconds, total, bytesRead, totalBytes, extra }: ProgressState): string {
   const rate = seconds > 0 ? done / seconds : 0;
   const parts = [`${label}`, `${done.toLocaleString('en')} ${unit}`, `${rate.toFixed(0)} ${unit}/s`];
-  const frac = bytesRead !== undefined && totalBytes ? Math.min(1, bytesRead / totalBytes) : total ? Math.min(1, done / total) : null;
+  // a decompressor reads ahead of the pages it gives: once it has read all of a compressed input,
+  // the bytes say nothing more of how far the pages are (a small bz2 is read whole at once)
+  const inputRead = bytesRead !== undefined && Boolean(totalBytes) && bytesRead >= totalBytes!;
+  const frac = inputRead ? null : bytesRead !== undefined && totalBytes ? Math.min(1, bytesRead / totalBytes) : total ? Math.min(1, done / total) : null;
+  if (inputRead) parts.push('input read, the last pages being parsed');
   if (frac !== null) {
     const width = 20;
     const fill = Math.round(frac * width);

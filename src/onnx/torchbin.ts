@@ -133,6 +133,7 @@ function unpickle(data: Buffer, file: string): unknown {
     throw new Error(`${file}: the pickle uses ${key}, which a state dict of tensors does not need: not read`);
   };
   for (;;) {
+    if (p >= data.length) throw new Error(`${file}: its pickle ends at byte ${p} without a STOP opcode: the file is cut short, or not a torch.save checkpoint`);
     const op = data[p++]!;
     switch (op) {
       case 0x80: p++; break; // PROTO
@@ -209,7 +210,14 @@ export function readTorchBin(file: string): Map<string, NamedTensor> {
   const pkl = [...entries.keys()].find((n) => n.endsWith('/data.pkl') || n === 'data.pkl');
   if (!pkl) throw new Error(`${file}: no data.pkl inside: not a torch.save file`);
   const prefix = pkl.slice(0, -'data.pkl'.length);
-  const root = unpickle(entryData(buf, entries.get(pkl)!, file), file);
+  let root: unknown;
+  try {
+    root = unpickle(entryData(buf, entries.get(pkl)!, file), file);
+  } catch (e) {
+    // an opcode's operand past the end of the data
+    if (e instanceof RangeError) throw new Error(`${file}: its pickle ends inside an opcode: the file is cut short, or not a torch.save checkpoint`);
+    throw e;
+  }
   if (!(root instanceof Map)) throw new Error(`${file}: the pickle is not a state dict`);
   const storages = new Map<string, Buffer>();
   const out = new Map<string, NamedTensor>();

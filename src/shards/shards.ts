@@ -88,7 +88,11 @@ export function shardSettings(opts: Omit<ShardOptions, 'db' | 'out'>) {
   if (opts.maxPredictions !== undefined && (!Number.isInteger(opts.maxPredictions) || opts.maxPredictions < 1)) throw new Error(`--max-predictions must be a whole number ≥ 1, not ${opts.maxPredictions}`);
   if (!Number.isInteger(seed) || seed < 0) throw new Error(`--seed must be a whole number ≥ 0, not ${seed}`);
   const wholeWord = Boolean(opts.wholeWord);
-  const maxPredictionsOf = (maxSeqLen: number) => opts.maxPredictions ?? Math.max(1, Math.round(maxSeqLen * maskedLmProb));
+  const maxPredictionsOf = (maxSeqLen: number) => {
+    // a row holds max_seq_len - 3 tokens of A and B besides [CLS] and the two [SEP]: no more can be masked
+    if (opts.maxPredictions !== undefined && opts.maxPredictions > maxSeqLen - 3) throw new Error(`--max-predictions ${opts.maxPredictions} is more than a row can hold: the segments were made with max_seq_len ${maxSeqLen}, ${maxSeqLen - 3} tokens of A and B (BERT: about max_seq_len × --masked-lm-prob, ${Math.round(maxSeqLen * maskedLmProb)} here)`);
+    return opts.maxPredictions ?? Math.max(1, Math.round(maxSeqLen * maskedLmProb));
+  };
   return {
     masking, dupe, seed, shardRows, maskedLmProb, format, wholeWord,
     of: (maxSeqLen: number): Manifest['settings'] => ({ format, seed, max_seq_len: maxSeqLen, masking, dupe_factor: dupe, masked_lm_prob: maskedLmProb, max_predictions_per_seq: maxPredictionsOf(maxSeqLen), whole_word_masking: wholeWord, shard_rows: shardRows }),

@@ -70,6 +70,8 @@ export interface VerifyReport {
   };
   mlm: MlmResult | null;
   probe: ProbeResult | null;
+  /** why the relation probe did not run (null: it ran) */
+  probe_not_run: string | null;
   warnings: string[];
   /** rows per inference batch (smaller than asked when vocabulary logits would be too large) */
   batch: number;
@@ -303,7 +305,8 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     if (!mlm.better_than_baseline) warnings.push('the MLM head predicts masked tokens no better than token frequencies alone: an untrained or missing head (a fill-mask export of the released LinkBERT has no trained MLM head)');
   }
   let probe: ProbeResult | null = null;
-  if (model.info.hidden && features.length >= 30) {
+  const probeNotRun = !model.info.hidden ? 'the model outputs no per-token hidden states' : features.length < 30 ? `too few samples (${features.length}; it needs 30 or more: --samples)` : null;
+  if (!probeNotRun) {
     probe = relationProbe(features, labels, { seed });
     if (!probe.beats_control) warnings.push('the [CLS] vectors do not predict the document relation better than the shuffled-label control');
   } else if (model.info.hidden) warnings.push(`too few samples (${features.length}) for the relation probe; use --samples ≥ 30`);
@@ -316,6 +319,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
     conformance: { ok: conformanceOk, rows_checked: rows.length, failures, examples, unk_rate: tokens ? unk / tokens : 0, max_length: maxLen, max_id: maxId, roundtrip },
     mlm,
     probe,
+    probe_not_run: probeNotRun,
     warnings,
     batch,
     seq_per_s: wanted.length ? Math.round(rows.length / Math.max(inferSeconds, 1e-6)) : 0,
