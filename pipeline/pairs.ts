@@ -35,7 +35,7 @@ export function pairsOptions(flags: ParsedArgs['flags']) {
 
 export const command: Command = {
   name: 'pairs',
-  summary: 'sample LinkBERT instances: A with a contiguous, random or linked B (1/3 each)',
+  summary: 'sample LinkBERT instances: A with a contiguous, random or linked B (a third each where A\'s article links to one with a segment to draw; else contiguous or random, 50/50)',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with graph and segments' },
     { name: 'seed', type: 'number', range: { integer: true, min: 0 }, default: 12345, help: 'random seed' },

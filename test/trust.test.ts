@@ -10,6 +10,7 @@ import { test } from 'node:test';
 import { spawnSync } from 'node:child_process';
 import { progressLine, type ProgressState } from '../src/cli/report.ts';
 import { ingest } from '../src/ingest/ingest.ts';
+import { readProbe } from '../src/verify/probe.ts';
 import { cli, query, replicateSample, ROOT, SAMPLE, tmp, userDb } from './helpers.ts';
 
 test('ingest --force with several inputs, one failing: the complete database that was there is kept, every stage of it', async () => {
@@ -224,4 +225,28 @@ test('messages a user meets: a misspelled stage, a negative number, more predict
   const shards = await cli(['shards', '--db', join(out, 'linkbert.duckdb'), '--out', join(d, 's'), '--max-predictions', '200']);
   assert.equal(shards.code, 1);
   assert.match(shards.stderr, /--max-predictions 200 is more than a row can hold: the segments were made with max_seq_len 128/);
+});
+
+test('the report: link resolutions on a log axis (every bar visible), degree-0 articles said, not dropped; the probe and pairs --help say what the labels are', async () => {
+  const d = tmp();
+  const out = join(d, 'o');
+  assert.equal((await cli(['run', '--dump', SAMPLE, '--out', out, '--max-seq-len', '128'])).code, 0);
+  const db = join(out, 'linkbert.duckdb');
+  const html = readFileSync(join(out, 'report.html'), 'utf8');
+  const [zero] = await query<{ i: number; o: number }>(db, 'SELECT count(*) FILTER (WHERE in_degree = 0)::INTEGER AS i, count(*) FILTER (WHERE out_degree = 0)::INTEGER AS o FROM degrees');
+  assert.ok(zero!.i > 0, 'the sample has articles of in-degree 0');
+  assert.ok(html.includes(`not shown: ${zero!.i} articles with in-degree 0, ${zero!.o} with out-degree 0`));
+  // the bars of "Where the links end": the smallest count is under a tenth of the largest, its bar is not
+  const counts = (await query<{ n: number }>(db, 'SELECT count(*)::INTEGER AS n FROM link_resolution GROUP BY resolution ORDER BY n')).map((r) => r.n);
+  assert.ok(counts[0]! < counts.at(-1)! / 10, `counts ${counts}: a linear axis would hide the smallest`);
+  const svg = [...html.matchAll(/<svg[\s\S]*?<\/svg>/g)][1]![0];
+  const widths = [...svg.matchAll(/<g class="mark-rect[^"]*"[^>]*>([\s\S]*?)<\/g>/g)].flatMap((g) => [...g[1]!.matchAll(/d="M[\d.-]+,[\d.-]+h([\d.]+)/g)].map((m) => Number(m[1])));
+  assert.equal(widths.length, counts.length);
+  assert.ok(Math.min(...widths) > Math.max(...widths) / 10, `bar widths ${widths}`);
+  assert.match(svg, /<text[^>]*>[^<]*1,?\d*<\/text>/, 'each bar labelled with its count');
+  assert.doesNotMatch(readProbe(0.3, 0.5, 0.52, 0.05), /third/);
+  assert.match(readProbe(0.3, 0.5, 0.52, 0.05), /the most common one is 52\.0% of them/);
+  const help = await cli(['pairs', '--help']);
+  assert.doesNotMatch(help.stdout, /1\/3 each/);
+  assert.match(help.stdout, /a third each where A's article links to one with a segment to draw; else contiguous or random, 50\/50/);
 });

@@ -20,6 +20,12 @@ export interface ReportSummary {
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 const num = (n: unknown) => Number(n).toLocaleString('en');
+/** 0, 1, 10, 100, … up to the power of ten at or above `max`: the ticks of a symmetric log axis. */
+const powersOf10 = (max: number) => [0, ...Array.from({ length: Math.ceil(Math.log10(max)) + 1 }, (_, i) => 10 ** i)];
+/** 1, 2, 5, 10, 20, 50, … within a log axis's domain. */
+const logTicks = (values: number[]) => Array.from({ length: 3 * (Math.ceil(Math.log10(logDomain(values)[1]!)) + 1) }, (_, i) => [1, 2, 5][i % 3]! * 10 ** Math.floor(i / 3)).filter((t) => t <= logDomain(values)[1]!);
+/** A log axis's domain around positive values: from a little under the least to a little over the most. */
+const logDomain = (values: number[]) => [Math.min(1, ...values) * 0.7, Math.max(1, ...values) * 1.5];
 const RELATIONS = ['contiguous', 'random', 'linked'];
 
 /** A Vega-Lite spec as an SVG string. */
@@ -47,6 +53,7 @@ export async function report(opts: { db: string; out: string; examplesPerLabel?:
       const q = async <T>(name: string, params?: Record<string, unknown>) => rows<T>(db.conn, await sqlFile(`report/${name}.sql`), params as Record<string, number> | undefined);
       const [counts] = await q<Record<string, number>>('counts');
       const degrees = await q<{ kind: string; degree: number; articles: number }>('degrees');
+      const [zero] = await q<{ in_zero: number; out_zero: number }>('degree-zero');
       const resolution = await q<{ resolution: string; links: number }>('resolution');
       const labels = await q<{ label: number; relation: string; pairs: number }>('labels');
       const lengths = await q<{ relation: string; side: string; tokens: number; segments: number }>('lengths');
@@ -63,16 +70,30 @@ export async function report(opts: { db: string; out: string; examplesPerLabel?:
 
       const plots = [
         {
-          title: 'Degree distributions (articles with each number of distinct linked articles; log–log)',
+          // degree 0 has no place on a log axis: said in the title rather than dropped unseen
+          title: `Degree distributions (articles with each number of distinct linked articles; log–log; not shown: ${num(Number(zero!.in_zero))} articles with in-degree 0, ${num(Number(zero!.out_zero))} with out-degree 0)`,
           spec: {
             width: 420, height: 260, data: { values: degrees.map((d) => ({ ...d, degree: Number(d.degree), articles: Number(d.articles) })) },
-            mark: { type: 'point', filled: true, size: 30 },
-            encoding: { x: { field: 'degree', type: 'quantitative', scale: { type: 'log' } }, y: { field: 'articles', type: 'quantitative', scale: { type: 'log' } }, color: { field: 'kind', type: 'nominal' } },
+            mark: { type: 'point', size: 40, strokeWidth: 1.5 },
+            // domains from below 1: the points at degree 1 and at one article stand inside the axes, not
+            // half cut off; a shape per kind, so that an in-degree point under an out-degree one still shows
+            encoding: {
+              x: { field: 'degree', type: 'quantitative', scale: { type: 'log', domain: logDomain(degrees.map((d) => Number(d.degree))), nice: false }, axis: { values: logTicks(degrees.map((d) => Number(d.degree))), format: ',d' } },
+              y: { field: 'articles', type: 'quantitative', scale: { type: 'log', domain: logDomain(degrees.map((d) => Number(d.articles))), nice: false }, axis: { values: logTicks(degrees.map((d) => Number(d.articles))), format: ',d' } },
+              color: { field: 'kind', type: 'nominal' },
+              shape: { field: 'kind', type: 'nominal', scale: { range: ['circle', 'cross'] } },
+            },
           },
         },
         {
-          title: 'Where the links end',
-          spec: { width: 420, height: 160, data: { values: resolution.map((r) => ({ ...r, links: Number(r.links) })) }, mark: 'bar', encoding: { y: { field: 'resolution', type: 'nominal', sort: '-x' }, x: { field: 'links', type: 'quantitative' } } },
+          // the kinds differ by orders of magnitude on real data (dangling 30,081, direct 116 in an
+          // English excerpt): a log axis keeps every bar visible, each labelled with its count
+          title: 'Where the links end (links, log axis)',
+          spec: {
+            width: 420, height: 160, data: { values: resolution.map((r) => ({ ...r, links: Number(r.links) })) },
+            encoding: { y: { field: 'resolution', type: 'nominal', sort: { field: 'links', op: 'sum', order: 'descending' } }, x: { field: 'links', type: 'quantitative', scale: { type: 'symlog' }, axis: { values: powersOf10(Math.max(1, ...resolution.map((r) => Number(r.links)))), format: ',d' } } },
+            layer: [{ mark: 'bar' }, { mark: { type: 'text', align: 'left', dx: 3 }, encoding: { text: { field: 'links', type: 'quantitative', format: ',' } } }],
+          },
         },
         {
           title: 'Label balance (instances per document relation)',

@@ -23,7 +23,7 @@ const pc = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** The probe's figures read for a person: signal only where accuracy beats the shuffled-label control. */
 export function readProbe(accuracy: number, control: number, majority: number, margin: number): string {
   if (accuracy > control + margin) return `the [CLS] vectors carry the document relation: ${pc(accuracy)} against ${pc(control)} with shuffled labels (margin ${pc(margin)})`;
-  const below = accuracy < majority ? `; an accuracy under the majority baseline (${pc(majority)}) is expected then: with labels balanced to a third each, every held-out fold is short of the label its training folds hold most of, so a probe with nothing to learn predicts that label and misses` : '';
+  const below = accuracy < majority ? `; an accuracy under the majority baseline (${pc(majority)}) is expected then: with labels nearly balanced (the most common one is ${pc(majority)} of them), every held-out fold is short of the label its training folds hold most of, so a probe with nothing to learn predicts that label and misses` : '';
   return `no signal: ${pc(accuracy)} is within chance of the shuffled-label control (${pc(control)} ± ${pc(margin)}), as for a random or untrained model, whose [CLS] vectors carry none${below}`;
 }
 
