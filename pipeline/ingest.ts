@@ -51,6 +51,7 @@ export function ingestOptions(flags: ParsedArgs['flags']) {
     pageTimeout: flags['page-timeout'] as number,
     onDamage: flags['on-damage'] as 'stop' | 'skip',
     verbose: Boolean(flags.verbose),
+    maxRecord: flags['max-record'] as number,
   };
 }
 
@@ -69,6 +70,7 @@ export const command: Command = {
     { name: 'verbose', type: 'boolean', help: 'log each committed batch' },
     { name: 'on-damage', type: 'string', placeholder: 'stop|skip', default: 'stop', help: 'a damaged bz2 stream or block: stop there (the pages before it are kept), or leave it out (its pages counted in skipped) and go on' },
     { name: 'page-timeout', type: 'number', range: { above: 0 }, default: 30, placeholder: 'SECONDS', help: 'skip a page (counted as a parse timeout) when cleaning it takes longer' },
+    { name: 'max-record', type: 'size', placeholder: 'SIZE', default: '16MiB', range: { min: 1024 }, help: 'the largest page (its XML), JSON line or PubMed record read; a larger one is skipped and counted, never held whole (the largest Wikipedia page is about 2 MB)' },
     MEMORY_FLAG,
     JSON_FLAG,
   ],

@@ -1,6 +1,6 @@
 /** Flag parsing and help text for the stage commands, from one declaration per flag. */
 import { parseArgs } from 'node:util';
-import { DEFAULT_MEMORY, memoryBytes } from '../db/duckdb.js';
+import { DEFAULT_MEMORY, memoryBytes, sizeBytes } from '../db/duckdb.js';
 
 export interface Flag {
   name: string;
@@ -106,7 +106,8 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
     } else if (f.type === 'size') {
       const text = String(v ?? f.default);
       try {
-        flags[f.name] = memoryBytes(text);
+        flags[f.name] = f.name === 'memory' ? memoryBytes(text) : sizeBytes(text, f.name);
+        if (f.range?.min !== undefined && (flags[f.name] as number) < f.range.min) throw new Error(`--${f.name} ${text}: at least ${f.range.min} bytes`);
       } catch (e) {
         throw new UsageError((e as Error).message);
       }

@@ -34,9 +34,9 @@ const MEMORY = /^\s*(\d+(?:\.\d+)?)\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)\s*$/i;
 const UNITS: Record<string, number> = { b: 1, kb: 1e3, mb: 1e6, gb: 1e9, tb: 1e12, kib: 2 ** 10, mib: 2 ** 20, gib: 2 ** 30, tib: 2 ** 40 };
 
 /** Bytes of a size such as `1GB`, `512MiB` or DuckDB's own `286.1 MiB`; an error for anything else. */
-export function sizeBytes(size: string): number {
+export function sizeBytes(size: string, flag = 'memory'): number {
   const m = MEMORY.exec(size);
-  if (!m) throw new Error(`--memory ${size}: not a size (e.g. 1GB, 512MB, 4GiB)`);
+  if (!m) throw new Error(`--${flag} ${size}: not a size (e.g. 1GB, 512MB, 4GiB)`);
   return Number(m[1]) * UNITS[m[2]!.toLowerCase()]!;
 }
 

@@ -22,6 +22,7 @@ import type { IngestOptions } from './options.js';
 import { PagePool } from './pool.js';
 import { summarize } from './summary.js';
 import { openTarget } from './target.js';
+import { DEFAULT_MAX_RECORD } from './options.js';
 import { BatchWriter } from './writer.js';
 
 export type { IngestOptions, IngestProgress } from './options.js';
@@ -53,7 +54,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const { db } = target;
   let pool = null as Promise<PagePool> | null; // one for all inputs (started in the work, closed here)
   let proved = Boolean(target.same); // a database of the same input is kept whatever happens
-  const settings: IngestSettings = { index: indexFile, keep_lists: keepLists };
+  // the cap is recorded where it is not the default (a database of an older version keeps its key)
+  const settings: IngestSettings = { index: indexFile, keep_lists: keepLists, ...(opts.maxRecord !== undefined && opts.maxRecord !== DEFAULT_MAX_RECORD ? { max_record: opts.maxRecord } : {}) };
   // inputs completed by an earlier run of the same inputs (several --dump): where each one's pages are
   const done: InputRange[] = target.before?.inputs ?? [];
   const nextSeq = opts.unit ? opts.unit.fromSeq : target.nextSeq;

@@ -1,4 +1,12 @@
 /** What ingest is asked to do, and what it reports while it works. */
+
+/** --max-record's default: 16 MiB, eight times the largest Wikipedia page */
+export const DEFAULT_MAX_RECORD = 16 << 20;
+
+/** A size for a message: 16 MiB, 1.5 KiB, 900 B. */
+export function sizeText(n: number): string {
+  return n >= 2 ** 20 ? `${+(n / 2 ** 20).toFixed(1)} MiB` : n >= 1024 ? `${+(n / 1024).toFixed(1)} KiB` : `${n} B`;
+}
 export interface IngestOptions {
   /** the input, or several: read in order into one database (their documents one corpus) */
   dump: string | string[];
@@ -13,6 +21,8 @@ export interface IngestOptions {
   keepLists?: boolean;
   /** longest a worker may spend on one page before it is skipped as a parse timeout (default 30 s) */
   pageTimeout?: number;
+  /** the largest page (its XML), JSON line or record read, in bytes; a larger one is skipped and counted, never held whole (default 16 MiB) */
+  maxRecord?: number;
   /** size of the runs of pages sent to the workers (about 1 MB by default; tests make it small) */
   runBytes?: number;
   /** DuckDB's memory limit, bytes */

@@ -22,6 +22,8 @@ export interface InputRange {
 export interface IngestSettings {
   index: string | null;
   keep_lists: boolean;
+  /** --max-record, where it is not the default */
+  max_record?: number;
   /** with several inputs: those complete so far, in order */
   inputs?: InputRange[];
 }
@@ -202,7 +204,7 @@ const LABELS: Shape = { '0': 'number', '1': 'number', '2': 'number' };
 /** What later stages read of each stage's record: its settings and its summary. */
 const SHAPES: { [S in StageName]: { settings: Shape; summary: Shape } } = {
   ingest: {
-    settings: { keep_lists: 'boolean', inputs: 'array?' },
+    settings: { keep_lists: 'boolean', inputs: 'array?', max_record: 'number?' },
     summary: { dump: 'string', dump_bytes: 'number', dump_sha256: 'string?', inputs: 'array?' },
   },
   graph: { settings: 'object', summary: { edges: 'number', articles: 'number' } },

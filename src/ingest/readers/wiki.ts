@@ -15,7 +15,7 @@ import type { DamagedBlock, DamagedStream, DumpSource } from '../../dump/source.
 import { PageSplitter, type PageRun } from '../../dump/split.js';
 import { DumpSyntaxError, PageReader, readTrailer } from '../../dump/xml.js';
 import { Titles } from '../../wiki/title.js';
-import type { IngestOptions } from '../options.js';
+import { DEFAULT_MAX_RECORD, sizeText, type IngestOptions } from '../options.js';
 import type { PagePool, RunResult } from '../pool.js';
 import type { BatchWriter } from '../writer.js';
 import type { InputReader, ReaderContext } from './reader.js';
@@ -50,7 +50,7 @@ export class WikiInput implements InputReader {
     ({ db: this.db, opts: this.opts, resumeAt: this.resumeAt, base: this.base, writer: this.writer } = ctx);
     this.maxBuffered = workers * 4; // runs (about 1 MB of XML each) parsed or in the workers, not yet written
     this.header = new PageReader(source.file, this.base + source.firstSeq);
-    this.split = new PageSplitter(this.base + source.firstSeq, this.opts.runBytes);
+    this.split = new PageSplitter(this.base + source.firstSeq, this.opts.runBytes, this.opts.maxRecord);
   }
 
   readonly kind = 'wiki';
@@ -116,14 +116,17 @@ export class WikiInput implements InputReader {
     this.opts.log?.(`leaving out a damaged bz2 block (${d.error}) and the pages in it`);
     const text = lost.partial.toString('utf8');
     if (!/<page[\s>]/.test(text)) return; // the block began between two pages
-    const title = /<title>([^<]*)<\/title>/.exec(text)?.[1];
-    const id = /<id>(\d+)<\/id>/.exec(text)?.[1];
     const seq = this.split.seq++;
-    if (seq < this.resumeAt) return;
+    if (seq >= this.resumeAt) this.skipPage(seq, text, `damaged bz2 block (bytes ${d.start}–${d.end}): this page and any wholly inside the block are lost`, null);
+  }
+
+  /** A page written as skipped in its place, named by what its first bytes hold (title, id). */
+  private skipPage(seq: number, head: string, reason: string, line: number | null): void {
+    const title = /<title>([^<]*)<\/title>/.exec(head)?.[1];
+    const id = /<id>(\d+)<\/id>/.exec(head)?.[1];
     const unescaped = title === undefined ? null : title.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#039;/g, "'").replace(/&amp;/g, '&');
     const ns = unescaped && this.site ? new Titles(this.site).normalize(unescaped).ns : null;
-    const reason = `damaged bz2 block (bytes ${d.start}–${d.end}): this page and any wholly inside the block are lost`;
-    this.ordered.push(Promise.resolve({ id: -1, first: null, rows: [{ seq, wikitextBytes: 0, skipped: { seq, page_id: id ? Number(id) : null, ns, title: unescaped, reason, line: null } }], error: null }));
+    this.ordered.push(Promise.resolve({ id: -1, first: null, rows: [{ seq, wikitextBytes: 0, skipped: { seq, page_id: id ? Number(id) : null, ns, title: unescaped, reason, line } }], error: null }));
   }
 
   /** Header bytes are held until the first page, so that a dump starting inside a page can be told apart. */
@@ -181,6 +184,11 @@ export class WikiInput implements InputReader {
     if (!runs.length) return;
     const pool = this.pool ?? (await this.begin());
     for (const run of runs) {
+      if (run.oversized) {
+        // one reason for all such pages (the summary counts by reason): the cap, not each size
+        if (run.seq >= this.resumeAt) this.skipPage(run.seq, run.oversized.head, `too large: its XML is over --max-record (${sizeText(this.opts.maxRecord ?? DEFAULT_MAX_RECORD)})`, run.line);
+        continue;
+      }
       this.ordered.push(
         pool.parse(run, this.resumeAt).then((r) => {
           this.split.done(run);

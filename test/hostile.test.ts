@@ -1,0 +1,62 @@
+/**
+ * Inputs built to hurt, small on disk (generated here): each stays within a bounded memory (peak RSS
+ * of the command, measured in the child), and ends as a skip with its reason and position or a clear
+ * error naming the position, every valid record before it in the database.
+ */
+import assert from 'node:assert/strict';
+import { createWriteStream, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createGzip } from 'node:zlib';
+import { cli, query, SAMPLE, tmp } from './helpers.ts';
+
+const LIMIT_MB = 1000;
+
+/** Runs a CLI command; its exit code, output and peak RSS in MB. */
+async function measured(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string; rss: number }> {
+  const usage = join(tmp(), 'usage.json');
+  const r = await cli(args, { LINKBERT_RUSAGE: usage });
+  return { ...r, rss: (JSON.parse(readFileSync(usage, 'utf8')) as { peak_rss_mb: number }).peak_rss_mb };
+}
+
+/** Writes a gzip file from parts, a part being a string or [a string, how many times]. */
+async function gzipOf(file: string, parts: (string | [string, number])[]): Promise<void> {
+  const gz = createGzip({ level: 1 });
+  const done = new Promise<void>((resolve, reject) => gz.pipe(createWriteStream(file)).on('finish', resolve).on('error', reject));
+  for (const p of parts) {
+    const [text, times] = typeof p === 'string' ? [p, 1] : p;
+    const b = Buffer.from(text);
+    for (let i = 0; i < times; i++) if (!gz.write(b)) await new Promise((r) => gz.once('drain', r));
+  }
+  gz.end();
+  await done;
+}
+
+const sample = readFileSync(SAMPLE, 'utf8');
+const HEADER = sample.slice(0, sample.indexOf('  <page>'));
+const page = (id: number, title: string, text: string) => `  <page>\n    <title>${title}</title>\n    <ns>0</ns>\n    <id>${id}</id>\n    <revision>\n      <id>${id}0</id>\n      <text bytes="${text.length}" xml:space="preserve">${text}</text>\n    </revision>\n  </page>\n`;
+
+test('a .xml.gz holding one page of 1 GiB: skipped as too large with its title and line, never held whole; the pages around it read', async () => {
+  const d = tmp();
+  const dump = join(d, 'huge-page.xml.gz');
+  const before = page(1, 'Before', 'A page before the huge one. It has text.');
+  const huge = page(2, 'Huge', '@@').split('@@');
+  await gzipOf(dump, [HEADER, before, huge[0]!, ['a'.repeat(1 << 20), 1024], huge[1]!, page(3, 'After', 'A page after the huge one. It has text too.'), '</mediawiki>\n']);
+  const db = join(d, 'h.duckdb');
+  const r = await measured(['ingest', '--dump', dump, '--db', db, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
+  assert.deepEqual(await query(db, 'SELECT title FROM articles ORDER BY seq'), [{ title: 'Before' }, { title: 'After' }]);
+  const [s] = await query<{ seq: number; page_id: number; title: string; reason: string; line: number }>(db, 'SELECT seq, page_id, title, reason, line FROM skipped');
+  assert.equal(s!.title, 'Huge');
+  assert.equal(s!.page_id, 2);
+  assert.equal(s!.seq, 1);
+  assert.equal(s!.line, HEADER.split('\n').length + before.split('\n').length - 1);
+  assert.equal(s!.reason, 'too large: its XML is over --max-record (16 MiB)');
+  // a smaller cap is a flag
+  const small = await measured(['ingest', '--dump', SAMPLE, '--db', join(d, 's.duckdb'), '--max-record', '1200B', '--json']);
+  assert.equal(small.code, 0, small.stderr);
+  const reasons = (JSON.parse(small.stdout) as { skipped_reasons: Record<string, number> }).skipped_reasons;
+  // the sample's three pages over 1,200 bytes of XML
+  assert.equal(reasons['too large: its XML is over --max-record (1.2 KiB)'], 3, JSON.stringify(reasons));
+});
