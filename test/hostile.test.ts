@@ -4,7 +4,7 @@
  * error naming the position, every valid record before it in the database.
  */
 import assert from 'node:assert/strict';
-import { createWriteStream, readFileSync } from 'node:fs';
+import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createGzip } from 'node:zlib';
@@ -59,4 +59,34 @@ test('a .xml.gz holding one page of 1 GiB: skipped as too large with its title a
   const reasons = (JSON.parse(small.stdout) as { skipped_reasons: Record<string, number> }).skipped_reasons;
   // the sample's three pages over 1,200 bytes of XML
   assert.equal(reasons['too large: its XML is over --max-record (1.2 KiB)'], 3, JSON.stringify(reasons));
+});
+
+test('JSON Lines: a 200 MB line is skipped as too large with its id and line, within bounded memory; the lines around it read', async () => {
+  const d = tmp();
+  const file = join(d, 'long-line.jsonl.gz');
+  const doc = (id: string, text: string) => JSON.stringify({ id, text, links: [] }) + '\n';
+  await gzipOf(file, [doc('first', 'The first document. It is short.'), '{"id": "huge", "text": "', ['lorem ipsum '.repeat(1 << 16), 256], '"}\n', doc('last', 'The last document. It is short too.')]);
+  const db = join(d, 'j.duckdb');
+  const r = await measured(['ingest', '--dump', file, '--db', db]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
+  assert.deepEqual(await query(db, 'SELECT title FROM articles ORDER BY seq'), [{ title: 'first' }, { title: 'last' }]);
+  assert.deepEqual(await query(db, 'SELECT seq, title, reason, line FROM skipped'), [{ seq: 1, title: 'huge', reason: 'too large: the line is over --max-record (16 MiB)', line: 2 }]);
+});
+
+test('JSON Lines: invalid UTF-8 in line 20,001 is an error naming that line, every line before it in the database; --on-damage skip passes over it', async () => {
+  const d = tmp();
+  const file = join(d, 'bad-utf8.jsonl');
+  const lines = Array.from({ length: 20_000 }, (_, i) => JSON.stringify({ id: `d${i}`, text: `Document number ${i}. It says little.`, links: i ? [`d${i - 1}`] : [] }));
+  writeFileSync(file, Buffer.concat([Buffer.from(lines.join('\n') + '\n'), Buffer.from('{"id": "bad", "text": "caf'), Buffer.from([0xc3, 0x28]), Buffer.from('"}\n{"id": "after", "text": "A last one."}\n')]));
+  const db = join(d, 'u.duckdb');
+  const r = await measured(['ingest', '--dump', file, '--db', db]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /bad-utf8\.jsonl: line 20001 is not UTF-8 text/);
+  assert.deepEqual(await query(db, 'SELECT count(*)::INTEGER AS n FROM articles'), [{ n: 20_000 }]);
+  const s = await measured(['ingest', '--dump', file, '--db', join(d, 's.duckdb'), '--on-damage', 'skip', '--json']);
+  assert.equal(s.code, 0, s.stderr);
+  const summary = JSON.parse(s.stdout) as { articles: number; skipped_reasons: Record<string, number> };
+  assert.equal(summary.articles, 20_001);
+  assert.deepEqual(summary.skipped_reasons, { 'not UTF-8 text': 1 });
 });

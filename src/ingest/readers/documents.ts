@@ -14,7 +14,9 @@ import { defaultSiteInfo, type SiteInfo } from '../../dump/siteinfo.js';
 import { DecompressError } from '../../dump/bz2.js';
 import type { DamagedBlock, DamagedStream } from '../../dump/source.js';
 import { DumpSyntaxError } from '../../dump/xml.js';
+import type { PageRows } from '../../db/rows.js';
 import type { InputKind } from '../inputs.js';
+import { DEFAULT_MAX_RECORD, sizeText } from '../options.js';
 import { Sink, type InputReader, type ReaderContext } from './reader.js';
 
 /** What the readers of non-wiki corpora share: the default siteinfo, the sink, a count. */
@@ -53,35 +55,68 @@ abstract class DocumentReader implements InputReader {
   }
 }
 
-/** A JSON Lines corpus (its first byte is `{`): one document per line, written in order. */
+/**
+ * A JSON Lines corpus (its first byte is `{`): one document per line, written in order. Lines are cut
+ * from the bytes and decoded one by one: bad UTF-8 is named by its own line, and a line over
+ * --max-record is passed over (its first bytes kept to name it), never held whole.
+ */
 export class JsonlInput extends DocumentReader {
   readonly kind = 'jsonl';
   private line = 0;
-  private rest = '';
+  /** the bytes of the line being read, and their count; null while a line over the cap is passed over */
+  private parts: Buffer[] | null = [];
+  private bytes = 0;
+  private head = '';
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
+  private readonly cap = this.ctx.opts.maxRecord ?? DEFAULT_MAX_RECORD;
 
-  protected async take(b: Buffer | null): Promise<void> {
-    let text: string;
-    try {
-      text = this.rest + (b ? this.decoder.decode(b, { stream: true }) : this.decoder.decode());
-    } catch {
-      throw new DumpSyntaxError(`${this.ctx.file}: not UTF-8 text after line ${this.line}`);
+  protected async take(b: Buffer): Promise<void> {
+    for (let at = 0; at < b.length; ) {
+      const nl = b.indexOf(0x0a, at);
+      const piece = b.subarray(at, nl < 0 ? b.length : nl);
+      at = nl < 0 ? b.length : nl + 1;
+      this.bytes += piece.length;
+      if (this.parts && this.bytes > this.cap) {
+        // over the cap: keep what names it, drop the rest as it comes
+        this.head = Buffer.concat([...this.parts, piece]).subarray(0, 4096).toString('utf8');
+        this.parts = null;
+      }
+      this.parts?.push(piece);
+      if (nl >= 0) await this.lineEnds();
     }
-    const lines = text.split('\n');
-    this.rest = b ? lines.pop()! : '';
-    for (const line of lines) {
-      this.line++;
-      const rows = jsonlRows(this.ctx.file, line.endsWith('\r') ? line.slice(0, -1) : line, this.line, this.endSeq);
-      if (!rows) continue;
-      this.endSeq++;
-      this.pagesRead++;
-      await this.sink.add(rows);
+  }
+
+  private async lineEnds(): Promise<void> {
+    this.line++;
+    const seq = this.endSeq;
+    let rows: PageRows | null;
+    if (!this.parts) {
+      const id = /"id"\s*:\s*("(?:[^"\\]|\\.)*"|-?\d+)/.exec(this.head)?.[1];
+      const title = id === undefined ? null : String(JSON.parse(id));
+      rows = { seq, wikitextBytes: 0, skipped: { seq, page_id: title && /^\d{1,15}$/.test(title) ? Number(title) : null, ns: 0, title, reason: `too large: the line is over --max-record (${sizeText(this.cap)})`, line: this.line } };
+    } else {
+      const bytes = this.parts.length === 1 ? this.parts[0]! : Buffer.concat(this.parts);
+      let text: string;
+      try {
+        text = this.decoder.decode(bytes);
+      } catch {
+        if (this.ctx.opts.onDamage !== 'skip') throw new DumpSyntaxError(`${this.ctx.file}: line ${this.line} is not UTF-8 text (--on-damage skip passes over such a line); the lines before it are kept`);
+        text = '';
+      }
+      rows = text || !bytes.length ? jsonlRows(this.ctx.file, text.endsWith('\r') ? text.slice(0, -1) : text, this.line, seq) : { seq, wikitextBytes: 0, skipped: { seq, page_id: null, ns: 0, title: null, reason: 'not UTF-8 text', line: this.line } };
     }
+    this.parts = [];
+    this.bytes = 0;
+    this.head = '';
+    if (!rows) return;
+    this.endSeq++;
+    this.pagesRead++;
+    await this.sink.add(rows);
   }
 
   async end(damage: Error | null): Promise<void> {
     if (damage) throw damage;
-    await this.take(null);
+    if (this.bytes || !this.parts) await this.lineEnds(); // a last line without its newline
   }
 }
 
