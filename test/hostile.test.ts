@@ -90,3 +90,18 @@ test('JSON Lines: invalid UTF-8 in line 20,001 is an error naming that line, eve
   assert.equal(summary.articles, 20_001);
   assert.deepEqual(summary.skipped_reasons, { 'not UTF-8 text': 1 });
 });
+
+test('a .gz of 1 GiB of NUL bytes, and one of 2 MiB of spaces: refused from their first bytes, naming the file, no database made', async () => {
+  const d = tmp();
+  const nul = join(d, 'zeros.xml.gz');
+  await gzipOf(nul, [['\0'.repeat(1 << 20), 1024]]);
+  const r = await measured(['ingest', '--dump', nul, '--db', join(d, 'z.duckdb')]);
+  assert.equal(r.code, 1);
+  assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
+  assert.match(r.stderr, /zeros\.xml\.gz: not an input this pipeline reads: at byte 0 it begins with binary bytes .*\(no database was made\)/);
+  const spaces = join(d, 'spaces.xml.gz');
+  await gzipOf(spaces, [[' '.repeat(1 << 20), 2]]);
+  const s = await measured(['ingest', '--dump', spaces, '--db', join(d, 's.duckdb')]);
+  assert.equal(s.code, 1);
+  assert.match(s.stderr, /spaces\.xml\.gz: not an input this pipeline reads: its first MiB is white space/);
+});

@@ -122,7 +122,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
         if (!failure) return summary;
         const recorded = failure.message;
         const failed = inputs[done.length] ?? dump;
-        if (last?.reader.kind === 'wiki' && last.reader.pagesRead === 0 && failure instanceof DumpSyntaxError && !failure.message.includes('not a MediaWiki XML dump')) {
+        if (last?.reader.kind === 'wiki' && last.reader.pagesRead === 0 && failure instanceof DumpSyntaxError && !/not a MediaWiki XML dump|not an input this pipeline reads/.test(failure.message)) {
           failure = new DumpSyntaxError(`${failed} is not a MediaWiki XML dump: ${failure.message.replace(`${failed}: `, '')}`);
         }
         const message = !proved ? `${failure.message} (${target.createdFile ? 'no database was made' : `${opts.db} is left as it was`})` : failure.message;

@@ -4,6 +4,7 @@
  */
 import { openDump, type DamagedBlock, type DamagedStream } from '../dump/source.js';
 import type { StreamIndex } from '../dump/multistream.js';
+import { DumpSyntaxError } from '../dump/xml.js';
 import { inputKind, type InputKind } from './inputs.js';
 import type { PagePool } from './pool.js';
 import { BooksInput, JsonlInput, PmcInput, PubmedInput } from './readers/documents.js';
@@ -16,6 +17,9 @@ export interface InputResult {
   /** what ended the input early (the rows before it are committed), or null */
   failure: Error | null;
 }
+
+/** XML's white space (a NUL is not: a file of NULs is not an empty dump). */
+const isSpace = (c: number) => c === 0x20 || c === 0x0a || c === 0x0d || c === 0x09;
 
 export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | null; fromSeq: number; toSeq?: number; pool: Promise<PagePool>; workers: number }): Promise<InputResult> {
   const t0 = performance.now();
@@ -50,6 +54,7 @@ export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | 
   let reader: InputReader | null = null;
   // bytes before the first that is not white space: a wiki dump's (the other readers start at that byte)
   const leading: (Buffer | DamagedStream | DamagedBlock)[] = [];
+  let leadingBytes = 0;
   let failure: Error | null = null;
   try {
     let damage: Error | null = null;
@@ -66,10 +71,16 @@ export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | 
         if (next.done) break;
         const b = next.value;
         if (!reader) {
-          if (!Buffer.isBuffer(b) || !b.some((c) => c > 0x20)) {
+          const first = Buffer.isBuffer(b) ? b.findIndex((c) => !isSpace(c)) : -1;
+          if (!Buffer.isBuffer(b) || first < 0) {
             leading.push(b);
+            leadingBytes += Buffer.isBuffer(b) ? b.length : 0;
+            if (leadingBytes > 1 << 20) throw new DumpSyntaxError(`${ctx.file}: not an input this pipeline reads: its first MiB is white space`);
             continue;
           }
+          // binary bytes (a NUL, a control character): no text at all, said at once rather than after
+          // reading what may be gigabytes of them (text that is not XML is judged by the XML reader)
+          if (b[first]! < 0x20 || b[first] === 0x7f) throw new DumpSyntaxError(`${ctx.file}: not an input this pipeline reads: at byte ${leadingBytes + first} it begins with binary bytes ${JSON.stringify(b.subarray(first, first + 16).toString('latin1'))}, not text (XML or JSON Lines)`);
           reader = await readerFor(inputKind(ctx.file, b));
           if (reader.kind === 'wiki') for (const l of leading.splice(0)) await reader.push(l);
         }
