@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deflateRawSync } from 'node:zlib';
+import { createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { test } from 'node:test';
 import ort from 'onnxruntime-node';
 import { loadBert, randomBert, saveBert, type BertConfig } from '../src/onnx/bert.ts';
@@ -62,28 +62,59 @@ test('safetensors from an untrusted file: a tensor outside the file or larger th
 
 /** A zip of one entry, by hand (local header, central directory, end record); sizes as given. */
 function zipOf(name: string, method: 0 | 8, data: Buffer, declared: number): Buffer {
-  const n = Buffer.from(name);
-  const local = Buffer.alloc(30);
-  local.writeUInt32LE(0x04034b50, 0);
-  local.writeUInt16LE(method, 8);
-  local.writeUInt32LE(data.length, 18);
-  local.writeUInt32LE(declared, 22);
-  local.writeUInt16LE(n.length, 26);
-  const central = Buffer.alloc(46);
-  central.writeUInt32LE(0x02014b50, 0);
-  central.writeUInt16LE(method, 10);
-  central.writeUInt32LE(data.length, 20);
-  central.writeUInt32LE(declared, 24);
-  central.writeUInt16LE(n.length, 28);
-  central.writeUInt32LE(0, 42);
-  const cdAt = local.length + n.length + data.length;
+  return zipOfMany([{ name, method, data, declared }]);
+}
+
+function zipOfMany(entries: { name: string; method: 0 | 8; data: Buffer; declared: number }[]): Buffer {
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let at = 0;
+  for (const { name, method, data, declared } of entries) {
+    const n = Buffer.from(name);
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(method, 8);
+    local.writeUInt32LE(data.length, 18);
+    local.writeUInt32LE(declared, 22);
+    local.writeUInt16LE(n.length, 26);
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(method, 10);
+    central.writeUInt32LE(data.length, 20);
+    central.writeUInt32LE(declared, 24);
+    central.writeUInt16LE(n.length, 28);
+    central.writeUInt32LE(at, 42);
+    locals.push(local, n, data);
+    centrals.push(central, n);
+    at += local.length + n.length + data.length;
+  }
+  const cd = Buffer.concat(centrals);
   const end = Buffer.alloc(22);
   end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(1, 8);
-  end.writeUInt16LE(1, 10);
-  end.writeUInt32LE(central.length + n.length, 12);
-  end.writeUInt32LE(cdAt, 16);
-  return Buffer.concat([local, n, data, central, n, end]);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(at, 16);
+  return Buffer.concat([...locals, cd, end]);
+}
+
+/** The pickle torch.save writes for a state dict of one float tensor `w` of `numel` elements in storage "0". */
+function statePickle(numel: number): Buffer {
+  const u = (s: string) => {
+    const b = Buffer.alloc(5);
+    b[0] = 0x58; // BINUNICODE
+    b.writeUInt32LE(Buffer.byteLength(s), 1);
+    return Buffer.concat([b, Buffer.from(s)]);
+  };
+  const g = (m: string, n: string) => Buffer.from(`c${m}\n${n}\n`); // GLOBAL
+  const int = (n: number) => Buffer.from([0x4a, n & 0xff, (n >> 8) & 0xff, (n >> 16) & 0xff, (n >>> 24) & 0xff]); // BININT
+  return Buffer.concat([
+    Buffer.from([0x80, 0x02]), g('collections', 'OrderedDict'), Buffer.from([0x29, 0x52]), // OrderedDict()
+    u('w'), g('torch._utils', '_rebuild_tensor_v2'), Buffer.from([0x28]), // key, fn, MARK
+    Buffer.from([0x28]), u('storage'), g('torch', 'FloatStorage'), u('0'), u('cpu'), int(numel), Buffer.from([0x74, 0x51]), // persistent id → storage
+    int(0), int(numel), Buffer.from([0x85]), int(1), Buffer.from([0x85]), Buffer.from([0x89]), g('collections', 'OrderedDict'), Buffer.from([0x29, 0x52]), // offset, shape, stride, grad, hooks
+    Buffer.from([0x74, 0x52, 0x73, 0x2e]), // TUPLE, REDUCE, SETITEM, STOP
+  ]);
 }
 
 test('pytorch_model.bin from an untrusted file: a deflated entry cannot inflate past what it declares; entries past the end are refused', () => {
@@ -93,7 +124,7 @@ test('pytorch_model.bin from an untrusted file: a deflated entry cannot inflate 
   assert.throws(() => readTorchBin(bomb), /bomb\.bin: zip entry archive\/data\.pkl inflates past the 1000 bytes it declares: refused/);
   const huge = join(dir, 'huge.bin');
   writeFileSync(huge, zipOf('archive/data.pkl', 8, deflateRawSync(Buffer.alloc(10)), 0xfffffff0));
-  assert.throws(() => readTorchBin(huge), /huge\.bin: zip entry archive\/data\.pkl declares \d+ bytes inflated, over the \d+-byte limit/);
+  assert.throws(() => readTorchBin(huge), /huge\.bin: zip entry archive\/data\.pkl declares \d+ bytes, over the 67108864 its contents can need: refused/);
   const short = zipOf('archive/data.pkl', 0, Buffer.from('0123456789'), 10);
   short.writeUInt32LE(5000, 30 + 16 + 10 + 20); // the central directory says 5,000 stored bytes
   writeFileSync(join(dir, 'short.bin'), short);
@@ -115,6 +146,28 @@ test('model build on a pytorch_model.bin whose pickle is cut short: an error nam
     assert.match(r.stderr, new RegExp(`${name}/pytorch_model\\.bin: its pickle ends .*cut short, or not a torch\\.save checkpoint`), r.stderr);
     assert.doesNotMatch(r.stderr, /Cannot read properties|RangeError/);
   }
+});
+
+test('pytorch_model.bin whose tensor entry inflates to 1 GiB (1 MB on disk): refused before inflating, from the storage size its pickle declares', async () => {
+  const ok = join(dir, 'ok.bin');
+  const floats = Buffer.alloc(40);
+  for (let i = 0; i < 10; i++) floats.writeFloatLE(i / 2, i * 4);
+  writeFileSync(ok, zipOfMany([{ name: 'archive/data.pkl', method: 0, data: statePickle(10), declared: 0 }, { name: 'archive/data/0', method: 8, data: deflateRawSync(floats), declared: 40 }]));
+  assert.deepEqual([...readTorchBin(ok).get('w')!.data], [0, 0.5, 1, 1.5, 2, 2.5, 3, 3.5, 4, 4.5], 'the hand-made state dict reads');
+  const bomb = join(dir, 'gib.bin');
+  // 1 GiB of zeros deflated a MiB at a time (never held whole here either)
+  const deflate = createDeflateRaw();
+  const parts: Buffer[] = [];
+  deflate.on('data', (b: Buffer) => parts.push(b));
+  const ended = new Promise((r) => deflate.on('end', r));
+  const zeros = Buffer.alloc(1 << 20);
+  for (let i = 0; i < 1024; i++) if (!deflate.write(zeros)) await new Promise((r) => deflate.once('drain', r));
+  deflate.end();
+  await ended;
+  writeFileSync(bomb, zipOfMany([{ name: 'archive/data.pkl', method: 0, data: statePickle(10), declared: 0 }, { name: 'archive/data/0', method: 8, data: Buffer.concat(parts), declared: 1 << 30 }]));
+  const before = process.memoryUsage().rss;
+  assert.throws(() => readTorchBin(bomb), /gib\.bin: zip entry archive\/data\/0 declares 1073741824 bytes, over the 40 its contents can need: refused/);
+  assert.ok(process.memoryUsage().rss - before < 256 << 20, 'nothing was inflated');
 });
 
 test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 1e-4 on random inputs', async () => {

@@ -18,6 +18,8 @@ interface ZipEntry {
 
 /** torch.save stores its entries; a deflated one (a hand-made file) is inflated up to this size at most. */
 const MAX_INFLATED = 1 << 30;
+/** a state dict's pickle is kilobytes (the tensors are entries of their own): more is no checkpoint */
+const MAX_PICKLE = 64 << 20;
 
 function zipEntries(buf: Buffer, file: string): Map<string, ZipEntry> {
   let eocd = -1;
@@ -70,12 +72,15 @@ function zipEntries(buf: Buffer, file: string): Map<string, ZipEntry> {
   return out;
 }
 
-function entryData(buf: Buffer, e: ZipEntry, file: string): Buffer {
+/** An entry's bytes; `cap`: the most it may hold (checked before anything is inflated). */
+function entryData(buf: Buffer, e: ZipEntry, file: string, cap = MAX_INFLATED): Buffer {
   const h = e.offset;
   if (h + 30 > buf.length || buf.readUInt32LE(h) !== 0x04034b50) throw new Error(`${file}: zip entry ${e.name}: no local header at byte ${h}`);
   const start = h + 30 + buf.readUInt16LE(h + 26) + buf.readUInt16LE(h + 28);
   if (start + e.compressed > buf.length) throw new Error(`${file}: zip entry ${e.name}: ${e.compressed} bytes declared, the file ends before`);
   const raw = buf.subarray(start, start + e.compressed);
+  const declared = e.method === 0 ? e.compressed : e.uncompressed;
+  if (declared > cap) throw new Error(`${file}: zip entry ${e.name} declares ${declared} bytes, over the ${cap} its contents can need: refused`);
   if (e.method === 0) return raw;
   if (e.method !== 8) throw new Error(`${file}: zip entry ${e.name}: compression method ${e.method} is not supported`);
   // deflate: never more than the entry declares (nor than MAX_INFLATED), so a small file cannot inflate to gigabytes
@@ -212,7 +217,7 @@ export function readTorchBin(file: string): Map<string, NamedTensor> {
   const prefix = pkl.slice(0, -'data.pkl'.length);
   let root: unknown;
   try {
-    root = unpickle(entryData(buf, entries.get(pkl)!, file), file);
+    root = unpickle(entryData(buf, entries.get(pkl)!, file, MAX_PICKLE), file);
   } catch (e) {
     // an opcode's operand past the end of the data
     if (e instanceof RangeError) throw new Error(`${file}: its pickle ends inside an opcode: the file is cut short, or not a torch.save checkpoint`);
@@ -229,7 +234,8 @@ export function readTorchBin(file: string): Map<string, NamedTensor> {
     if (!raw) {
       const e = entries.get(`${prefix}data/${t.storage.key}`);
       if (!e) throw new Error(`${file}: storage ${t.storage.key} of ${name} is missing`);
-      storages.set(t.storage.key, (raw = entryData(buf, e, file)));
+      // a storage holds numel elements: an entry declaring more is refused before it is inflated
+      storages.set(t.storage.key, (raw = entryData(buf, e, file, Math.max(1, t.storage.numel) * st.bytes)));
     }
     const count = t.shape.reduce((a, b) => a * b, 1);
     const last = t.offset + t.shape.reduce((a, n, d) => a + Math.max(0, n - 1) * t.stride[d]!, 0);
