@@ -105,3 +105,22 @@ test('a .gz of 1 GiB of NUL bytes, and one of 2 MiB of spaces: refused from thei
   assert.equal(s.code, 1);
   assert.match(s.stderr, /spaces\.xml\.gz: not an input this pipeline reads: its first MiB is white space/);
 });
+
+test('PubMed: 150,000 records (337 MB of XML) are read record by record, never the file whole; versions and deletes still resolved', async () => {
+  const d = tmp();
+  const file = join(d, 'big-pubmed.xml.gz');
+  const abstract = 'Results of a study that says little, written at length. '.repeat(36);
+  const record = (pmid: number, version = 1) => `<PubmedArticle><MedlineCitation><PMID Version="${version}">${pmid}</PMID><Article><ArticleTitle>Study ${pmid}</ArticleTitle><Abstract><AbstractText>${abstract}</AbstractText></Abstract></Article></MedlineCitation><PubmedData><ReferenceList><Reference><ArticleIdList><ArticleId IdType="pubmed">${pmid + 1}</ArticleId></ArticleIdList></Reference></ReferenceList></PubmedData></PubmedArticle>\n`;
+  const parts: string[] = ['<?xml version="1.0"?>\n<PubmedArticleSet>\n'];
+  for (let i = 1; i <= 150_000; i++) parts.push(i === 7 ? record(7, 1) : record(i));
+  parts.push(record(7, 2), '<DeleteCitation><PMID Version="1">9</PMID></DeleteCitation>\n</PubmedArticleSet>\n');
+  await gzipOf(file, parts);
+  const db = join(d, 'p.duckdb');
+  const r = await measured(['ingest', '--dump', file, '--db', db, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
+  const s = JSON.parse(r.stdout) as { articles: number };
+  assert.equal(s.articles, 150_000 - 1, 'one version of PMID 7, PMID 9 deleted');
+  assert.deepEqual(await query(db, "SELECT p.rev_id FROM pages p WHERE p.norm_title = '7'"), [{ rev_id: 2 }]);
+  assert.deepEqual(await query(db, "SELECT count(*)::INTEGER AS n FROM pages WHERE norm_title = '9'"), [{ n: 0 }]);
+});

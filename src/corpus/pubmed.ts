@@ -11,7 +11,7 @@ import { DumpSyntaxError } from '../dump/xml.js';
 import type { PageRows } from '../db/rows.js';
 import { documentRows } from './jsonl.js';
 
-interface Citation {
+export interface Citation {
   pmid: string;
   version: number;
   title: string;
@@ -25,18 +25,23 @@ export function isPubmed(head: string): boolean {
   return /<(PubmedArticleSet|MedlineCitationSet)[\s>]/.test(head);
 }
 
-/** Reads a whole PubMed XML file pushed to it in chunks; rows() gives its documents in file order. */
+/**
+ * Reads a PubMed XML file pushed to it in chunks: each record is handed to `onRecord` as it ends
+ * (none is kept), the PMIDs of its DeleteCitation are collected.
+ */
 export class PubmedReader {
   private readonly parser = new SaxesParser({ position: true });
   private readonly stack: string[] = [];
-  private readonly records: Citation[] = [];
-  private readonly deleted = new Set<string>();
+  readonly deleted = new Set<string>();
   private rec: Citation | null = null;
   private text: string[] | null = null; // text of the element being collected
   private idType: string | null = null;
   private error: Error | null = null;
 
-  constructor(private readonly file: string) {
+  constructor(
+    private readonly file: string,
+    private readonly onRecord: (r: Citation) => void,
+  ) {
     this.parser.on('opentag', (t) => {
       const parent = this.stack[this.stack.length - 1];
       this.stack.push(t.name);
@@ -75,7 +80,7 @@ export class PubmedReader {
         if (this.idType === 'pubmed' && /^\d+$/.test(value.trim())) r.cites.push(value.trim());
         this.text = null;
       } else if ((t.name === 'PubmedArticle' || (t.name === 'MedlineCitation' && parent === 'MedlineCitationSet')) && r) {
-        if (r.pmid) this.records.push(r);
+        if (r.pmid) this.onRecord(r);
         this.rec = null;
       }
     });
@@ -90,33 +95,44 @@ export class PubmedReader {
     if (this.error) throw this.error;
   }
 
-  /** The documents, in file order: the highest version of each PMID, deleted ones left out. */
-  end(firstSeq: number): { rows: PageRows[]; deleted: number; versions: number; pmids: string[] } {
+  /** The end of the file: an error if its XML is not complete. */
+  close(): void {
     this.parser.close();
     if (this.error) throw this.error;
-    const best = new Map<string, Citation>();
-    for (const r of this.records) {
-      const b = best.get(r.pmid);
-      if (!b || r.version > b.version) best.set(r.pmid, r);
-    }
-    const rows: PageRows[] = [];
-    let seq = firstSeq;
-    let deleted = 0;
-    for (const r of this.records) {
-      if (best.get(r.pmid) !== r) continue;
-      if (this.deleted.has(r.pmid)) {
-        deleted++;
-        continue;
-      }
-      rows.push(citationRows(r, seq++));
-    }
-    // what this file says of each PMID, which replaces what earlier files said: a record, or its deletion
-    const pmids = [...new Set([...best.keys(), ...this.deleted])];
-    return { rows, deleted, versions: this.records.length - best.size, pmids };
   }
 }
 
-function citationRows(r: Citation, seq: number): PageRows {
+/**
+ * Which record of a file is each PMID's: the first of its highest Version (records numbered in file
+ * order). The first pass over a file fills it; the second writes only those records, as they come.
+ */
+export class PubmedVersions {
+  private readonly best = new Map<string, { version: number; k: number }>();
+  records = 0;
+
+  add(r: Citation): void {
+    const k = this.records++;
+    const b = this.best.get(r.pmid);
+    if (!b || r.version > b.version) this.best.set(r.pmid, { version: r.version, k });
+  }
+
+  /** Whether record `k` of the file (`r`) is the one its PMID keeps. */
+  wins(r: Citation, k: number): boolean {
+    return this.best.get(r.pmid)?.k === k;
+  }
+
+  /** older versions left out */
+  get superseded(): number {
+    return this.records - this.best.size;
+  }
+
+  /** the PMIDs the file holds a record of */
+  pmids(): string[] {
+    return [...this.best.keys()];
+  }
+}
+
+export function citationRows(r: Citation, seq: number): PageRows {
   const pageId = Number(r.pmid);
   const title = r.title || r.pmid;
   if (!r.abstract.length) return { seq, wikitextBytes: 0, skipped: { seq, page_id: pageId, ns: 0, title, reason: 'no abstract', line: r.line } };

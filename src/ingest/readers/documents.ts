@@ -1,6 +1,6 @@
 /**
  * Readers of the corpora that are no wiki: JSON Lines (a document a line, written as it comes),
- * PubMed/MEDLINE XML (a file read whole: versions and deletes are resolved within it), a PMC full
+ * PubMed/MEDLINE XML (read twice: versions and deletes are resolved within a file, no record held), a PMC full
  * text (one document), and books (a document per .txt file, read from the files directly).
  */
 import { listValue } from '@duckdb/node-api';
@@ -8,11 +8,11 @@ import { basename } from 'node:path';
 import { bookDocument, bookEntries } from '../../corpus/books.js';
 import { jsonlRows, plainDocumentRows } from '../../corpus/jsonl.js';
 import { JatsReader } from '../../corpus/pmc.js';
-import { PubmedReader } from '../../corpus/pubmed.js';
+import { citationRows, PubmedReader, PubmedVersions, type Citation } from '../../corpus/pubmed.js';
 import { recordSiteInfo } from '../../db/runs.js';
 import { defaultSiteInfo, type SiteInfo } from '../../dump/siteinfo.js';
 import { DecompressError } from '../../dump/bz2.js';
-import type { DamagedBlock, DamagedStream } from '../../dump/source.js';
+import { openDump, type DamagedBlock, type DamagedStream } from '../../dump/source.js';
 import { DumpSyntaxError } from '../../dump/xml.js';
 import type { PageRows } from '../../db/rows.js';
 import type { InputKind } from '../inputs.js';
@@ -149,21 +149,50 @@ export class PmcInput extends XmlDocumentReader {
   }
 }
 
-/** A PubMed/MEDLINE XML file: read whole (versions and deletes are resolved within it), then written. */
+/**
+ * A PubMed/MEDLINE XML file, in two passes so that no record is held: the first (as the bytes come)
+ * finds which record of each PMID wins (its highest Version) and what DeleteCitation removes; the
+ * second reads the file again and writes the winning records as they end, in file order.
+ */
 export class PubmedInput extends XmlDocumentReader {
   readonly kind = 'pubmed';
-  protected readonly reader = new PubmedReader(this.ctx.file);
+  private readonly versions = new PubmedVersions();
+  protected readonly reader = new PubmedReader(this.ctx.file, (r) => this.versions.add(r));
 
   async end(damage: Error | null): Promise<void> {
     if (damage) throw damage; // a file is read whole before any record is written
     this.flush();
-    const { rows, deleted, versions, pmids } = this.reader.end(this.ctx.base);
-    if (this.ctx.base > 0) await this.replaceEarlier(pmids);
+    this.reader.close();
+    const deletes = this.reader.deleted;
+    // what this file says of each PMID, which replaces what earlier files said: a record, or its deletion
+    if (this.ctx.base > 0) await this.replaceEarlier([...new Set([...this.versions.pmids(), ...deletes])]);
+    let deleted = 0;
+    let k = 0;
+    const ready: Citation[] = [];
+    const second = new PubmedReader(this.ctx.file, (r) => {
+      if (!this.versions.wins(r, k++)) return;
+      if (deletes.has(r.pmid)) deleted++;
+      else ready.push(r);
+    });
+    const write = async () => {
+      for (const r of ready.splice(0)) {
+        await this.sink.add(citationRows(r, this.endSeq++));
+        this.pagesRead++;
+      }
+    };
+    const decoder = new TextDecoder();
+    const source = await openDump(this.ctx.file);
+    for await (const b of source.bytes) {
+      if (!Buffer.isBuffer(b)) throw new DecompressError(`${this.ctx.file}: damaged compressed data on its second reading`);
+      second.write(decoder.decode(b, { stream: true }));
+      await write();
+    }
+    second.write(decoder.decode());
+    second.close();
+    await write();
+    if (k !== this.versions.records) throw new DumpSyntaxError(`${this.ctx.file}: changed while it was read (${this.versions.records} records, then ${k})`);
     if (deleted) this.ctx.opts.log?.(`${this.ctx.file}: ${deleted} record(s) removed by its DeleteCitation`);
-    if (versions) this.ctx.opts.log?.(`${this.ctx.file}: ${versions} older version(s) of records left out (the highest Version of a PMID wins)`);
-    for (const r of rows) await this.sink.add(r);
-    this.pagesRead = rows.length;
-    this.endSeq = this.ctx.base + rows.length;
+    if (this.versions.superseded) this.ctx.opts.log?.(`${this.ctx.file}: ${this.versions.superseded} older version(s) of records left out (the highest Version of a PMID wins)`);
   }
 
   /**
