@@ -124,3 +124,19 @@ test('PubMed: 150,000 records (337 MB of XML) are read record by record, never t
   assert.deepEqual(await query(db, "SELECT p.rev_id FROM pages p WHERE p.norm_title = '7'"), [{ rev_id: 2 }]);
   assert.deepEqual(await query(db, "SELECT count(*)::INTEGER AS n FROM pages WHERE norm_title = '9'"), [{ n: 0 }]);
 });
+
+test('a paragraph of 100,000 links and no sentence end is cleaned with every link (the sentence cut and the link replacement took time in its square: a parse timeout)', async () => {
+  const d = tmp();
+  const dump = join(d, 'links.xml');
+  const text = 'Intro. ' + Array.from({ length: 100_000 }, (_, i) => `[[L${i % 1000}]]`).join(' ');
+  writeFileSync(dump, HEADER + page(5, 'Many links', text) + '</mediawiki>\n');
+  const db = join(d, 'l.duckdb');
+  const r = await measured(['ingest', '--dump', dump, '--db', db, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
+  const s = JSON.parse(r.stdout) as { articles: number; links: number; skipped: number };
+  assert.deepEqual([s.articles, s.links, s.skipped], [1, 100_000, 0]);
+  const [a] = await query<{ n: number; t: string }>(db, 'SELECT length(text)::INTEGER AS n, left(text, 20) AS t FROM articles');
+  assert.equal(a!.t, 'Intro. L0 L1 L2 L3 L');
+  assert.ok(a!.n > 400_000, `${a!.n} characters`);
+});

@@ -30,14 +30,15 @@ interface RawLink {
  */
 const MARKER_AT = /\[\[(Lk\d+)\|([^[\]|\n\r\u2028\u2029]{0,1000})\]\]([A-Za-z]*)/y;
 
-/** The links wtf's parser finds in `text`, or null when it holds anything but markers. */
-function markerLinks(text: string): RawLink[] | null {
+/** The links wtf's parser finds in `text` (and where each stands), or null when it holds anything but markers. */
+function markerLinks(text: string, at: number[]): RawLink[] | null {
   const links: RawLink[] = [];
   for (let i = text.indexOf('['); i >= 0; i = text.indexOf('[', MARKER_AT.lastIndex)) {
     MARKER_AT.lastIndex = i;
     const m = MARKER_AT.exec(text);
     if (!m) return null;
     const [raw, page, anchor, trail] = m as unknown as [string, string, string, string];
+    at.push(i);
     const link: RawLink = { page, raw };
     if (anchor !== page) link.text = anchor;
     if (trail) link.text = (link.text || page) + trail;
@@ -48,12 +49,27 @@ function markerLinks(text: string): RawLink[] | null {
 }
 
 export default function getLinks(data: SentenceData): void {
-  const found = markerLinks(data.text);
+  const at: number[] = [];
+  const found = markerLinks(data.text, at);
   if (found === null) return (wtfGetLinks as (d: SentenceData) => void)(data);
-  let wiki = data.text;
-  data.links = found.map((link) => {
-    wiki = wiki.replace(link.raw, link.text || link.page || ''); // as wtf's, `$` patterns and all
-    return new (Link as new (l: RawLink) => unknown)(link);
+  const shown = (link: RawLink) => link.text || link.page || '';
+  data.links = found.map((link) => new (Link as new (l: RawLink) => unknown)(link));
+  if (found.some((link) => shown(link).includes('$'))) {
+    // wtf replaces each marker's first occurrence in turn, `$` patterns and all: so here too
+    let wiki = data.text;
+    for (const link of found) wiki = wiki.replace(link.raw, shown(link));
+    data.text = wiki;
+    return;
+  }
+  // Without `$`, that first occurrence is the marker's own place: markers are unique, and neither
+  // the text between them nor what replaces them holds a `[` to make another. One pass, where a
+  // replace per marker took time in the square of a paragraph of a million links.
+  const parts: string[] = [];
+  let from = 0;
+  found.forEach((link, k) => {
+    parts.push(data.text.slice(from, at[k]), shown(link));
+    from = at[k]! + link.raw.length;
   });
-  data.text = wiki;
+  parts.push(data.text.slice(from));
+  data.text = parts.join('');
 }
