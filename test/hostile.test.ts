@@ -8,6 +8,7 @@ import { createWriteStream, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { createGzip } from 'node:zlib';
+import { ingest } from '../src/ingest/ingest.ts';
 import { cli, query, SAMPLE, tmp } from './helpers.ts';
 
 const LIMIT_MB = 1000;
@@ -139,4 +140,21 @@ test('a paragraph of 100,000 links and no sentence end is cleaned with every lin
   const [a] = await query<{ n: number; t: string }>(db, 'SELECT length(text)::INTEGER AS n, left(text, 20) AS t FROM articles');
   assert.equal(a!.t, 'Intro. L0 L1 L2 L3 L');
   assert.ok(a!.n > 400_000, `${a!.n} characters`);
+});
+
+test('a page whose cleaning outgrows a worker’s heap is skipped as out of memory, the worker replaced and the pages after it read; a paragraph of 1,000,000 links stays under 1 GB', async () => {
+  const d = tmp();
+  const dump = join(d, 'million.xml');
+  const text = 'Intro. ' + Array.from({ length: 1_000_000 }, (_, i) => `[[${String.fromCharCode(65 + (i % 26))}]]`).join(' ');
+  writeFileSync(dump, HEADER + page(1, 'Before', 'A page before. It has text.') + page(2, 'Million', text) + page(3, 'After', 'A page after. It has text too.') + '</mediawiki>\n');
+  // a worker heap of 64 MB cannot clean a million links
+  const s = await ingest({ dump, db: join(d, 'small.duckdb'), workers: 1, workerHeapMb: 64 });
+  assert.equal(s.articles, 2);
+  assert.deepEqual(s.skipped_reasons, { "out of memory (cleaning it took more than the worker's 64 MB)": 1 });
+  // the default heap cleans it, within bounded memory
+  const r = await measured(['ingest', '--dump', dump, '--db', join(d, 'm.duckdb'), '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
+  const m = JSON.parse(r.stdout) as { articles: number; links: number };
+  assert.deepEqual([m.articles, m.links], [3, 1_000_000]);
 });

@@ -73,7 +73,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
       work: async () => {
         // the workers load while the dump's header is read (an input that is no wiki dump never
         // uses them: a fifth of a CPU-second each)
-        pool = PagePool.open(workers, { keepLists }, opts.pageTimeout ?? 30);
+        pool = PagePool.open(workers, { keepLists }, opts.pageTimeout ?? 30, 2, opts.workerHeapMb);
         pool.catch(() => {}); // a failure to start is met where the pool is first used
         // DuckDB only appends and commits while pages are read: one thread of its own, not one per
         // core beside the parsers (measured on 2 cores: about 2 CPU-s and 1 s less for the 6k bench).

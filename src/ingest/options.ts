@@ -23,6 +23,8 @@ export interface IngestOptions {
   pageTimeout?: number;
   /** the largest page (its XML), JSON line or record read, in bytes; a larger one is skipped and counted, never held whole (default 16 MiB) */
   maxRecord?: number;
+  /** a worker's heap in MB (default WORKER_HEAP_MB; tests make it small) */
+  workerHeapMb?: number;
   /** size of the runs of pages sent to the workers (about 1 MB by default; tests make it small) */
   runBytes?: number;
   /** DuckDB's memory limit, bytes */

@@ -18,8 +18,14 @@ import { LINK_ORIGINS, type LinkColumns, type PageRows } from '../db/rows.js';
  */
 export const MAX_ARTICLE_BYTES = 8 * 2 ** 20;
 
+/**
+ * An ingest worker's heap (V8's old generation), in MB: an 8 MiB article (the largest cleaned) needs
+ * about 250 MB in wtf_wikipedia; a limit also makes V8 collect before it grows far past what is live.
+ */
+export const WORKER_HEAP_MB = 512;
+
 /** A page that gives no rows but its line in `skipped`, with the reason. */
-function skipped(p: DumpPage, bytes: number, reason: string): PageRows {
+export function skipped(p: DumpPage, bytes: number, reason: string): PageRows {
   return { seq: p.seq, wikitextBytes: bytes, skipped: { seq: p.seq, page_id: p.id, ns: p.ns, title: p.title, reason, line: p.line } };
 }
 

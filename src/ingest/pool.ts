@@ -7,12 +7,14 @@
  *
  * No page can stall a run: each worker says (through shared memory, no messages) which page it is
  * cleaning; one that stays on a page longer than the budget is stopped and replaced, and its runs
- * are sent again to the new worker with that page skipped (`parse timeout`).
+ * are sent again to the new worker with that page skipped (`parse timeout`). The same for a page
+ * whose cleaning outgrows a worker's heap (WORKER_HEAP_MB): skipped as `out of memory`, so that no
+ * page can take the process past a bounded memory either.
  */
 import PQueue from 'p-queue';
 import type { Worker } from 'node:worker_threads';
 import type { SiteInfo } from '../dump/siteinfo.js';
-import type { CleanSettings } from './page.js';
+import { WORKER_HEAP_MB, type CleanSettings } from './page.js';
 import type { PageRun } from '../dump/split.js';
 import { projectWorkers, type WorkerStarter } from '../util/worker.js';
 import type { PageRows } from '../db/rows.js';
@@ -26,6 +28,8 @@ export interface RunRequest {
   skipBelow: number;
   /** pages that ran over the budget in an earlier worker: skipped, not parsed again */
   timedOut: number[];
+  /** pages that outgrew an earlier worker's heap: skipped likewise */
+  outOfMemory: number[];
   budgetSeconds: number;
 }
 /** The input the runs that follow come from: its file (named in errors) and its siteinfo. */
@@ -70,8 +74,8 @@ export class PagePool {
   timeouts = 0;
 
   /** A pool of `size` workers, started once their module's bundle is ready. */
-  static async open(size: number, clean: CleanSettings, budgetSeconds = 30, depth = 2): Promise<PagePool> {
-    return new PagePool(await projectWorkers(new URL('./worker.ts', import.meta.url)), size, clean, budgetSeconds, depth);
+  static async open(size: number, clean: CleanSettings, budgetSeconds = 30, depth = 2, heapMb = WORKER_HEAP_MB): Promise<PagePool> {
+    return new PagePool(await projectWorkers(new URL('./worker.ts', import.meta.url)), size, clean, budgetSeconds, depth, heapMb);
   }
 
   private constructor(
@@ -80,6 +84,7 @@ export class PagePool {
     private readonly clean: CleanSettings,
     private readonly budgetSeconds = 30,
     readonly depth = 2,
+    private readonly heapMb = WORKER_HEAP_MB,
   ) {
     this.queue = new PQueue({ concurrency: size * depth });
     for (let i = 0; i < size; i++) {
@@ -99,14 +104,18 @@ export class PagePool {
   }
 
   private start(slot: Slot): void {
-    const worker = this.startWorker({ workerData: { clean: this.clean, beat: slot.beat } });
+    const worker = this.startWorker({ workerData: { clean: this.clean, beat: slot.beat, heapMb: this.heapMb }, resourceLimits: { maxOldGenerationSizeMb: this.heapMb } });
     if (this.input) worker.postMessage(this.input); // a replacement worker: before the runs sent again
     worker.on('message', (r: RunResult) => {
       const p = slot.pending.get(r.id);
       slot.pending.delete(r.id);
       p?.resolve(r);
     });
-    worker.on('error', (e) => this.fail(e));
+    worker.on('error', (e) => {
+      const page = Atomics.load(slot.beat, 0) - 1;
+      if ((e as { code?: string }).code === 'ERR_WORKER_OUT_OF_MEMORY' && slot.worker === worker && page >= 0) this.replace(slot, page, 'outOfMemory');
+      else this.fail(e);
+    });
     worker.on('exit', (code) => {
       if (code !== 0 && slot.worker === worker) this.fail(new Error(`ingest worker exited with code ${code}`));
     });
@@ -121,7 +130,7 @@ export class PagePool {
       for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
       const id = this.nextId++;
       return new Promise<RunResult>((resolve, reject) => {
-        const req: RunRequest = { id, bytes: run.bytes, seq: run.seq, line: run.line, column: run.column, skipBelow, timedOut: [], budgetSeconds: this.budgetSeconds };
+        const req: RunRequest = { id, bytes: run.bytes, seq: run.seq, line: run.line, column: run.column, skipBelow, timedOut: [], outOfMemory: [], budgetSeconds: this.budgetSeconds };
         slot.pending.set(id, { req, resolve, reject });
         // not transferred (its bytes are shared memory): the run is sent again if its worker has to be replaced
         slot.worker.postMessage(req);
@@ -140,18 +149,22 @@ export class PagePool {
         continue;
       }
       if (now - slot.since < this.budgetSeconds * 1000) continue;
-      const seq = current - 1;
       this.timeouts++;
-      const old = slot.worker;
-      slot.watched = 0;
-      slot.since = now;
-      slot.beat = new Int32Array(new SharedArrayBuffer(4)); // the old worker may still write to its own
-      this.start(slot); // the old one is no longer the slot's: its exit is not a failure
-      void old.terminate();
-      for (const p of slot.pending.values()) {
-        p.req.timedOut.push(seq);
-        slot.worker.postMessage(p.req);
-      }
+      this.replace(slot, current - 1, 'timedOut');
+    }
+  }
+
+  /** A new worker in the slot, sent the slot's runs again with page `seq` skipped for `why`. */
+  private replace(slot: Slot, seq: number, why: 'timedOut' | 'outOfMemory'): void {
+    const old = slot.worker;
+    slot.watched = 0;
+    slot.since = performance.now();
+    slot.beat = new Int32Array(new SharedArrayBuffer(4)); // the old worker may still write to its own
+    this.start(slot); // the old one is no longer the slot's: its exit is not a failure
+    void old.terminate();
+    for (const p of slot.pending.values()) {
+      p.req[why].push(seq);
+      slot.worker.postMessage(p.req);
     }
   }
 

@@ -7,11 +7,11 @@ import type { SiteInfo } from '../dump/siteinfo.js';
 import { readPages } from '../dump/xml.js';
 import { Titles } from '../wiki/title.js';
 import type { ScanOptions } from '../wiki/wikilinks.js';
-import { pageRows, scanOptions, timedOut, type CleanSettings } from './page.js';
+import { pageRows, scanOptions, skipped, timedOut, type CleanSettings } from './page.js';
 import type { PoolInput, RunRequest, RunResult } from './pool.js';
 import type { PageRows } from '../db/rows.js';
 
-const { clean, beat } = workerData as { clean: CleanSettings; beat: Int32Array };
+const { clean, beat, heapMb } = workerData as { clean: CleanSettings; beat: Int32Array; heapMb: number };
 let input: { file: string; site: SiteInfo; titles: Titles; scan: ScanOptions } | null = null;
 
 parentPort!.on('message', (m: RunRequest | PoolInput) => {
@@ -30,6 +30,10 @@ parentPort!.on('message', (m: RunRequest | PoolInput) => {
     if (p.seq < req.skipBelow) return;
     if (req.timedOut.includes(p.seq)) {
       rows.push(timedOut(p, req.budgetSeconds));
+      return;
+    }
+    if (req.outOfMemory.includes(p.seq)) {
+      rows.push(skipped(p, p.text === null ? 0 : Buffer.byteLength(p.text), `out of memory (cleaning it took more than the worker's ${heapMb} MB)`));
       return;
     }
     Atomics.store(beat, 0, p.seq + 1); // the pool watches how long a page takes
