@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { graph } from '../src/graph/graph.ts';
 import { ingest } from '../src/ingest/ingest.ts';
-import { bzip2, cli, makeMultistream, namespaceCounts, query, replicateSample, ROOT, SAMPLE, sorted, tableDigests, tmp, userDb } from './helpers.ts';
+import { bzip2, cli, dumpXml, makeMultistream, namespaceCounts, query, replicateSample, ROOT, SAMPLE, sorted, tableDigests, tmp, userDb } from './helpers.ts';
 
 const sampleXml = readFileSync(SAMPLE, 'utf8');
 
@@ -507,3 +507,34 @@ test('the pure-JS bz2 decoder keeps the pages of every block before the damage, 
   const same = `SELECT md5(string_agg(title || coalesce(text_bytes, -1), '|' ORDER BY seq)) h FROM pages WHERE seq < ${kept.bzip2}`;
   assert.deepEqual(await query(join(d, 'js.duckdb'), same), await query(join(d, 'bzip2.duckdb'), same));
 });
+
+/** Each page's title and the `bytes` its <text> element declares (MediaWiki's own count), read with plain string search. */
+function declaredBytes(xml: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const unescape = (s: string) => s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#039;/g, "'").replace(/&amp;/g, '&');
+  for (const page of xml.split('<page>').slice(1)) {
+    const title = /<title>([^<]*)<\/title>/.exec(page)?.[1];
+    const bytes = /<text[^>]*\sbytes="(\d+)"/.exec(page)?.[1];
+    if (title !== undefined && bytes !== undefined) out.set(unescape(title), Number(bytes));
+  }
+  return out;
+}
+
+for (const [name, file] of [['the sample', SAMPLE], ['the akwiki dump (real MediaWiki byte counts)', join(ROOT, '../shared/fixtures/dumps/akwiki-20230301-pages-articles-multistream.xml.bz2')]] as const) {
+  test(`text_bytes of every page of ${name} is the byte count its <text bytes="…"> declares`, { skip: existsSync(file) ? false : `${file} is absent` }, async () => {
+    const d = tmp();
+    const db = join(d, 'b.duckdb');
+    await ingest({ dump: file, db, workers: 2 });
+    const declared = declaredBytes(dumpXml(file));
+    assert.ok(declared.size > 40, `${declared.size} pages declare their bytes`);
+    const rows = await query<{ title: string; text_bytes: number }>(db, 'SELECT title, text_bytes FROM pages WHERE text_bytes IS NOT NULL');
+    let compared = 0;
+    for (const r of rows) {
+      const want = declared.get(r.title);
+      if (want === undefined) continue;
+      assert.equal(Number(r.text_bytes), want, r.title);
+      compared++;
+    }
+    assert.ok(compared >= declared.size * 0.95, `${compared} of ${declared.size} pages compared`);
+  });
+}
