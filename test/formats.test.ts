@@ -79,6 +79,8 @@ test('HDF5: NVIDIA BERT datasets and dtypes, equal to the Parquet rows, byte-ide
   const dtypes = read.filter((r) => 'dtypes' in r);
   assert.equal(dtypes.length, s.files.length);
   assert.deepEqual(dtypes[0]!.dtypes, { input_ids: 'int32', input_mask: 'int8', segment_ids: 'int8', masked_lm_positions: 'int32', masked_lm_ids: 'int32', next_sentence_labels: 'int8' });
+  // gzip-compressed, as the manual says, in h5py's reading
+  for (const d of dtypes) assert.deepEqual(new Set(Object.values(d.compression as Record<string, string | null>)), new Set(['gzip']));
   const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
   assertSameRows(read.filter((r) => !('dtypes' in r)), manifest.settings.max_seq_len, manifest.settings.max_predictions_per_seq);
   const digest = () => s.files.map((f) => createHash('sha256').update(readFileSync(f)).digest('hex'));

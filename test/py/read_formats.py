@@ -90,7 +90,7 @@ def hdf5(path):
     import h5py
     with h5py.File(path, "r") as f:
         dtypes = {k: str(f[k].dtype) for k in f}
-        print(json.dumps({"dtypes": dtypes}))
+        print(json.dumps({"dtypes": dtypes, "compression": {k: f[k].compression for k in f}}))
         ids, mask, seg = f["input_ids"][:], f["input_mask"][:], f["segment_ids"][:]
         pos, lm, nsl = f["masked_lm_positions"][:], f["masked_lm_ids"][:], f["next_sentence_labels"][:]
         for i in range(len(nsl)):
