@@ -65,36 +65,30 @@ function zipOf(name: string, method: 0 | 8, data: Buffer, declared: number): Buf
   return zipOfMany([{ name, method, data, declared }]);
 }
 
+/** A zip record: its signature, then little-endian fields at their offsets ([offset, value, bytes]). */
+function zipRecord(size: number, signature: number, fields: [number, number, 2 | 4][]): Buffer {
+  const b = Buffer.alloc(size);
+  b.writeUInt32LE(signature, 0);
+  for (const [at, v, w] of fields) {
+    if (w === 2) b.writeUInt16LE(v, at);
+    else b.writeUInt32LE(v, at);
+  }
+  return b;
+}
+
 function zipOfMany(entries: { name: string; method: 0 | 8; data: Buffer; declared: number }[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
   let at = 0;
   for (const { name, method, data, declared } of entries) {
     const n = Buffer.from(name);
-    const local = Buffer.alloc(30);
-    local.writeUInt32LE(0x04034b50, 0);
-    local.writeUInt16LE(method, 8);
-    local.writeUInt32LE(data.length, 18);
-    local.writeUInt32LE(declared, 22);
-    local.writeUInt16LE(n.length, 26);
-    const central = Buffer.alloc(46);
-    central.writeUInt32LE(0x02014b50, 0);
-    central.writeUInt16LE(method, 10);
-    central.writeUInt32LE(data.length, 20);
-    central.writeUInt32LE(declared, 24);
-    central.writeUInt16LE(n.length, 28);
-    central.writeUInt32LE(at, 42);
+    const local = zipRecord(30, 0x04034b50, [[8, method, 2], [18, data.length, 4], [22, declared, 4], [26, n.length, 2]]);
+    centrals.push(zipRecord(46, 0x02014b50, [[10, method, 2], [20, data.length, 4], [24, declared, 4], [28, n.length, 2], [42, at, 4]]), n);
     locals.push(local, n, data);
-    centrals.push(central, n);
     at += local.length + n.length + data.length;
   }
   const cd = Buffer.concat(centrals);
-  const end = Buffer.alloc(22);
-  end.writeUInt32LE(0x06054b50, 0);
-  end.writeUInt16LE(entries.length, 8);
-  end.writeUInt16LE(entries.length, 10);
-  end.writeUInt32LE(cd.length, 12);
-  end.writeUInt32LE(at, 16);
+  const end = zipRecord(22, 0x06054b50, [[8, entries.length, 2], [10, entries.length, 2], [12, cd.length, 4], [16, at, 4]]);
   return Buffer.concat([...locals, cd, end]);
 }
 
