@@ -57,6 +57,8 @@ test('coverage: the share of articles, segments and tokens in an instance, count
 });
 
 test('--b-segments any: a random or linked B may be a first segment, and one-segment articles are reached', async () => {
+  // the same settings but --b-segments: were the policy not in the run's key, this would be "already done"
+  const nonLead = await pairs({ db, seed: 5, instancesPerSegment: 4 });
   const lead = await pairs({ db, seed: 5, instancesPerSegment: 4, bSegments: 'any' });
   assert.equal(lead.b_segments, 'any');
   assert.equal(lead.already_done, false, 'another policy is another run');
@@ -65,7 +67,6 @@ test('--b-segments any: a random or linked B may be a first segment, and one-seg
   assert.ok(ps.some((p) => p.label !== 0 && p.n_b === 1), 'some B comes from an article of one segment');
   for (const p of ps) assert.ok(p.b_idx >= 0 && p.b_idx < p.n_b);
   assert.equal(lead.lead_b, ps.filter((p) => p.label !== 0 && p.b_idx === 0).length);
-  const nonLead = await pairs({ db, seed: 5, instancesPerSegment: 4 });
   assert.ok(lead.coverage.articles >= nonLead.coverage.articles);
   await assert.rejects(pairs({ db, bSegments: 'first' as never }), /--b-segments must be non-lead or any/);
 });
