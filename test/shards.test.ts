@@ -97,7 +97,10 @@ test('shards: equal sizes, shuffled, columns as trainers expect, rows that match
   const meta = await parquetMetadataAsync(await asyncBufferFromFile(join(out, files[0]!)));
   const leaves = meta.schema.filter((c) => c.type).map((c) => c.name);
   assert.deepEqual(meta.schema.filter((c) => c.converted_type === 'LIST' || (c.type && !['list', 'element'].includes(c.name))).map((c) => c.name), ['input_ids', 'token_type_ids', 'attention_mask', 'length', 'masked_lm_positions', 'masked_lm_ids', 'next_sentence_label', 'pair_id']);
-  assert.ok(leaves.length > 0);
+  // the stored integer widths (in column order): ids int16 for a vocabulary under 32,768, token types
+  // and mask int8, length and positions int16, the label int8, the pair id int64
+  assert.deepEqual(meta.schema.filter((c) => c.type).map((c) => `${c.type}/${c.converted_type}`), ['INT32/INT_16', 'INT32/INT_8', 'INT32/INT_8', 'INT32/INT_16', 'INT32/INT_16', 'INT32/INT_16', 'INT32/INT_8', 'INT64/INT_64']);
+  assert.equal(leaves.length, 8);
   const byId = new Map(pairsRows.map((p) => [p.id, p]));
   const all = rows.flat();
   const seen = new Map<number, number>();
