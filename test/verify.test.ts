@@ -143,6 +143,44 @@ test('rows that break the input conventions fail conformance, counted by kind, w
   assert.match(c.stdout, /conformance\s+FAILED/);
 });
 
+test('conformance: one broken row per kind of failure, each counted where it is and nowhere else', async () => {
+  const out = join(dir, 'kinds');
+  mkdirSync(out, { recursive: true });
+  // [CLS] A [SEP] B [SEP] with every column a trainer reads; the manifest says 600 ids, the model takes 700
+  const row = (b = 6) => {
+    const input_ids = [2, 10, 11, 12, 13, 14, 15, 3, ...Array.from({ length: b }, (_, k) => 20 + k), 3];
+    const n = input_ids.length;
+    return { input_ids, token_type_ids: input_ids.map((_, j) => (j <= 7 ? 0 : 1)), attention_mask: new Array(n).fill(1), length: n, next_sentence_label: 0, masked_lm_positions: [2, 9], masked_lm_ids: [11, 21] };
+  };
+  type Row = ReturnType<typeof row>;
+  const broken: [string, (r: Row) => Row][] = [
+    ['id out of the vocabulary', (r) => ({ ...r, input_ids: r.input_ids.map((v, j) => (j === 3 ? 650 : v)) })],
+    ['first token is not [CLS]', (r) => ({ ...r, input_ids: [7, ...r.input_ids.slice(1)] })],
+    ['3 [SEP] tokens, not 2', (r) => ({ ...r, input_ids: r.input_ids.map((v, j) => (j === 10 ? 3 : v)) })],
+    ['token_type_ids are not 0 up to the first [SEP] and 1 after', (r) => ({ ...r, token_type_ids: r.token_type_ids.map(() => 0) })],
+    ['length differs from input_ids', (r) => ({ ...r, length: r.length - 1 })],
+    ['attention_mask is not all ones', (r) => ({ ...r, attention_mask: r.attention_mask.map((m, j) => (j === 4 ? 0 : m)) })],
+    ['longer than max_seq_len 32', () => row(25)],
+    ['next_sentence_label is not 0, 1 or 2', (r) => ({ ...r, next_sentence_label: 3 })],
+    ['masked_lm_positions not ascending inside A or B', (r) => ({ ...r, masked_lm_positions: [9, 2] })],
+    ['masked_lm_ids and masked_lm_positions differ in length', (r) => ({ ...r, masked_lm_ids: [11] })],
+  ];
+  // the last token not [SEP] is also one [SEP] short: both are said
+  const lastNotSep = (r: Row) => ({ ...r, input_ids: [...r.input_ids.slice(0, -1), 7] });
+  const rows = [...broken.map(([, f]) => f(row())), lastNotSep(row()), ...Array.from({ length: 9 }, () => row())];
+  writeFileSync(join(out, 'rows.json'), JSON.stringify(rows));
+  const inst = await DuckDBInstance.create(':memory:');
+  const conn = await inst.connect();
+  await conn.run(`COPY (SELECT input_ids::SMALLINT[] AS input_ids, token_type_ids::TINYINT[] AS token_type_ids, attention_mask::TINYINT[] AS attention_mask, length::SMALLINT AS length, next_sentence_label::TINYINT AS next_sentence_label, masked_lm_positions::SMALLINT[] AS masked_lm_positions, masked_lm_ids::SMALLINT[] AS masked_lm_ids FROM read_json('${join(out, 'rows.json')}')) TO '${join(out, 'train-00000-of-00001.parquet')}' (FORMAT parquet)`);
+  conn.closeSync();
+  inst.closeSync();
+  writeFileSync(join(out, 'manifest.json'), JSON.stringify({ settings: { max_seq_len: 32 }, tokenizer: { vocab_size: 600, special_ids: { pad: 0, unk: 1, cls: 2, sep: 3, mask: 4 } } }));
+  const model = await tinyModel('kinds', { head: 'none', seed: 6 }, vocabOf(700));
+  const r = await verify({ model, shards: out, samples: rows.length });
+  assert.equal(r.conformance.ok, false);
+  assert.deepEqual(r.conformance.failures, { ...Object.fromEntries(broken.map(([kind]) => [kind, 1])), 'last token is not [SEP]': 1, '1 [SEP] tokens, not 2': 1 });
+});
+
 const ONNX = join(SHARED, 'onnx');
 
 test('third-party ONNX models (../shared): MLM logits, no token_type_ids, a classifier, and one that must be refused', { skip: NO_SHARED }, async () => {
