@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, mkdirSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createDeflateRaw, deflateRawSync } from 'node:zlib';
 import { test } from 'node:test';
@@ -162,6 +162,29 @@ test('pytorch_model.bin whose tensor entry inflates to 1 GiB (1 MB on disk): ref
   const before = process.memoryUsage().rss;
   assert.throws(() => readTorchBin(bomb), /gib\.bin: zip entry archive\/data\/0 declares 1073741824 bytes, over the 40 its contents can need: refused/);
   assert.ok(process.memoryUsage().rss - before < 256 << 20, 'nothing was inflated');
+});
+
+test('models built from a checkpoint that transformers made (model.safetensors, and pytorch_model.bin by a real torch.save) give its outputs', async () => {
+  // test/fixtures/bert-tiny: made by test/fixtures/make_bert_tiny.py with torch and transformers (versions in reference.json)
+  const fixtures = join(ROOT, 'test/fixtures/bert-tiny');
+  const ref = JSON.parse(readFileSync(join(fixtures, 'reference.json'), 'utf8')) as { inputs: Record<string, number[][]>; last_hidden_state: number[][][]; logits: number[][][] };
+  const [batch, seq] = [ref.inputs.input_ids!.length, ref.inputs.input_ids![0]!.length];
+  const int64 = (rows: number[][]) => new ort.Tensor('int64', BigInt64Array.from(rows.flat().map(BigInt)), [batch, seq]);
+  for (const kind of ['safetensors', 'torch']) {
+    const file = join(dir, `bert-tiny-${kind}.onnx`);
+    const r = await cli(['model', 'build', '--from', join(fixtures, kind), '--out', file, '--head', 'mlm']);
+    assert.equal(r.code, 0, r.stderr);
+    const s = await ort.InferenceSession.create(file, { logSeverityLevel: 3 });
+    const out = await s.run({ input_ids: int64(ref.inputs.input_ids!), token_type_ids: int64(ref.inputs.token_type_ids!), attention_mask: int64(ref.inputs.attention_mask!), masked_lm_positions: new ort.Tensor('int64', new BigInt64Array(0), [batch, 0]) });
+    for (const name of ['last_hidden_state', 'logits'] as const) {
+      const want = ref[name].flat(2);
+      const got = out[name]!.data as Float32Array;
+      assert.equal(got.length, want.length, `${kind} ${name}`);
+      let worst = 0;
+      want.forEach((w, i) => (worst = Math.max(worst, Math.abs(w - got[i]!))));
+      assert.ok(worst < 1e-4, `${kind} ${name}: largest difference from transformers ${worst}`);
+    }
+  }
 });
 
 test('exactness: the ONNX export agrees with a plain TypeScript forward pass to 1e-4 on random inputs', async () => {
