@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { createGzip } from 'node:zlib';
 import { ingest } from '../src/ingest/ingest.ts';
-import { cli, query, SAMPLE, tmp } from './helpers.ts';
+import { cli, query, replicateSample, SAMPLE, tmp } from './helpers.ts';
 
 const LIMIT_MB = 1000;
 
@@ -157,4 +157,24 @@ test('a page whose cleaning outgrows a worker’s heap is skipped as out of memo
   assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
   const m = JSON.parse(r.stdout) as { articles: number; links: number };
   assert.deepEqual([m.articles, m.links], [3, 1_000_000]);
+});
+
+test('10 pages of 20,000 links each among 3,000 pages: none reaches the page timeout, every link kept, within bounded memory', async () => {
+  const d = tmp();
+  const dump = join(d, 'dense.xml');
+  const body = replicateSample(53);
+  const first = body.indexOf('  <page>');
+  const end = body.lastIndexOf('</mediawiki>');
+  const dense = Array.from({ length: 10 }, (_, k) => page(900_000 + k, `Dense ${k}`, 'Intro. ' + Array.from({ length: 20_000 }, (_, i) => `[[L${(i * 7 + k) % 3000}]]`).join(' '))).join('');
+  writeFileSync(dump, body.slice(0, first) + dense + body.slice(first, end) + '</mediawiki>\n');
+  const db = join(d, 'd.duckdb');
+  // a page of 20,000 links takes well under a second now; when its sentence cut and link replacement
+  // took time in the square of its length, each ran for several seconds (161 s for ten, at 30 s each)
+  const r = await measured(['ingest', '--dump', dump, '--db', db, '--page-timeout', '5', '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.ok(r.rss < LIMIT_MB, `peak RSS ${r.rss} MB`);
+  const s = JSON.parse(r.stdout) as { pages: number; skipped_reasons: Record<string, number> };
+  assert.ok(s.pages >= 3000, `${s.pages} pages`);
+  assert.ok(!Object.keys(s.skipped_reasons).some((k) => /timeout|out of memory/.test(k)), JSON.stringify(s.skipped_reasons));
+  assert.deepEqual(await query(db, "SELECT count(*)::INTEGER AS n FROM links l JOIN pages p ON p.seq = l.src WHERE p.title LIKE 'Dense %'"), [{ n: 200_000 }]);
 });
