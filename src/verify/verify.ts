@@ -309,7 +309,7 @@ export async function verify(opts: VerifyOptions): Promise<VerifyReport> {
   if (!probeNotRun) {
     probe = relationProbe(features, labels, { seed });
     if (!probe.beats_control) warnings.push('the [CLS] vectors do not predict the document relation better than the shuffled-label control');
-  } else if (model.info.hidden) warnings.push(`too few samples (${features.length}) for the relation probe; use --samples ≥ 30`);
+  } else if (model.info.hidden) warnings.push(`the relation probe did not run: ${probeNotRun}`);
 
   return {
     stage: 'verify',
