@@ -159,6 +159,19 @@ test('a page whose cleaning outgrows a worker’s heap is skipped as out of memo
   assert.deepEqual([m.articles, m.links], [3, 1_000_000]);
 });
 
+test('a page whose links alone, read after its cleaning timed out, run over the timeout again is skipped whole; the pages around it are read', async () => {
+  const d = tmp();
+  const dump = join(d, 'slow.xml');
+  // a million links: neither cleaning them nor scanning them alone fits in 0.2 s
+  const text = 'Intro. ' + Array.from({ length: 1_000_000 }, (_, i) => `[[${String.fromCharCode(65 + (i % 26))}]]`).join(' ');
+  writeFileSync(dump, HEADER + page(1, 'Before', 'A page before. It has [[After|text]].') + page(2, 'Million', text) + page(3, 'After', 'A page after. It has text too.') + '</mediawiki>\n');
+  const db = join(d, 's.duckdb');
+  const s = await ingest({ dump, db, workers: 1, pageTimeout: 0.2 });
+  assert.deepEqual(s.skipped_reasons, { 'parse timeout (over 0.2 s); its links not read either': 1 });
+  assert.deepEqual([s.pages, s.articles, s.links], [3, 2, 1]);
+  assert.deepEqual(await query(db, "SELECT title FROM pages ORDER BY seq"), [{ title: 'Before' }, { title: 'After' }]);
+});
+
 test('10 pages of 20,000 links each among 3,000 pages: none reaches the page timeout, every link kept, within bounded memory', async () => {
   const d = tmp();
   const dump = join(d, 'dense.xml');

@@ -462,22 +462,33 @@ test('damaged dumps: pages without text or title are skipped and counted; broken
   assert.equal(tk[0]!.status, 'failed');
 });
 
-test('a page that takes longer than --page-timeout to clean is skipped and counted; its worker is replaced and the run goes on', async () => {
+test('a page that takes longer than --page-timeout to clean keeps its page row and links, its text left out and counted; its worker is replaced and the run goes on', async () => {
   const d = tmp();
   // depth-1000 nested templates: wtf_wikipedia needs seconds for these 6 kB (its time grows ~n^2.3)
-  const nested = `Intro. ${'{{a|'.repeat(1000)}x${'}}'.repeat(1000)} End.`;
+  const nested = `Intro [[Harbor]]. ${'{{a|'.repeat(1000)}x [[Inner place|inner]]${'}}'.repeat(1000)} End [[Town|town]]s.`;
   const xml = sampleXml.replace(/(<title>Greyhaven<\/title>[\s\S]*?<text bytes="\d+" xml:space="preserve">)[\s\S]*?(<\/text>)/, `$1${nested}$2`);
   writeFileSync(join(d, 'n.xml'), xml);
   const s = await ingest({ dump: join(d, 'n.xml'), db: join(d, 'n.duckdb'), workers: 2, pageTimeout: 0.3, runBytes: 4000 });
-  assert.equal(s.pages, 57);
-  assert.deepEqual(s.skipped_reasons, { 'parse timeout (over 0.3 s)': 1 });
+  assert.equal(s.pages, 57, 'the page counted once (a row in pages and one in skipped)');
+  assert.deepEqual(s.skipped_reasons, { 'parse timeout (over 0.3 s): text left out, links kept': 1 });
   assert.equal(s.articles, 41);
-  assert.deepEqual(await query(join(d, 'n.duckdb'), `SELECT title FROM skipped`), [{ title: 'Greyhaven' }]);
+  const db = join(d, 'n.duckdb');
+  assert.deepEqual(await query(db, `SELECT title FROM skipped`), [{ title: 'Greyhaven' }]);
+  assert.deepEqual(await query(db, `SELECT kind, text_bytes > 6000 AS big FROM pages WHERE title = 'Greyhaven'`), [{ kind: 'article', big: true }]);
+  assert.deepEqual(await query(db, `SELECT l.target, l.anchor, l."offset", l.origin FROM links l JOIN pages p ON p.seq = l.src WHERE p.title = 'Greyhaven' ORDER BY l.idx`), [
+    { target: 'Harbor', anchor: 'Harbor', offset: null, origin: 'text' },
+    { target: 'Inner place', anchor: 'inner', offset: null, origin: 'template' },
+    { target: 'Town', anchor: 'towns', offset: null, origin: 'text' },
+  ]);
   // every other page is as without the slow one
   const plain = await ingest({ dump: SAMPLE, db: join(d, 'p.duckdb') });
+  assert.deepEqual(s.namespaces, plain.namespaces, 'namespaces counted once per page');
   const others = `SELECT md5(string_agg(text, '|' ORDER BY seq)) h FROM articles WHERE title <> 'Greyhaven'`;
-  assert.deepEqual(await query(join(d, 'n.duckdb'), others), await query(join(d, 'p.duckdb'), others));
+  assert.deepEqual(await query(db, others), await query(join(d, 'p.duckdb'), others));
   assert.equal(plain.articles, 42);
+  // links to it resolve to its page; it gives no segments, so no pair draws it as B
+  await graph({ db });
+  assert.deepEqual(await query(db, `SELECT DISTINCT r.resolution FROM link_resolution r JOIN pages p ON p.title = 'Greyhaven' AND r.dst = p.seq`), [{ resolution: 'direct' }]);
   await assert.rejects(ingest({ dump: SAMPLE, db: join(d, 'x.duckdb'), pageTimeout: 0 }), /--page-timeout must be a number of seconds > 0/);
 });
 

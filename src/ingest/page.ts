@@ -4,12 +4,12 @@
  * its reason. Runs in the ingest workers.
  */
 import type { DumpPage } from '../dump/xml.js';
-import { cleanArticle } from '../wiki/clean.js';
+import { articleLinks, cleanArticle, type CleanLink } from '../wiki/clean.js';
 import { redirectTarget } from '../wiki/redirect.js';
 import type { Titles } from '../wiki/title.js';
 import type { SiteInfo } from '../dump/siteinfo.js';
 import { linkTrail, siteLanguage } from '../wiki/interwiki.js';
-import type { ScanOptions } from '../wiki/wikilinks.js';
+import { scanLinks, type ScanOptions } from '../wiki/wikilinks.js';
 import { LINK_ORIGINS, type LinkColumns, type PageRows } from '../db/rows.js';
 
 /**
@@ -39,7 +39,12 @@ export function scanOptions(site: SiteInfo, clean: CleanSettings): ScanOptions {
   return { keepLists: clean.keepLists, trail: linkTrail(siteLanguage(site)) };
 }
 
-export function pageRows(p: DumpPage, titles: Titles, scan: ScanOptions = {}): PageRows {
+/**
+ * `uncleaned`: the reason this article's text is not to be cleaned (it ran over the page timeout in
+ * an earlier worker). Its page row and its links are kept (found by the linear link scan alone,
+ * offset NULL, origin where they stand), and a `skipped` row gives the reason.
+ */
+export function pageRows(p: DumpPage, titles: Titles, scan: ScanOptions = {}, uncleaned?: string): PageRows {
   const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
   const skip = (reason: string) => skipped(p, bytes, reason);
   if (!p.title?.trim()) return skip('no title');
@@ -62,17 +67,31 @@ export function pageRows(p: DumpPage, titles: Titles, scan: ScanOptions = {}): P
   if (ns !== 0) return { seq: p.seq, wikitextBytes: bytes, page: { ...page, kind: 'other' } };
   if (!p.text.trim()) return skip('empty text'); // an article with no text gives no row to train on
   if (bytes > MAX_ARTICLE_BYTES) return skip(`too large (${(bytes / 2 ** 20).toFixed(1)} MiB of wikitext; at most ${MAX_ARTICLE_BYTES / 2 ** 20} MiB are cleaned)`);
+  if (uncleaned !== undefined) {
+    const links = linkColumns(articleLinks(p.title, scanLinks(p.text, titles, scan).links, titles));
+    return { seq: p.seq, wikitextBytes: bytes, page: { ...page, kind: 'article' }, links, skipped: skipped(p, bytes, `${uncleaned}: text left out, links kept`).skipped };
+  }
   let a;
   try {
     a = cleanArticle(p.title, p.text, titles, scan);
   } catch (e) {
     return skip(`wikitext parse error: ${e instanceof Error ? e.message : String(e)}`);
   }
-  // links by column: far cheaper to pass between threads than an object per link
-  const n = a.links.length;
+  return {
+    seq: p.seq,
+    wikitextBytes: bytes,
+    page: { ...page, kind: 'article' },
+    article: { seq: p.seq, title: p.title, disambiguation: a.disambiguation, text: a.text, sent_start: Int32Array.from(a.sentStart), sent_len: Int32Array.from(a.sentLen), para_first: Int32Array.from(a.paraFirst) },
+    links: linkColumns(a.links),
+  };
+}
+
+/** Links by column: far cheaper to pass between threads than an object per link. */
+function linkColumns(all: CleanLink[]): LinkColumns {
+  const n = all.length;
   const links: LinkColumns = { idx: new Int32Array(n), target: new Array(n), target_ns: new Int32Array(n), fragment: new Array(n), anchor: new Array(n), offset: new Int32Array(n), origin: new Uint8Array(n) };
   for (let k = 0; k < n; k++) {
-    const l = a.links[k]!;
+    const l = all[k]!;
     links.idx[k] = l.idx;
     links.target[k] = l.target;
     links.target_ns[k] = l.targetNs;
@@ -81,16 +100,10 @@ export function pageRows(p: DumpPage, titles: Titles, scan: ScanOptions = {}): P
     links.offset[k] = l.offset ?? -1;
     links.origin[k] = LINK_ORIGINS.indexOf(l.origin);
   }
-  return {
-    seq: p.seq,
-    wikitextBytes: bytes,
-    page: { ...page, kind: 'article' },
-    article: { seq: p.seq, title: p.title, disambiguation: a.disambiguation, text: a.text, sent_start: Int32Array.from(a.sentStart), sent_len: Int32Array.from(a.sentLen), para_first: Int32Array.from(a.paraFirst) },
-    links,
-  };
+  return links;
 }
 
-/** A page skipped because cleaning it took longer than the budget (deeply nested templates can). */
-export function timedOut(p: DumpPage, budgetSeconds: number): PageRows {
-  return skipped(p, p.text === null ? 0 : Buffer.byteLength(p.text), `parse timeout (over ${budgetSeconds} s)`);
+/** Why a page whose cleaning took longer than the budget (deeply nested templates can) is skipped. */
+export function timeoutReason(budgetSeconds: number): string {
+  return `parse timeout (over ${budgetSeconds} s)`;
 }

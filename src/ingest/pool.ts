@@ -7,7 +7,8 @@
  *
  * No page can stall a run: each worker says (through shared memory, no messages) which page it is
  * cleaning; one that stays on a page longer than the budget is stopped and replaced, and its runs
- * are sent again to the new worker with that page skipped (`parse timeout`). The same for a page
+ * are sent again to the new worker with that page's text left out (`parse timeout`; its links are
+ * read alone, in linear time, and kept; a second timeout skips it whole). The same for a page
  * whose cleaning outgrows a worker's heap (WORKER_HEAP_MB): skipped as `out of memory`, so that no
  * page can take the process past a bounded memory either.
  */
@@ -26,8 +27,10 @@ export interface RunRequest {
   line: number;
   column: number;
   skipBelow: number;
-  /** pages that ran over the budget in an earlier worker: skipped, not parsed again */
+  /** pages that ran over the budget in an earlier worker: their text is not cleaned again, their links are kept */
   timedOut: number[];
+  /** pages whose links alone, read after a timeout, ran over the budget again: skipped */
+  lost: number[];
   /** pages that outgrew an earlier worker's heap: skipped likewise */
   outOfMemory: number[];
   budgetSeconds: number;
@@ -130,7 +133,7 @@ export class PagePool {
       for (const s of this.slots) if (s.pending.size < slot.pending.size) slot = s;
       const id = this.nextId++;
       return new Promise<RunResult>((resolve, reject) => {
-        const req: RunRequest = { id, bytes: run.bytes, seq: run.seq, line: run.line, column: run.column, skipBelow, timedOut: [], outOfMemory: [], budgetSeconds: this.budgetSeconds };
+        const req: RunRequest = { id, bytes: run.bytes, seq: run.seq, line: run.line, column: run.column, skipBelow, timedOut: [], lost: [], outOfMemory: [], budgetSeconds: this.budgetSeconds };
         slot.pending.set(id, { req, resolve, reject });
         // not transferred (its bytes are shared memory): the run is sent again if its worker has to be replaced
         slot.worker.postMessage(req);
@@ -163,7 +166,8 @@ export class PagePool {
     this.start(slot); // the old one is no longer the slot's: its exit is not a failure
     void old.terminate();
     for (const p of slot.pending.values()) {
-      p.req[why].push(seq);
+      // a timeout while its links alone were read (the page timed out before): nothing more is tried
+      p.req[why === 'timedOut' && p.req.timedOut.includes(seq) ? 'lost' : why].push(seq);
       slot.worker.postMessage(p.req);
     }
   }

@@ -7,7 +7,7 @@ import type { SiteInfo } from '../dump/siteinfo.js';
 import { readPages } from '../dump/xml.js';
 import { Titles } from '../wiki/title.js';
 import type { ScanOptions } from '../wiki/wikilinks.js';
-import { pageRows, scanOptions, skipped, timedOut, type CleanSettings } from './page.js';
+import { pageRows, scanOptions, skipped, timeoutReason, type CleanSettings } from './page.js';
 import type { PoolInput, RunRequest, RunResult } from './pool.js';
 import type { PageRows } from '../db/rows.js';
 
@@ -28,16 +28,17 @@ parentPort!.on('message', (m: RunRequest | PoolInput) => {
   const error = readPages(file, req.bytes, { seq: req.seq, line: req.line, column: req.column, site }, (p) => {
     first ??= { seq: p.seq, id: p.id };
     if (p.seq < req.skipBelow) return;
-    if (req.timedOut.includes(p.seq)) {
-      rows.push(timedOut(p, req.budgetSeconds));
+    const bytes = p.text === null ? 0 : Buffer.byteLength(p.text);
+    if (req.outOfMemory.includes(p.seq)) {
+      rows.push(skipped(p, bytes, `out of memory (cleaning it took more than the worker's ${heapMb} MB)`));
       return;
     }
-    if (req.outOfMemory.includes(p.seq)) {
-      rows.push(skipped(p, p.text === null ? 0 : Buffer.byteLength(p.text), `out of memory (cleaning it took more than the worker's ${heapMb} MB)`));
+    if (req.lost.includes(p.seq)) {
+      rows.push(skipped(p, bytes, `${timeoutReason(req.budgetSeconds)}; its links not read either`));
       return;
     }
     Atomics.store(beat, 0, p.seq + 1); // the pool watches how long a page takes
-    rows.push(pageRows(p, titles, scan));
+    rows.push(pageRows(p, titles, scan, req.timedOut.includes(p.seq) ? timeoutReason(req.budgetSeconds) : undefined));
   });
   Atomics.store(beat, 0, 0);
   const res: RunResult = { id: req.id, first, rows, error: error ? error.message : null };

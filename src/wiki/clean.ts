@@ -10,7 +10,7 @@ import { decodeHTMLStrict } from 'entities';
 import wtf from 'wtf_wikipedia';
 import type { Titles } from './title.js';
 import { APPARATUS } from './regions.js';
-import { MARKER, scanLinks, type LinkOrigin, type ScanOptions } from './wikilinks.js';
+import { MARKER, scanLinks, type LinkOrigin, type ScanOptions, type WikiLink } from './wikilinks.js';
 
 export interface CleanLink {
   idx: number; // order of the link in the wikitext
@@ -147,6 +147,32 @@ function wordAt(text: string, anchor: string, from: number): number {
   return -1;
 }
 
+/**
+ * The page's links with normalised targets; each placed where `placed` (the clean text's builder)
+ * found its anchor, otherwise offset null and origin where it stands in the wikitext.
+ */
+export function articleLinks(title: string, scanned: WikiLink[], titles: Titles, placed = new Map<number, { anchor: string; offset: number }>()): CleanLink[] {
+  const links: CleanLink[] = [];
+  scanned.forEach((l, idx) => {
+    const norm = titles.normalize(l.target);
+    // `[[#Section]]` points into the page itself.
+    const self = norm.title ? null : norm.fragment ? titles.normalize(title) : null;
+    const target = norm.title || self?.title || '';
+    if (!target) return;
+    const at = placed.get(idx);
+    links.push({
+      idx,
+      target,
+      targetNs: self ? self.ns : norm.ns,
+      fragment: norm.fragment,
+      anchor: at?.anchor ?? squeeze(decodeHTMLStrict(l.anchor)),
+      offset: at?.offset ?? null,
+      origin: at ? 'text' : l.origin,
+    });
+  });
+  return links;
+}
+
 export function cleanArticle(title: string, wikitext: string, titles: Titles, opts: ScanOptions = {}): CleanArticle {
   const scan = scanLinks(wikitext, titles, opts);
   const doc = wtf(scan.rewritten, { title });
@@ -162,24 +188,7 @@ export function cleanArticle(title: string, wikitext: string, titles: Titles, op
       if (opts.keepLists) for (const list of p.lists()) b.paragraph(list.lines(), '\n');
     }
   }
-  const links: CleanLink[] = [];
-  scan.links.forEach((l, idx) => {
-    const norm = titles.normalize(l.target);
-    // `[[#Section]]` points into the page itself.
-    const self = norm.title ? null : norm.fragment ? titles.normalize(title) : null;
-    const target = norm.title || self?.title || '';
-    if (!target) return;
-    const placed = b.placed.get(idx);
-    links.push({
-      idx,
-      target,
-      targetNs: self ? self.ns : norm.ns,
-      fragment: norm.fragment,
-      anchor: placed?.anchor ?? squeeze(decodeHTMLStrict(l.anchor)),
-      offset: placed?.offset ?? null,
-      origin: placed ? 'text' : l.origin,
-    });
-  });
+  const links = articleLinks(title, scan.links, titles, b.placed);
   return {
     text: b.parts.join(''),
     sentStart: b.sentStart,
