@@ -69,7 +69,7 @@ export const command: Command = {
     { name: 'batch-pages', type: 'number', range: { integer: true, min: 1 }, default: 5000, help: 'pages per committed batch (the unit a killed run loses)' },
     { name: 'verbose', type: 'boolean', help: 'log each committed batch' },
     { name: 'on-damage', type: 'string', placeholder: 'stop|skip', default: 'stop', help: 'a damaged bz2 stream or block: stop there (the pages before it are kept), or leave it out (its pages counted in skipped) and go on' },
-    { name: 'page-timeout', type: 'number', range: { above: 0 }, default: 30, placeholder: 'SECONDS', help: 'skip a page (counted as a parse timeout) when cleaning it takes longer' },
+    { name: 'page-timeout', type: 'number', range: { above: 0 }, default: 30, placeholder: 'SECONDS', help: 'the most a page may take to clean (it gets 2 s + 20 ms per KiB of wikitext, at most this); one that runs over keeps its links, its text left out (skipped as a parse timeout)' },
     { name: 'max-record', type: 'size', placeholder: 'SIZE', default: '16MiB', range: { min: 1024 }, help: 'the largest page (its XML), JSON line or PubMed record read; a larger one is skipped and counted, never held whole (the largest Wikipedia page is about 2 MB)' },
     MEMORY_FLAG,
     JSON_FLAG,

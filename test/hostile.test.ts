@@ -172,6 +172,20 @@ test('a page whose links alone, read after its cleaning timed out, run over the 
   assert.deepEqual(await query(db, "SELECT title FROM pages ORDER BY seq"), [{ title: 'Before' }, { title: 'After' }]);
 });
 
+test('ten small pages built to be slow each run against a budget of their size (2 s + 20 ms per KiB), not the 30 s page timeout; their links are kept', async () => {
+  const d = tmp();
+  const dump = join(d, 'nested.xml');
+  // depth-2000 nested templates, 12 kB: wtf_wikipedia needs over ten seconds for each (its time grows ~n^2.3)
+  const nested = (i: number) => `Slow [[Target ${i}]]. ${'{{a|'.repeat(2000)}x${'}}'.repeat(2000)} End.`;
+  const pages = Array.from({ length: 10 }, (_, i) => page(10 + i, `Slow ${i}`, nested(i))).join('');
+  writeFileSync(dump, HEADER + page(1, 'Before', 'A page before. It has text.') + pages + page(3, 'After', 'A page after. It has text too.') + '</mediawiki>\n');
+  const db = join(d, 'n.duckdb');
+  const s = await ingest({ dump, db, workers: 2 });
+  assert.deepEqual(s.skipped_reasons, { 'parse timeout (over 2 s + 20 ms per KiB of its wikitext): text left out, links kept': 10 });
+  assert.deepEqual([s.pages, s.articles, s.links], [12, 2, 10]);
+  assert.deepEqual(await query(db, "SELECT count(*)::INTEGER AS n FROM links WHERE target LIKE 'Target %' AND \"offset\" IS NULL"), [{ n: 10 }]);
+});
+
 test('10 pages of 20,000 links each among 3,000 pages: none reaches the page timeout, every link kept, within bounded memory', async () => {
   const d = tmp();
   const dump = join(d, 'dense.xml');

@@ -6,7 +6,8 @@
  * header); each input is then announced to them (`begin`) before its first run.
  *
  * No page can stall a run: each worker says (through shared memory, no messages) which page it is
- * cleaning; one that stays on a page longer than the budget is stopped and replaced, and its runs
+ * cleaning and how long it may take (2 s + 20 ms per KiB, at most the page timeout); one that stays on
+ * a page longer is stopped and replaced, and its runs
  * are sent again to the new worker with that page's text left out (`parse timeout`; its links are
  * read alone, in linear time, and kept; a second timeout skips it whole). The same for a page
  * whose cleaning outgrows a worker's heap (WORKER_HEAP_MB): skipped as `out of memory`, so that no
@@ -58,7 +59,7 @@ interface Pending {
 
 interface Slot {
   worker: Worker;
-  /** [0]: seq + 1 of the page being cleaned, 0 when none */
+  /** [0]: seq + 1 of the page being cleaned, 0 when none; [1]: its budget in ms (page.ts pageBudgetMs) */
   beat: Int32Array;
   pending: Map<number, Pending>;
   watched: number;
@@ -91,12 +92,12 @@ export class PagePool {
   ) {
     this.queue = new PQueue({ concurrency: size * depth });
     for (let i = 0; i < size; i++) {
-      const beat = new Int32Array(new SharedArrayBuffer(4));
+      const beat = new Int32Array(new SharedArrayBuffer(8));
       const slot: Slot = { worker: undefined as unknown as Worker, beat, pending: new Map(), watched: 0, since: performance.now() };
       this.start(slot);
       this.slots.push(slot);
     }
-    this.timer = setInterval(() => this.watch(), Math.min(1000, (budgetSeconds * 1000) / 4));
+    this.timer = setInterval(() => this.watch(), Math.min(250, (budgetSeconds * 1000) / 4));
     this.timer.unref();
   }
 
@@ -151,7 +152,7 @@ export class PagePool {
         slot.since = now;
         continue;
       }
-      if (now - slot.since < this.budgetSeconds * 1000) continue;
+      if (now - slot.since < Atomics.load(slot.beat, 1)) continue;
       this.timeouts++;
       this.replace(slot, current - 1, 'timedOut');
     }
@@ -162,7 +163,7 @@ export class PagePool {
     const old = slot.worker;
     slot.watched = 0;
     slot.since = performance.now();
-    slot.beat = new Int32Array(new SharedArrayBuffer(4)); // the old worker may still write to its own
+    slot.beat = new Int32Array(new SharedArrayBuffer(8)); // the old worker may still write to its own
     this.start(slot); // the old one is no longer the slot's: its exit is not a failure
     void old.terminate();
     for (const p of slot.pending.values()) {

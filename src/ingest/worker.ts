@@ -7,7 +7,7 @@ import type { SiteInfo } from '../dump/siteinfo.js';
 import { readPages } from '../dump/xml.js';
 import { Titles } from '../wiki/title.js';
 import type { ScanOptions } from '../wiki/wikilinks.js';
-import { pageRows, scanOptions, skipped, timeoutReason, type CleanSettings } from './page.js';
+import { pageBudgetMs, pageRows, scanOptions, skipped, timeoutReason, type CleanSettings } from './page.js';
 import type { PoolInput, RunRequest, RunResult } from './pool.js';
 import type { PageRows } from '../db/rows.js';
 
@@ -34,11 +34,13 @@ parentPort!.on('message', (m: RunRequest | PoolInput) => {
       return;
     }
     if (req.lost.includes(p.seq)) {
-      rows.push(skipped(p, bytes, `${timeoutReason(req.budgetSeconds)}; its links not read either`));
+      rows.push(skipped(p, bytes, `${timeoutReason(bytes, req.budgetSeconds)}; its links not read either`));
       return;
     }
-    Atomics.store(beat, 0, p.seq + 1); // the pool watches how long a page takes
-    rows.push(pageRows(p, titles, scan, req.timedOut.includes(p.seq) ? timeoutReason(req.budgetSeconds) : undefined));
+    // the pool watches how long a page takes, against the page's own budget
+    Atomics.store(beat, 1, Math.ceil(pageBudgetMs(bytes, req.budgetSeconds)));
+    Atomics.store(beat, 0, p.seq + 1);
+    rows.push(pageRows(p, titles, scan, req.timedOut.includes(p.seq) ? timeoutReason(bytes, req.budgetSeconds) : undefined));
   });
   Atomics.store(beat, 0, 0);
   const res: RunResult = { id: req.id, first, rows, error: error ? error.message : null };
