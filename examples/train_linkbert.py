@@ -9,11 +9,15 @@ Hugging Face's BertForPreTraining computes a 2-class NSP loss, so its relation h
   python examples/train_linkbert.py --shards out/shards --tiny --steps 30      # plumbing, seconds
   python examples/train_linkbert.py --shards out/shards --model bert-base-cased --steps 10000
 
-Prints one JSON line per logging step: step, mlm_loss, drp_loss, drp_acc (means over the window).
+Prints one JSON line per logging step: step, split "train", mlm_loss, drp_loss, drp_acc (means over
+the window). Where the shards have a validation split (`linkbert pairs --validation`), every
+--eval-every steps and at the end also a line with split "validation": the MLM loss per masked token,
+the DRP loss and accuracy over its first --eval-rows rows, with the model in eval mode.
 Needs torch, transformers and pyarrow.
 """
 import argparse
 import glob
+import itertools
 import json
 import os
 import random
@@ -24,9 +28,9 @@ import torch.nn.functional as F
 from transformers import BertConfig, BertForPreTraining
 
 
-def rows_of(shards):
-    """The shard rows, in the shards' order (one shuffled dataset, written in order)."""
-    for path in sorted(glob.glob(os.path.join(shards, "train-*.parquet"))):
+def rows_of(shards, split="train"):
+    """The split's rows, in the shards' order (one shuffled dataset, written in order)."""
+    for path in sorted(glob.glob(os.path.join(shards, f"{split}-*.parquet"))):
         for batch in pq.ParquetFile(path).iter_batches(batch_size=1024):
             yield from batch.to_pylist()
 
@@ -76,6 +80,8 @@ def main():
     ap.add_argument("--lr", type=float, default=None, help="learning rate (default 1e-3 with --tiny, 5e-5 otherwise)")
     ap.add_argument("--log-every", type=int, default=1)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--eval-every", type=int, default=100, help="steps between validation passes (when the shards have a validation split)")
+    ap.add_argument("--eval-rows", type=int, default=2000, help="validation rows read per pass (its first ones: the split is shuffled)")
     args = ap.parse_args()
     if not args.tiny and not args.model:
         ap.error("pass --model ID (weights to start from) or --tiny")
@@ -103,6 +109,7 @@ def main():
     if not rows:
         raise SystemExit(f"{args.shards}: no train-*.parquet rows")
     dynamic = settings["masking"] == "dynamic"
+    held_out = list(itertools.islice(rows_of(args.shards, "validation"), args.eval_rows))
     window = {"mlm": 0.0, "drp": 0.0, "hit": 0, "n": 0, "steps": 0}
     at = 0
     for step in range(1, args.steps + 1):
@@ -122,9 +129,29 @@ def main():
         window["steps"] += 1
         if step % args.log_every == 0 or step == args.steps:
             s = window["steps"]
-            print(json.dumps({"step": step, "mlm_loss": round(window["mlm"] / s, 4), "drp_loss": round(window["drp"] / s, 4),
+            print(json.dumps({"step": step, "split": "train", "mlm_loss": round(window["mlm"] / s, 4), "drp_loss": round(window["drp"] / s, 4),
                               "drp_acc": round(window["hit"] / window["n"], 4)}), flush=True)
             window = {"mlm": 0.0, "drp": 0.0, "hit": 0, "n": 0, "steps": 0}
+        if held_out and (step % args.eval_every == 0 or step == args.steps):
+            print(json.dumps({"step": step, "split": "validation", **evaluate(model, held_out, args.batch, ids["pad"], dynamic, special, vocab_size, args.seed)}), flush=True)
+
+
+@torch.no_grad()
+def evaluate(model, rows, batch, pad_id, dynamic, special, vocab_size, seed):
+    """MLM loss per masked token, DRP loss and accuracy over `rows`; dynamic masks drawn the same each pass."""
+    model.eval()
+    rng = random.Random(seed + 1)
+    mlm_sum, mlm_n, drp_sum, hit = 0.0, 0, 0.0, 0
+    for i in range(0, len(rows), batch):
+        b = collate(rows[i:i + batch], pad_id, dynamic, special, vocab_size, rng)
+        out = model(input_ids=b["input_ids"], token_type_ids=b["token_type_ids"], attention_mask=b["attention_mask"])
+        mlm_sum += F.cross_entropy(out.prediction_logits.flatten(0, 1), b["labels"].flatten(), ignore_index=-100, reduction="sum").item()
+        mlm_n += (b["labels"] != -100).sum().item()
+        drp_sum += F.cross_entropy(out.seq_relationship_logits, b["relation"], reduction="sum").item()
+        hit += (out.seq_relationship_logits.argmax(-1) == b["relation"]).sum().item()
+    model.train()
+    return {"mlm_loss": round(mlm_sum / max(1, mlm_n), 4), "drp_loss": round(drp_sum / len(rows), 4),
+            "drp_acc": round(hit / len(rows), 4), "rows": len(rows)}
 
 
 if __name__ == "__main__":

@@ -8,6 +8,9 @@ const pc = (x: number) => `${(100 * x).toFixed(1)}%`;
 /** Shared with `run`. */
 export const B_SEGMENTS_FLAG: Flag = { name: 'b-segments', type: 'string', placeholder: 'POLICY', default: 'non-lead', help: "non-lead: a random or linked B is never an article's first segment (as a contiguous B cannot be); any: it may be, so one-segment articles are reached too" };
 
+/** Shared with `run` and `plan`. */
+export const VALIDATION_FLAG: Flag = { name: 'validation', type: 'number', range: { min: 0 }, placeholder: 'SHARE', help: 'hold out this share of the articles (0.01: 1%; none by default) as a validation split: its pairs draw B only from held-out articles, so no article is on both sides' };
+
 export function printPairs(s: PairsSummary): void {
   console.log(`pairs: ${s.db}${s.already_done ? ' (already complete for these settings; --force redoes it)' : ''}`);
   console.log(
@@ -21,6 +24,7 @@ export function printPairs(s: PairsSummary): void {
       ...(s.labels_by_input ?? []).map((i) => [`  from ${i.file}`, counts({ contiguous: i.labels['0'], random: i.labels['1'], linked: i.labels['2'] })] as [string, string]),
       ['  fallbacks', `${s.fallbacks} (every anchor allows all three relations)`],
       ['  B segments', `${s.b_segments}${s.b_segments === 'any' ? ` (${s.lead_b} random or linked B are an article's first segment)` : " (a random or linked B is never an article's first segment)"}`],
+      ...(s.splits ? (['train', 'validation'] as const).map((k) => [`  ${k}`, `${s.splits![k].pairs.toLocaleString('en')} pairs (${counts({ contiguous: s.splits![k].labels['0'], random: s.splits![k].labels['1'], linked: s.splits![k].labels['2'] })}) from ${s.splits![k].articles.toLocaleString('en')} articles`] as [string, string]) : []),
       ['coverage', `articles ${pc(s.coverage.articles)}, segments ${pc(s.coverage.segments)}, tokens ${pc(s.coverage.tokens)} appear in an instance (as A or B)`],
       ['  articles without segments', s.coverage.articles_without_segments],
       ['time', `${s.seconds}s, seed ${s.seed}`],
@@ -30,7 +34,7 @@ export function printPairs(s: PairsSummary): void {
 
 /** The pairs options the flags give (shared with `run`). */
 export function pairsOptions(flags: ParsedArgs['flags']) {
-  return { db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, unlinked: flags.unlinked as Unlinked, force: Boolean(flags.force), memory: memoryOf(flags) };
+  return { db: flags.db as string, seed: flags.seed as number, instancesPerSegment: flags['instances-per-segment'] as number, bSegments: flags['b-segments'] as BSegments, unlinked: flags.unlinked as Unlinked, validation: flags.validation as number, force: Boolean(flags.force), memory: memoryOf(flags) };
 }
 
 export const command: Command = {
@@ -42,6 +46,7 @@ export const command: Command = {
     { name: 'instances-per-segment', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'instances drawn per anchor segment' },
     B_SEGMENTS_FLAG,
     { name: 'unlinked', type: 'string', placeholder: 'POLICY', default: 'nsp', help: 'anchors in articles that link to no article with a segment to draw: nsp gives them contiguous/random 50/50 (as LinkBERT did with books); skip leaves them out' },
+    VALIDATION_FLAG,
     { name: 'force', type: 'boolean', help: 'redo even when complete for these settings' },
     MEMORY_FLAG,
     JSON_FLAG,

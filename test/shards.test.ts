@@ -231,14 +231,16 @@ test('shards never deletes what it did not write: foreign files and another data
   // a rerun with other settings replaces its own files, fewer of them this time
   const second = await shards({ db, out, shardRows: 1000, seed: 6 });
   assert.ok(second.shards < first.shards);
-  assert.deepEqual(readdirSync(out).sort(), ['manifest.json', ...second.files.map((f) => f.split('/').pop()!)].sort());
+  assert.deepEqual(readdirSync(out).sort(), ['README.md', 'manifest.json', ...second.files.map((f) => f.split('/').pop()!)].sort());
 
   const other = join(dir, 'other-dataset');
   mkdirSync(other);
   writeFileSync(join(other, 'train-00000-of-00001.parquet'), 'not ours');
   writeFileSync(join(other, 'notes.txt'), 'mine');
-  await assert.rejects(shards({ db, out: other }), /other-dataset holds files that linkbert shards did not write \(notes\.txt, train-00000-of-00001\.parquet\); choose an empty or new --out/);
+  writeFileSync(join(other, 'README.md'), '# my notes');
+  await assert.rejects(shards({ db, out: other }), /other-dataset holds files that linkbert shards did not write \(README\.md, notes\.txt, train-00000-of-00001\.parquet\); choose an empty or new --out/);
   assert.equal(readFileSync(join(other, 'train-00000-of-00001.parquet'), 'utf8'), 'not ours');
+  assert.equal(readFileSync(join(other, 'README.md'), 'utf8'), '# my notes', 'a card is never written over a README of the user');
 
   // shards of another dump's database, with their manifest
   const foreign = join(dir, 'foreign');
@@ -253,7 +255,7 @@ test('shards never deletes what it did not write: foreign files and another data
   writeFileSync(join(killed, 'manifest.json'), JSON.stringify({ format: 'linkbert-shards/1', writing: true, source: m.source, shards: [{ file: 'train-00000-of-00003.parquet' }] }));
   writeFileSync(join(killed, 'train-00000-of-00003.parquet'), 'half written');
   const redone = await shards({ db, out: killed, seed: 5 });
-  assert.deepEqual(readdirSync(killed).sort(), ['manifest.json', ...redone.files.map((f) => f.split('/').pop()!)].sort());
+  assert.deepEqual(readdirSync(killed).sort(), ['README.md', 'manifest.json', ...redone.files.map((f) => f.split('/').pop()!)].sort());
 });
 
 test('shards settings out of range are refused before any work', async () => {

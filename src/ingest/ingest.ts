@@ -16,7 +16,7 @@ import { indexBeside, readIndex } from '../dump/multistream.js';
 import { DumpSyntaxError } from '../dump/xml.js';
 import type { IngestSettings, IngestSummary, InputRange } from '../stage/contracts.js';
 import { elapsed, Failed, recordedRun } from '../stage/kernel.js';
-import { checkMd5, expandInputs, fingerprint, inputsBytes, inputsFingerprint, inputsSha256 } from './inputs.js';
+import { checkMd5, expandInputs, fingerprint, inputsBytes, inputsDigests, inputsFingerprint } from './inputs.js';
 import { readInput, type InputResult } from './input.js';
 import type { IngestOptions } from './options.js';
 import { PagePool } from './pool.js';
@@ -102,6 +102,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           base = last.reader.endSeq;
         }
         await db.conn.run('RESET threads');
+        // what exactly was ingested, for the shards' manifest and card (a few seconds for English Wikipedia's 20 GB)
+        const digests = failure || opts.unit ? null : await inputsDigests(inputs);
         const summary = await summarize(db, opts, {
           multistream_index: indexFile,
           decompressor,
@@ -111,9 +113,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           peak_rss_mb: Math.round(process.resourceUsage().maxRSS / 1024),
           seconds: elapsed(t0),
           dump_bytes: await inputsBytes(inputs),
-          // what exactly was ingested, for the shards' manifest (a few seconds for English Wikipedia's 20 GB)
-          dump_sha256: failure || opts.unit ? null : await inputsSha256(inputs),
-          inputs: done,
+          dump_sha256: digests?.sha256 ?? null,
+          inputs: digests ? done.map((d, k) => ({ ...d, ...digests.each[k]! })) : done,
         });
         if (last?.reader.site && inputs.length === 1) await recordSiteInfo(db, last.reader.site);
         // An input that failed before its first page makes nothing, and a database being replaced

@@ -92,11 +92,16 @@ export async function inputsFingerprint(inputs: string[]): Promise<string> {
 
 /** SHA-256 of the input; of several, of their `sha256  name` lines (as sha256sum prints them). */
 export async function inputsSha256(inputs: string[]): Promise<string> {
-  const one = (f: string) => (isBooks(f) ? booksSha256(f) : sha256Of(f));
-  if (inputs.length === 1) return one(inputs[0]!);
-  const lines = [];
-  for (const f of inputs) lines.push(`${await one(f)}  ${f}\n`);
-  return createHash('sha256').update(lines.join('')).digest('hex');
+  return (await inputsDigests(inputs)).sha256;
+}
+
+/** The inputs' SHA-256 (as inputsSha256), and each input's size and SHA-256. */
+export async function inputsDigests(inputs: string[]): Promise<{ sha256: string; each: { bytes: number; sha256: string }[] }> {
+  const each: { bytes: number; sha256: string }[] = [];
+  for (const f of inputs) each.push({ bytes: isBooks(f) ? await booksBytes(f) : (await stat(f)).size, sha256: isBooks(f) ? await booksSha256(f) : await sha256Of(f) });
+  if (inputs.length === 1) return { sha256: each[0]!.sha256, each };
+  const lines = inputs.map((f, k) => `${each[k]!.sha256}  ${f}\n`);
+  return { sha256: createHash('sha256').update(lines.join('')).digest('hex'), each };
 }
 
 /** The inputs' total size in bytes. */

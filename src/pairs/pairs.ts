@@ -7,14 +7,14 @@
  * so no label ever falls back to another; the segments left out are counted by reason.
  */
 import { memoryLimit, rows, sqlFile } from '../db/duckdb.js';
-import { B_SEGMENTS, UNLINKED, type BSegments, type PairsSettings, type PairsSummary, type Unlinked } from '../stage/contracts.js';
+import { B_SEGMENTS, UNLINKED, type BSegments, type PairsSettings, type PairsSummary, type SplitCounts, type Unlinked } from '../stage/contracts.js';
 import { runStage } from '../stage/kernel.js';
 
 export { B_SEGMENTS, UNLINKED, type BSegments, type PairsSummary, type Unlinked };
 
 const share = (part: number, whole: number) => (whole ? Math.round((1e4 * part) / whole) / 1e4 : 0);
 
-export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; bSegments?: BSegments; unlinked?: Unlinked; force?: boolean; memory?: number }): Promise<PairsSummary> {
+export async function pairs(opts: { db: string; seed?: number; instancesPerSegment?: number; bSegments?: BSegments; unlinked?: Unlinked; validation?: number; force?: boolean; memory?: number }): Promise<PairsSummary> {
   const seed = opts.seed ?? 12345;
   const k = opts.instancesPerSegment ?? 1;
   if (!Number.isInteger(k) || k < 1) throw new Error('--instances-per-segment must be a whole number ≥ 1');
@@ -23,7 +23,10 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
   if (!B_SEGMENTS.includes(bSegments)) throw new Error(`--b-segments must be ${B_SEGMENTS.join(' or ')}, not ${bSegments}`);
   const unlinked = opts.unlinked ?? 'nsp';
   if (!UNLINKED.includes(unlinked)) throw new Error(`--unlinked must be ${UNLINKED.join(' or ')}, not ${unlinked}`);
-  const own: PairsSettings = { seed, instances_per_segment: k, b_segments: bSegments, unlinked };
+  const validation = opts.validation ?? 0;
+  if (!(validation >= 0 && validation < 1)) throw new Error(`--validation is the share of articles held out, at least 0 and below 1 (0.01 holds out 1%), not ${validation}`);
+  // (recorded only when set: a run without it keeps the key it always had)
+  const own: PairsSettings = { seed, instances_per_segment: k, b_segments: bSegments, unlinked, ...(validation > 0 ? { validation } : {}) };
   return runStage<PairsSummary, 'graph' | 'segment'>({
     stage: 'pairs',
     db: opts.db,
@@ -33,7 +36,7 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
     reads: ['graph', 'segment'],
     settings: () => own,
     async work({ db, ingest }) {
-      await db.conn.run(`SET VARIABLE seed = ${seed}; SET VARIABLE instances = ${k}; SET VARIABLE b_lead = ${bSegments === 'any' ? 1 : 0}; SET VARIABLE unlinked = '${unlinked}'`);
+      await db.conn.run(`SET VARIABLE seed = ${seed}; SET VARIABLE instances = ${k}; SET VARIABLE b_lead = ${bSegments === 'any' ? 1 : 0}; SET VARIABLE unlinked = '${unlinked}'; SET VARIABLE validation = ${validation}::DOUBLE`);
       await db.conn.run(await sqlFile('pairs.sql'));
       const [c] = await rows<Record<string, number>>(db.conn, await sqlFile('pairs-summary.sql'));
       const s: Omit<PairsSummary, 'already_done' | 'seconds'> = {
@@ -67,8 +70,37 @@ export async function pairs(opts: { db: string; seed?: number; instancesPerSegme
           s.labels_by_input.push({ file: i.file, labels: { '0': l!['0']!, '1': l!['1']!, '2': l!['2']! } });
         }
       }
+      if (validation > 0) s.splits = await splitCounts(db.conn, validation);
       if (!s.pairs) throw new Error(`${db.path}: no segment can be an anchor (${JSON.stringify(s.not_anchors)}); LinkBERT pairs need articles of two segments or more that link to such articles`);
       return s;
     },
   });
+}
+
+type Conn = Parameters<typeof rows>[0];
+
+/**
+ * Each split's pairs, labels and articles. Refuses a split that lost instances (too few articles
+ * to draw a random B from: the draw skips the anchor's own) or a validation split left empty.
+ */
+async function splitCounts(conn: Conn, validation: number): Promise<{ train: SplitCounts; validation: SplitCounts }> {
+  const got = await rows<{ split: string; pairs: number; anchors: number; l0: number; l1: number; l2: number; articles: number; articles_with_segments: number; b_articles: number }>(conn, `
+    WITH s AS (SELECT * FROM (VALUES ('train', false), ('validation', true)) t(split, held))
+    SELECT s.split,
+      (SELECT count(*) FROM pairs p WHERE p.split = s.split)::INTEGER AS pairs,
+      (SELECT count(*) FROM labelled l WHERE l.held = s.held)::INTEGER AS anchors,
+      (SELECT count(*) FROM pairs p WHERE p.split = s.split AND label = 0)::INTEGER AS l0,
+      (SELECT count(*) FROM pairs p WHERE p.split = s.split AND label = 1)::INTEGER AS l1,
+      (SELECT count(*) FROM pairs p WHERE p.split = s.split AND label = 2)::INTEGER AS l2,
+      (SELECT count(DISTINCT a_article) FROM pairs p WHERE p.split = s.split)::INTEGER AS articles,
+      (SELECT count(*) FROM seg_n n WHERE n.held = s.held)::INTEGER AS articles_with_segments,
+      (SELECT count(*) FROM b_articles b WHERE b.held = s.held)::INTEGER AS b_articles
+    FROM s ORDER BY s.split`);
+  const out: Record<string, SplitCounts> = {};
+  for (const g of got) {
+    if (g.pairs !== g.anchors) throw new Error(`--validation ${validation}: the ${g.split} split has ${g.b_articles} article(s) with a segment to draw as B, too few to draw a random B from (another article than the anchor's); hold out ${g.split === 'validation' ? 'more' : 'fewer'} articles`);
+    out[g.split] = { pairs: g.pairs, labels: { '0': g.l0, '1': g.l1, '2': g.l2 }, articles: g.articles, articles_with_segments: g.articles_with_segments };
+  }
+  if (!out.validation!.pairs) throw new Error(`--validation ${validation} held out ${out.validation!.articles_with_segments} of ${out.validation!.articles_with_segments + out.train!.articles_with_segments} articles with segments, and no anchor among them: hold out a larger share`);
+  return { train: out.train!, validation: out.validation! };
 }

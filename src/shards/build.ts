@@ -51,6 +51,11 @@ export interface RowSettings {
 
 export interface Totals {
   n: number;
+  /** rows of the train split: rows [0, train) are train's, [train, n) validation's */
+  train: number;
+  /** tokens and masked positions of the train split's rows */
+  trainTokens: number;
+  trainMasked: number;
   tokens: number;
   masked: number;
   truncated: number;
@@ -70,7 +75,11 @@ export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: 
   //    sorted on keys alone, then each side's token ids joined to it and stored in that order.
   //    (Both are tables, not a streamed result: DuckDB spills them past --memory, and an error
   //    while it does is an error here, where a stream would just end early.)
-  const [{ total }] = (await rows<{ total: number }>(db.conn, `SELECT count(*) * ${dupe} AS total FROM pairs`)) as [{ total: number }];
+  // pairs drawn before splits existed are all train's
+  const [{ n: hasSplit }] = (await rows<{ n: number }>(db.conn, `SELECT count(*)::INTEGER AS n FROM information_schema.columns WHERE table_name = 'pairs' AND column_name = 'split'`)) as [{ n: number }];
+  const pairsTable = hasSplit ? 'pairs' : `(SELECT *, 'train' AS split FROM pairs)`;
+  // validation pairs are written once: a copy with other masks adds nothing to a validation loss
+  const [{ total, train }] = (await rows<{ total: number; train: number }>(db.conn, `SELECT (count(*) FILTER (split = 'train') * ${dupe} + count(*) FILTER (split <> 'train'))::BIGINT AS total, (count(*) FILTER (split = 'train') * ${dupe})::BIGINT AS train FROM ${pairsTable}`)) as [{ total: number; train: number }];
   await db.conn.run(`SET VARIABLE seed = ${seed}`);
   // The shuffled order and each side's ids go in an in-memory database attached for this run
   // (spilled to the temp directory past --memory, as temporary tables are), which every connection
@@ -79,12 +88,12 @@ export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: 
   await db.conn.run(`ATTACH OR REPLACE ${where.file ? `'${where.file.replace(/'/g, "''")}'` : "':memory:'"} AS ${SCRATCH} (ROW_GROUP_SIZE ${rowGroup})`);
   // (the joins and the numbering as two statements: as one, they ran out of 128MB at 600k pages)
   await db.conn.run(`CREATE TABLE ${SCRATCH}.shard_rows AS
-    SELECT p.id, d.range::INTEGER AS copy, p.label, p.a_article, p.a_idx, p.b_article, p.b_idx, sa.n_tokens AS a_n, sb.n_tokens AS b_n
-    FROM pairs p CROSS JOIN range(${dupe}) d
+    SELECT p.id, d.range::INTEGER AS copy, p.label, p.split, p.a_article, p.a_idx, p.b_article, p.b_idx, sa.n_tokens AS a_n, sb.n_tokens AS b_n
+    FROM ${pairsTable} p JOIN range(${dupe}) d ON p.split = 'train' OR d.range = 0
     JOIN segments sa ON sa.article = p.a_article AND sa.idx = p.a_idx
     JOIN segments sb ON sb.article = p.b_article AND sb.idx = p.b_idx`);
   await db.conn.run(`CREATE TABLE ${SCRATCH}.shard_order AS
-    SELECT (row_number() OVER (ORDER BY hash(getvariable('seed'), 'order', id, copy), id, copy) - 1)::BIGINT AS row, *
+    SELECT (row_number() OVER (ORDER BY split <> 'train', hash(getvariable('seed'), 'order', id, copy), id, copy) - 1)::BIGINT AS row, *
     FROM ${SCRATCH}.shard_rows;
     DROP TABLE ${SCRATCH}.shard_rows`);
   // each side's ids on their own: the join holds only the keys (shard_order) while the segments
@@ -119,6 +128,8 @@ export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: 
     let tokens = 0;
     let masked = 0;
     let truncated = 0;
+    let trainTokens = 0;
+    let trainMasked = 0;
     await db.conn.run(`CREATE OR REPLACE TABLE ${where.plan} (row BIGINT, pair_id BIGINT, label TINYINT, a_off SMALLINT, a_len SMALLINT, b_off SMALLINT, b_len SMALLINT, positions SMALLINT[], replacements ${idType}[])`);
     // positions and replacements go in as numbers (as '[…]' text DuckDB would parse them again)
     const appender = new ChunkAppender(await db.conn.createAppender(where.plan.split('.').at(-1)!, where.plan.includes('.') ? 'main' : undefined, where.plan.includes('.') ? SCRATCH : undefined), [BIGINT, BIGINT, TINYINT, SMALLINT, SMALLINT, SMALLINT, SMALLINT, LIST(SMALLINT), LIST(idType === 'SMALLINT' ? SMALLINT : INTEGER)]);
@@ -144,6 +155,10 @@ export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: 
           }
           if (Number(r.row) !== n) throw new Error(`internal error: row ${n} of the shuffled dataset is missing`);
           appender.row([BigInt(n), BigInt(id), r.label, t.aOff, t.aLen, t.bOff, t.bLen, list(plan.positions), list(plan.replacements)]);
+          if (n < train) {
+            trainTokens += length;
+            trainMasked += plan.positions.length;
+          }
           n++;
           tokens += length;
           masked += plan.positions.length;
@@ -161,7 +176,7 @@ export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: 
       throw e;
     }
     appender.closeSync();
-    return { n, tokens, masked, truncated, labels };
+    return { n, train: Number(train), trainTokens, trainMasked, tokens, masked, truncated, labels };
   };
   let totals;
   try {

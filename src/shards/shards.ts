@@ -6,18 +6,20 @@
  * seeded generator (a few numbers per row: the token ids need not cross into JS); DuckDB cuts, lays
  * out and masks the ids as planned while it writes the files.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, join } from 'node:path';
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { join } from 'node:path';
+import { CARD, datasetCard } from './card.js';
 import { memoryLimit, type Db } from '../db/duckdb.js';
 import { siteDbname } from '../db/runs.js';
-import type { ShardsSummary } from '../stage/contracts.js';
+import type { IngestSummary, ShardsSummary } from '../stage/contracts.js';
 import { runStage, type StageContext } from '../stage/kernel.js';
 import { loadTokenizer } from '../tokenize/tokenizer.js';
 import { sha256Of } from '../util/hash.js';
 import { buildShardTables, ROW_GROUP_ROWS, SCRATCH, type RowSettings, type Totals } from './build.js';
 import { FORMAT_COLUMNS, SHARD_FORMATS, type ShardFormat } from './formats.js';
-import { ownFiles, shardsIntact, type Manifest, type Masking, type PartialManifest, type ShardFile } from './manifest.js';
-import { shardNames, shardRange, writeShard, type Layout } from './write.js';
+import { ownFiles, shardsIntact, type InputFile, type Manifest, type Masking, type PartialManifest, type ShardFile } from './manifest.js';
+import { shardSlots, writeShard, type Layout } from './write.js';
 
 export { sortedInHalves } from '../db/spill.js';
 export type { Manifest, Masking, ShardFile };
@@ -119,6 +121,26 @@ export async function shardSetup(opts: Omit<ShardOptions, 'db' | 'out'>, prior: 
   return { settings, cfg, tokenizer: { ...segSummary.tokenizer, special_ids: { ...tok.special } }, shardRows: set.shardRows };
 }
 
+/** Each input as ingest recorded it (one input's size and SHA-256 are the dump's). */
+function inputFiles(s: IngestSummary): InputFile[] {
+  const list = s.inputs ?? [{ file: s.dump, kind: 'wiki', first_seq: 0, end_seq: 0 }];
+  const one = list.length === 1;
+  return list.map((i) => ({ file: i.file, kind: i.kind, bytes: i.bytes ?? (one ? s.dump_bytes : null), sha256: i.sha256 ?? (one ? s.dump_sha256 : null) }));
+}
+
+/** Each split's rows, labels and files. */
+function splitTotals(files: ShardFile[], totals: Totals): Manifest['splits'] {
+  const out: Partial<Manifest['splits']> = {};
+  for (const f of files) {
+    const train = f.split === 'train';
+    const t = (out[f.split] ??= { rows: 0, tokens: train ? totals.trainTokens : totals.tokens - totals.trainTokens, masked: train ? totals.trainMasked : totals.masked - totals.trainMasked, labels: { '0': 0, '1': 0, '2': 0 }, shards: 0 });
+    t.rows += f.rows;
+    t.shards++;
+    for (const k of ['0', '1', '2'] as const) t.labels[k] += f.labels[k];
+  }
+  return out as Manifest['splits'];
+}
+
 /** The manifest of a complete set of shards (the same object, whoever wrote the files). */
 export async function shardsManifest(db: Db, ingest: StageContext<never>['ingest'], prior: Prior, setup: Awaited<ReturnType<typeof shardSetup>>, totals: Totals, files: ShardFile[]): Promise<Manifest> {
   const { format, masking } = setup.cfg;
@@ -132,13 +154,15 @@ export async function shardsManifest(db: Db, ingest: StageContext<never>['ingest
     format: 'linkbert-shards/1',
     settings: setup.settings,
     tokenizer: setup.tokenizer,
-    source: { dump: ingest.source, dump_bytes: ingest.summary.dump_bytes ?? null, dump_sha256: ingest.summary.dump_sha256 ?? null, fingerprint: ingest.fingerprint, dbname: await siteDbname(db), db: db.path },
+    source: { dump: ingest.source, dump_bytes: ingest.summary.dump_bytes ?? null, dump_sha256: ingest.summary.dump_sha256 ?? null, fingerprint: ingest.fingerprint, dbname: await siteDbname(db), db: db.path, inputs: inputFiles(ingest.summary) },
     pairs: { ...prior.pairs.settings, labels_by_anchor: prior.pairs.summary.labels_by_anchor, ...(prior.pairs.summary.labels_by_input ? { labels_by_input: prior.pairs.summary.labels_by_input } : {}) },
     rows: totals.n,
     tokens: totals.tokens,
     labels: totals.labels,
     label_names: { '0': 'contiguous', '1': 'random', '2': 'linked' },
     shards: files,
+    splits: splitTotals(files, totals),
+    card: CARD,
     columns,
   };
 }
@@ -168,25 +192,24 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
       const flush = db.memory <= FLUSH_UP_TO;
       if (flush) await db.conn.run(`SET allocator_flush_threshold = '${FLUSH_AT}'; SET allocator_bulk_deallocation_flush_threshold = '${FLUSH_AT}'`);
       mkdirSync(opts.out, { recursive: true });
-      const count = Math.max(1, Math.ceil(totals.n / setup.shardRows));
-      const names = shardNames(count, cfg.format);
-      announceShards(opts.out, ingest, names);
+      const slots = shardSlots(totals.train, totals.n, setup.shardRows, cfg.format);
+      announceShards(opts.out, ingest, slots.map((f) => f.file));
       const files: ShardFile[] = [];
-      for (let s = 0; s < count; s++) {
-        const { from, to } = shardRange(s, count, totals.n);
-        const file = join(opts.out, names[s]!);
+      for (const { file: name, split, from, to } of slots) {
+        const file = join(opts.out, name);
         const labels = await writeShard(db.conn, cfg, 'shard_plan', file, from, to);
-        files.push({ file: basename(file), rows: to - from, labels, sha256: await sha256Of(file) });
+        files.push({ file: name, split, rows: to - from, labels, sha256: await sha256Of(file) });
       }
       await db.conn.run(`DROP TABLE shard_plan; DETACH ${SCRATCH}`);
       if (flush) await db.conn.run('RESET allocator_flush_threshold; RESET allocator_bulk_deallocation_flush_threshold');
       const manifest = await shardsManifest(db, ingest, prior, setup, totals, files);
-      writeFileSync(join(opts.out, 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n');
+      writeManifest(opts.out, manifest);
       return {
         stage: 'shards' as const,
         out: opts.out,
         rows: totals.n,
         shards: files.length,
+        ...(totals.train < totals.n ? { splits: manifest.splits } : {}),
         files: files.map((f) => join(opts.out, f.file)),
         labels: totals.labels,
         tokens: totals.tokens,
@@ -205,7 +228,19 @@ export async function shards(opts: ShardOptions): Promise<ShardsSummary> {
  */
 export function announceShards(out: string, ingest: StageContext<never>['ingest'], names: string[]): void {
   const old = ownFiles(out, ingest.fingerprint);
-  const writing: PartialManifest = { format: 'linkbert-shards/1', writing: true, source: { dump: ingest.source, fingerprint: ingest.fingerprint }, shards: [...new Set([...names, ...old.filter((f) => f !== 'manifest.json')])].map((file) => ({ file })) };
+  const writing: PartialManifest = { format: 'linkbert-shards/1', writing: true, source: { dump: ingest.source, fingerprint: ingest.fingerprint }, card: CARD, shards: [...new Set([...names, ...old.filter((f) => f !== 'manifest.json' && f !== CARD)])].map((file) => ({ file })) };
   writeFileSync(join(out, 'manifest.json'), JSON.stringify(writing, null, 2) + '\n');
-  for (const f of old) if (f !== 'manifest.json' && !names.includes(f)) rmSync(join(out, f));
+  for (const f of old) if (f !== 'manifest.json' && f !== CARD && !names.includes(f)) rmSync(join(out, f));
+}
+
+/**
+ * The dataset card (README.md), then manifest.json, each through a temporary name: the card first, so
+ * that a complete manifest means a complete folder.
+ */
+export function writeManifest(out: string, manifest: Manifest): void {
+  for (const [name, text] of [[CARD, datasetCard(manifest, out)], ['manifest.json', JSON.stringify(manifest, null, 2) + '\n']] as const) {
+    const tmp = join(out, `${name}.tmp-${hostname()}-${process.pid}`);
+    writeFileSync(tmp, text);
+    renameSync(tmp, join(out, name));
+  }
 }

@@ -29,14 +29,33 @@ export interface Layout {
   special: { cls: number; sep: number };
 }
 
-/** The file names of `count` shards (train-00000-of-00004.parquet …). */
-export function shardNames(count: number, format: ShardFormat): string[] {
-  return Array.from({ length: count }, (_, s) => `train-${String(s).padStart(5, '0')}-of-${String(count).padStart(5, '0')}.${EXTENSION[format]}`);
+export type Split = 'train' | 'validation';
+
+/** One shard file: its name, its split and its rows [from, to) of the shuffled dataset. */
+export interface ShardSlot {
+  file: string;
+  split: Split;
+  from: number;
+  to: number;
 }
 
-/** Rows of shard s of count over n rows: equal counts ±1. */
-export function shardRange(s: number, count: number, n: number): { from: number; to: number } {
-  return { from: Math.floor((s * n) / count), to: Math.floor(((s + 1) * n) / count) };
+/**
+ * The shard files of n rows whose first `train` are the train split's: each split in files of at most
+ * `shardRows` rows (equal counts ±1), named as the Hugging Face Hub names a split's files
+ * (train-00000-of-00004.parquet …, validation-00000-of-00001.parquet); no validation file without rows.
+ */
+export function shardSlots(train: number, n: number, shardRows: number, format: ShardFormat): ShardSlot[] {
+  const slots: ShardSlot[] = [];
+  const pad = (x: number) => String(x).padStart(5, '0');
+  for (const [split, first, end] of [['train', 0, train], ['validation', train, n]] as const) {
+    const rows = end - first;
+    if (split === 'validation' && !rows) continue;
+    const count = Math.max(1, Math.ceil(rows / shardRows));
+    for (let s = 0; s < count; s++) {
+      slots.push({ file: `${split}-${pad(s)}-of-${pad(count)}.${EXTENSION[format]}`, split, from: first + Math.floor((s * rows) / count), to: first + Math.floor(((s + 1) * rows) / count) });
+    }
+  }
+  return slots;
 }
 
 /** The query of rows [from, to) as the columns trainers read. */

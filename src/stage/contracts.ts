@@ -17,6 +17,9 @@ export interface InputRange {
   kind: string;
   first_seq: number;
   end_seq: number;
+  /** its size and SHA-256, in the summary of a complete ingest */
+  bytes?: number;
+  sha256?: string;
 }
 
 export interface IngestSettings {
@@ -127,6 +130,18 @@ export interface PairsSettings {
   instances_per_segment: number;
   b_segments: BSegments;
   unlinked: Unlinked;
+  /** the share of articles held out for validation (recorded only when above 0) */
+  validation?: number;
+}
+
+/** What each split holds: its pairs, their labels, and the articles they come from. */
+export interface SplitCounts {
+  pairs: number;
+  labels: Labels;
+  /** articles of the split with an anchor (A) */
+  articles: number;
+  /** articles of the split with a segment, anchors or not */
+  articles_with_segments: number;
 }
 
 export interface PairsSummary {
@@ -145,6 +160,8 @@ export interface PairsSummary {
   labels_by_anchor: { linkable: Labels; unlinked: { '0': number; '1': number } };
   /** with several ingest inputs in the database: the labels of the anchors from each */
   labels_by_input?: { file: string; labels: Labels }[];
+  /** with --validation: the train and validation splits (no article on both sides) */
+  splits?: { train: SplitCounts; validation: SplitCounts };
   /** whether a random or linked B may be an article's first segment (`any`) or not (`non-lead`) */
   b_segments: BSegments;
   /** random or linked instances whose B is an article's first segment (0 with non-lead) */
@@ -170,6 +187,8 @@ export interface ShardsSummary {
   shards: number;
   files: string[];
   labels: Labels;
+  /** with a validation split: each split's rows, labels and files */
+  splits?: { train: { rows: number; labels: Labels; shards: number }; validation?: { rows: number; labels: Labels; shards: number } };
   tokens: number;
   masked: number;
   truncated: number;

@@ -5,15 +5,16 @@
  * database read-only; the manifest step writes manifest.json from the shards' markers and removes the
  * scratch database. The files and the manifest are those `linkbert shards` writes.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, renameSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { removeDb } from '../db/duckdb.js';
 import { buildShardTables, ROW_GROUP_ROWS, SCRATCH, type Totals } from '../shards/build.js';
 import type { ShardFile } from '../shards/manifest.js';
-import { announceShards, shardSetup, shardsManifest, type ShardOptions } from '../shards/shards.js';
-import { shardNames, shardRange, writeShard, type Layout } from '../shards/write.js';
+import { CARD } from '../shards/card.js';
+import { announceShards, shardSetup, shardsManifest, writeManifest, type ShardOptions } from '../shards/shards.js';
+import { shardSlots, writeShard, type Layout, type ShardSlot } from '../shards/write.js';
 import { runStage } from '../stage/kernel.js';
 import { clearStale, doneMarker, type UnitOutcome } from './markers.js';
 import type { Plan } from './plan.js';
@@ -23,7 +24,8 @@ type Opts = Omit<ShardOptions, 'db' | 'out'>;
 
 interface OrderReport {
   count: number;
-  names: string[];
+  /** the shard files, each a unit: unit s writes slots[s] */
+  slots: ShardSlot[];
   totals: Totals;
   layout: Layout;
 }
@@ -46,12 +48,11 @@ export async function orderStep(dir: string, catalog: string, opts: Opts, memory
       removeDb(scratch); // ours: left by an order step that was killed
       const totals = await buildShardTables(db, setup.cfg, { plan: `${SCRATCH}.shard_plan`, file: scratch, rowGroup: ROW_GROUP_ROWS, t0 });
       await db.conn.run(`DETACH ${SCRATCH}`);
-      const count = Math.max(1, Math.ceil(totals.n / setup.shardRows));
-      const names = shardNames(count, setup.cfg.format);
+      const slots = shardSlots(totals.train, totals.n, setup.shardRows, setup.cfg.format);
       mkdirSync(out, { recursive: true });
-      announceShards(out, ingest, names);
+      announceShards(out, ingest, slots.map((f) => f.file));
       const { format, masking, maxSeqLen, maxPredictions, idType, special } = setup.cfg;
-      return { report: { count, names, totals, layout: { format, masking, maxSeqLen, maxPredictions, idType, special: { cls: special.cls, sep: special.sep } } } };
+      return { report: { count: slots.length, slots, totals, layout: { format, masking, maxSeqLen, maxPredictions, idType, special: { cls: special.cls, sep: special.sep } } } };
     },
   });
   // (the scratch database is not among the unit's files: the manifest step removes it once every shard is written)
@@ -67,10 +68,10 @@ function orderReport(dir: string, plan: Plan): OrderReport {
 /** One shard file: its rows read from the scratch database, written under a temporary name, renamed. */
 export async function shardUnit(dir: string, plan: Plan, s: number, memory: number): Promise<UnitOutcome> {
   const order = orderReport(dir, plan);
-  const { from, to } = shardRange(s, order.count, order.totals.n);
-  const file = join(dir, 'shards', order.names[s]!);
+  const { file: name, from, to } = order.slots[s]!;
+  const file = join(dir, 'shards', name);
   const tmp = `${file}.tmp-${hostname()}-${process.pid}`;
-  clearStale(join(dir, 'shards'), `${order.names[s]!}.`); // what a killed try of this shard left
+  clearStale(join(dir, 'shards'), `${name}.`); // what a killed try of this shard left
   // this task's share of the cores, as openDb gives every other database of a task
   const inst = await DuckDBInstance.create(':memory:', { memory_limit: `${Math.floor(memory)}B`, ...(process.env.LINKBERT_THREADS ? { threads: process.env.LINKBERT_THREADS } : {}) });
   const conn = await inst.connect();
@@ -89,11 +90,11 @@ export async function shardUnit(dir: string, plan: Plan, s: number, memory: numb
 /** The manifest, from the order step's counts and each shard's marker; the scratch database removed. */
 export async function manifestStep(dir: string, plan: Plan, catalog: string, opts: Opts, memory: number): Promise<UnitOutcome> {
   const order = orderReport(dir, plan);
-  const files: ShardFile[] = order.names.map((name, s) => {
+  const files: ShardFile[] = order.slots.map(({ file: name, split }, s) => {
     const m = doneMarker(dir, plan, 'shards', s);
     if (!m) throw new Error(`${dir}: shard ${s} is not written: run \`linkbert resume --out ${dir}\``);
     const rel = Object.keys(m.files).find((f) => basename(f) === name)!;
-    return { file: name, rows: m.rows.rows!, labels: (m.report as { labels: ShardFile['labels'] }).labels, sha256: m.files[rel]! };
+    return { file: name, split, rows: m.rows.rows!, labels: (m.report as { labels: ShardFile['labels'] }).labels, sha256: m.files[rel]! };
   });
   const out = join(dir, 'shards', 'manifest.json');
   await runStage<{ already_done: boolean; seconds: number }, 'segment' | 'pairs'>({
@@ -105,13 +106,10 @@ export async function manifestStep(dir: string, plan: Plan, catalog: string, opt
     settings: () => ({}),
     async work({ db, ingest, prior }) {
       const setup = await shardSetup(opts, prior);
-      const manifest = await shardsManifest(db, ingest, prior, setup, order.totals, files);
-      const tmp = `${out}.tmp-${hostname()}-${process.pid}`;
-      writeFileSync(tmp, JSON.stringify(manifest, null, 2) + '\n');
-      renameSync(tmp, out);
+      writeManifest(join(dir, 'shards'), await shardsManifest(db, ingest, prior, setup, order.totals, files));
       return {};
     },
   });
   removeDb(scratchOf(dir));
-  return { rows: { shards: files.length }, files: [out], report: {} };
+  return { rows: { shards: files.length }, files: [join(dir, 'shards', CARD), out], report: {} };
 }
