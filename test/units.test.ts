@@ -64,14 +64,15 @@ function multistreamSample(dir: string): string {
   return dump;
 }
 
-test('a plan of a multistream dump, launched with 1 or 3 workers or with units half the size, makes every table and shard byte of `linkbert run`', async () => {
+test('a plan of a multistream dump, launched with 1 or 3 workers or with units half the size, makes every table and shard byte of `linkbert run` (a validation split and its card included)', async () => {
   const d = tmp();
   const dump = multistreamSample(d);
   // shards of 60 rows: each a unit of its own in the plan
-  const flags = ['--dump', dump, '--max-seq-len', '128', '--shard-rows', '60'];
+  const flags = ['--dump', dump, '--max-seq-len', '128', '--shard-rows', '60', '--validation', '0.2'];
   const ref = await reference(join(d, 'out'), flags);
   assert.ok(Number(ref.tables.pairs!.split(':')[0]) > 100, 'the sample makes pairs');
   assert.ok(Object.keys(ref.shards).length >= 3, 'several shards (and the manifest)');
+  assert.ok(Object.keys(ref.shards).some((f) => f.startsWith('validation-')) && 'README.md' in ref.shards, Object.keys(ref.shards).join(' '));
   const one = await planned(join(d, 'out'), [...flags, '--unit-streams', '6'], [['launch', '--workers', '1']]);
   assert.deepEqual(one, ref);
   const plan = JSON.parse(readFileSync(join(d, 'out/plan.json'), 'utf8')) as { units: unknown[] };
