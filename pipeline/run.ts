@@ -189,7 +189,7 @@ export const command: Command = {
     if (flags.json) {
       console.log(JSON.stringify({ stage: 'run', outputs: { db, tokenizer, shards: shardDir, report: reportFile, model: model ?? null }, ingest: i, graph: g, segment: s, pairs: p, shards: h, verify: v, warnings }));
     } else {
-      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows in ${h.shards} ${format === 'parquet' ? 'Parquet' : format === 'hdf5' ? 'HDF5' : 'TFRecord'} file(s) + manifest.json)\n  report     ${reportFile}${model ? `\n  model      ${model}` : ''}`);
+      console.log(`outputs:\n  database   ${db}\n  tokenizer  ${tokenizer}\n  shards     ${shardDir}  (${h.rows} rows${h.splits?.validation ? ` (${h.splits.validation.rows} of them validation)` : ''} in ${h.shards} ${format === 'parquet' ? 'Parquet' : format === 'hdf5' ? 'HDF5' : 'TFRecord'} file(s) + manifest.json, README.md)\n  report     ${reportFile}${model ? `\n  model      ${model}` : ''}`);
       console.log(`  inspect    npx linkbert sql --db ${db} --query top-in-degree   (npx linkbert sql --list for more)`);
     }
     return !v || v.conformance.ok ? 0 : 1;

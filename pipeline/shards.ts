@@ -8,8 +8,9 @@ export function printShards(s: ShardsSummary): void {
   console.log(`shards: ${s.out}${s.already_done ? ' (already complete for these settings; --force redoes it)' : ''}`);
   console.log(
     table([
-      ['rows written', `${s.rows.toLocaleString('en')} in ${s.shards} shard(s) + manifest.json`],
+      ['rows written', `${s.rows.toLocaleString('en')} in ${s.shards} shard(s) + manifest.json and README.md (the dataset card)`],
       ['  labels', counts({ contiguous: s.labels['0'], random: s.labels['1'], linked: s.labels['2'] })],
+      ...(s.splits ? (['train', 'validation'] as const).map((k) => [`  ${k}`, `${s.splits![k]!.rows.toLocaleString('en')} rows in ${s.splits![k]!.shards} file(s) (${counts({ contiguous: s.splits![k]!.labels['0'], random: s.splits![k]!.labels['1'], linked: s.splits![k]!.labels['2'] })})`] as [string, string]) : []),
       ['tokens', s.tokens],
       ['masked tokens', s.masked],
       ['truncated pairs', s.truncated],
@@ -38,7 +39,7 @@ export function shardsOptions(flags: ParsedArgs['flags']) {
 
 export const command: Command = {
   name: 'shards',
-  summary: 'mask and write the pairs as shuffled shards (+ manifest.json): Parquet for Hugging Face datasets, TFRecord or HDF5 for Google or NVIDIA BERT',
+  summary: 'mask and write the pairs as shuffled shards (+ manifest.json and a dataset card), a validation split beside train where pairs held one out: Parquet for Hugging Face datasets, TFRecord or HDF5 for Google or NVIDIA BERT',
   flags: [
     { name: 'db', type: 'string', placeholder: 'FILE', default: DEFAULT_DB, help: 'DuckDB file with pairs' },
     { name: 'out', type: 'string', placeholder: 'DIR', default: 'out/shards', help: 'folder for the shards and manifest.json' },
