@@ -21,6 +21,7 @@ export function printIngest(s: IngestSummary): void {
       ['  elsewhere', counts(Object.fromEntries(Object.entries(s.links_elsewhere).map(([k, v]) => [k === 'text' ? 'prose left out' : k, v])))],
       ['skipped pages', s.skipped],
       ['  reasons', counts(s.skipped_reasons)],
+      ...(s.warnings ?? []).map((w, k) => [k ? '' : 'warnings', w] as [string, string]),
       ['wikitext', `${s.wikitext_mb.toFixed(2)} MB`],
       ['peak memory', `${s.peak_rss_mb} MB`],
       ['time', `${s.seconds}s with ${s.workers} workers${s.decompressor ? `, ${s.decompressor}` : ''}${s.multistream_index ? ', through the multistream index' : ''}${s.resumed_at !== null ? `, resumed at page ${s.resumed_at}` : ''}`],

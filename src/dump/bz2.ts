@@ -26,6 +26,8 @@ export function bunzipTool(): Bunzip {
 
 export class DecompressError extends Error {
   override name = 'DecompressError';
+  /** the compressed data ends before its end of stream (a file cut short), rather than being corrupt */
+  truncated = false;
 }
 
 /**

@@ -99,7 +99,10 @@ async function* gunzip(input: Readable, file: string): AsyncGenerator<Buffer> {
   } catch (e) {
     const err = e as NodeJS.ErrnoException;
     if (!err.code?.startsWith('Z_') && err.message !== 'unexpected end of file') throw e;
-    throw new DecompressError(`${file}: gzip data damaged after ${out} decompressed bytes (${err.message === 'unexpected end of file' ? 'the file ends inside the compressed data' : err.message})`);
+    const cut = err.message === 'unexpected end of file';
+    const damage = new DecompressError(`${file}: gzip data damaged after ${out} decompressed bytes (${cut ? 'the file ends inside the compressed data' : err.message})`);
+    damage.truncated = cut;
+    throw damage;
   } finally {
     input.destroy();
   }

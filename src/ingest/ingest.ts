@@ -82,6 +82,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
         let last: InputResult | null = null;
         let decompressor: string | null = null;
         let wikitextBytes = 0;
+        const warnings: string[] = [];
         // one input after the other, page numbers (seq) going on from one to the next
         for (let k = done.length, base = done.at(-1)?.end_seq ?? 0; k < inputs.length; k++) {
           const file = inputs[k]!;
@@ -92,6 +93,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           last = await readInput({ db, file, writer, base, resumeAt, opts }, { index, fromSeq: Math.max(0, nextSeq - base), toSeq: opts.unit?.toSeq ?? undefined, pool, workers });
           decompressor ??= last.decompressor;
           wikitextBytes += last.reader.wikitextBytes;
+          warnings.push(...(last.reader.warnings ?? []));
           failure = last.failure;
           if (failure) break;
           done.push({ file, kind: last.reader.kind, first_seq: base, end_seq: last.reader.endSeq });
@@ -115,6 +117,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
           dump_bytes: await inputsBytes(inputs),
           dump_sha256: digests?.sha256 ?? null,
           inputs: digests ? done.map((d, k) => ({ ...d, ...digests.each[k]! })) : done,
+          ...(warnings.length ? { warnings } : {}),
         });
         if (last?.reader.site && inputs.length === 1) await recordSiteInfo(db, last.reader.site);
         // An input that failed before its first page makes nothing, and a database being replaced

@@ -4,7 +4,7 @@ import { siteDbname } from '../db/runs.js';
 import type { IngestSummary } from '../stage/contracts.js';
 import type { IngestOptions } from './options.js';
 
-export async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds' | 'dump_bytes' | 'dump_sha256' | 'inputs'>): Promise<IngestSummary> {
+export async function summarize(db: Db, opts: IngestOptions, extra: Pick<IngestSummary, 'multistream_index' | 'decompressor' | 'workers' | 'resumed_at' | 'wikitext_mb' | 'peak_rss_mb' | 'seconds' | 'dump_bytes' | 'dump_sha256' | 'inputs' | 'warnings'>): Promise<IngestSummary> {
   const memory_limit = await memoryLimit(db);
   const q = <T>(sql: string) => rows<T>(db.conn, sql);
   const nsRows = await q<{ ns: string; n: number }>(`SELECT coalesce(ns::VARCHAR, 'unknown') AS ns, count(*)::INTEGER AS n FROM (SELECT ns FROM pages UNION ALL SELECT ns FROM skipped WHERE seq NOT IN (SELECT seq FROM pages)) GROUP BY 1 ORDER BY min(coalesce(ns, 1e9))`);

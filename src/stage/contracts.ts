@@ -51,6 +51,8 @@ export interface IngestSummary {
   links_elsewhere: Record<string, number>;
   skipped: number;
   skipped_reasons: Record<string, number>;
+  /** what the user should know though the ingest completed (a truncated input read with --on-damage skip) */
+  warnings?: string[];
   multistream_index: string | null;
   decompressor: string | null;
   workers: number;

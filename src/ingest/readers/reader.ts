@@ -30,6 +30,8 @@ export interface InputReader {
   /** pages (documents) read so far, and the seq after the input's last one */
   readonly pagesRead: number;
   readonly endSeq: number;
+  /** what the user should know though the input was read (a truncated file accepted by --on-damage skip) */
+  readonly warnings?: readonly string[];
   /** the next bytes of the input (a wiki dump read with --on-damage skip: or a damaged part) */
   push(b: Buffer | DamagedStream | DamagedBlock): Promise<void>;
   /** the input is at its end, or the decompressor failed (`damage`) after the bytes pushed */

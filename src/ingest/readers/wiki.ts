@@ -20,6 +20,20 @@ import type { PagePool, RunResult } from '../pool.js';
 import type { BatchWriter } from '../writer.js';
 import type { InputReader, ReaderContext } from './reader.js';
 
+/** The dump's closing tag, which a file cut short lacks. */
+const CLOSING = /<\/mediawiki\s*>/;
+
+/** A title as the XML escapes it, unescaped (the entities a dump writes). */
+function unescapeXml(s: string): string {
+  return s.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#039;/g, "'").replace(/&amp;/g, '&');
+}
+
+function countLines(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf('\n'); i >= 0; i = s.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
 export class WikiInput implements InputReader {
   private pool: PagePool | null = null;
   site: SiteInfo | null = null;
@@ -30,6 +44,8 @@ export class WikiInput implements InputReader {
   private readonly maxBuffered: number;
   private checkedIndex = false;
   private damagedEnd = false;
+  /** what the user should know about this input though the ingest completed (a truncated file) */
+  readonly warnings: string[] = [];
   private headerChunks: Buffer[] | null = [];
   private headerBytes = 0;
   wikitextBytes = 0;
@@ -74,6 +90,10 @@ export class WikiInput implements InputReader {
     const last = this.split.end();
     await this.take(last);
     await this.drain(); // damage inside a run before the decompressor's comes first, as it does in the dump
+    if (damage instanceof DecompressError && damage.truncated && this.site && this.header.root === 'mediawiki' && this.opts.unit?.toSeq == null) {
+      // a compressed file cut short is an XML file cut short: its complete pages are in
+      return this.truncated(last.trailer.toString('utf8'), true);
+    }
     if (damage) {
       if (this.opts.onDamage === 'skip' && damage instanceof DecompressError && this.source.format === 'gzip') {
         damage.message += ' (--on-damage skip goes on after a damaged bz2 block or stream; gzip cannot be read past damage)';
@@ -97,7 +117,34 @@ export class WikiInput implements InputReader {
     // a damaged last stream or block takes the dump's closing tag with it
     // a unit that ends before the dump does has no trailer (the next unit's pages follow)
     if (this.opts.unit?.toSeq != null) return;
-    if (!this.damagedEnd && !this.split.resyncing) readTrailer(this.source.file, trailer, { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+    if (this.damagedEnd || this.split.resyncing) return;
+    if (!CLOSING.test(trailer)) return this.truncated(trailer);
+    readTrailer(this.source.file, trailer, { seq: this.split.seq, line: this.split.line, column: this.split.column, site: this.site });
+  }
+
+  /**
+   * The file ends without closing </mediawiki>, as a cut download does: after its last complete
+   * page, or inside a page. Every complete page is in the database already. With --on-damage skip
+   * the cut page (if any) is written as skipped and the ingest completes; without it, an error that
+   * says so and names the flag.
+   */
+  private async truncated(trailer: string, compressed = false): Promise<void> {
+    const complete = this.split.seq - this.base;
+    const at = trailer.search(/<page[\s>]/);
+    const line = this.split.line + (at < 0 ? countLines(trailer) : countLines(trailer.slice(0, at)));
+    const title = at < 0 ? undefined : /<title>([^<]*)<\/title>/.exec(trailer.slice(at, at + 4096))?.[1];
+    const ends = compressed ? `the file ends inside its ${this.source.format} data, ` : 'the file ends ';
+    const where = at < 0 ? `${ends}${compressed ? 'after' : 'at'} line ${line} without closing </mediawiki>` : `${ends}inside a page (the <page> at line ${line}${title ? `, ${JSON.stringify(unescapeXml(title))}` : ''})`;
+    if (this.opts.onDamage !== 'skip') {
+      throw new DumpSyntaxError(`${this.source.file}: ${where}: a truncated file? Its ${complete.toLocaleString('en')} complete pages are in the database; --on-damage skip keeps them${at < 0 ? '' : ', records the cut page as skipped'} and completes the ingest`);
+    }
+    const warning = `${this.source.file}: ${where}: a truncated file; its ${complete.toLocaleString('en')} complete pages are kept${at < 0 ? '' : ' and the cut page is in skipped'} (--on-damage skip); pages after the cut, if there were any, are not in the file`;
+    this.warnings.push(warning);
+    this.opts.log?.(warning);
+    if (at < 0) return;
+    const seq = this.split.seq++;
+    if (seq >= this.resumeAt) this.skipPage(seq, trailer.slice(at, at + 4096), 'truncated: the file ends inside this page', line);
+    await this.drain();
   }
 
   /**
@@ -124,7 +171,7 @@ export class WikiInput implements InputReader {
   private skipPage(seq: number, head: string, reason: string, line: number | null): void {
     const title = /<title>([^<]*)<\/title>/.exec(head)?.[1];
     const id = /<id>(\d+)<\/id>/.exec(head)?.[1];
-    const unescaped = title === undefined ? null : title.replace(/&quot;/g, '"').replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&#039;/g, "'").replace(/&amp;/g, '&');
+    const unescaped = title === undefined ? null : unescapeXml(title);
     const ns = unescaped && this.site ? new Titles(this.site).normalize(unescaped).ns : null;
     this.ordered.push(Promise.resolve({ id: -1, first: null, rows: [{ seq, wikitextBytes: 0, skipped: { seq, page_id: id ? Number(id) : null, ns, title: unescaped, reason, line } }], error: null }));
   }
