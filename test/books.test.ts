@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { stripGutenberg } from '../src/corpus/books.ts';
@@ -84,4 +85,44 @@ test('Wikipedia and books in one database (--dump twice): book anchors get conti
   assert.deepEqual(labels('books'), [0, 1]);
   assert.deepEqual(labels('wiki'), [0, 1, 2]);
   assert.ok(wiki!.end_seq === books!.first_seq);
+});
+
+test('a .txt that is plainly no book (a multistream index, WikiExtractor output, a dump or JSON Lines saved as .txt) is refused by name before anything is written', async () => {
+  const d = tmp();
+  const cases: [string, string, RegExp][] = [
+    ['enwiki-index.txt', '597:10:AccessibleComputing\n597:12:Anarchism\n597:13:AfghanistanHistory\n', /enwiki-index\.txt: a multistream index \(offset:id:title lines\), not a book: give the dump as --dump \(its index beside it is found\) or this file as --index/],
+    ['wiki_00.txt', '<doc id="12" url="https://en.wikipedia.org/wiki?curid=12" title="Anarchism">\nAnarchism\n\nAnarchism is a political philosophy.\n</doc>\n', /wiki_00\.txt: the output of WikiExtractor \(<doc id=… title=…> documents\), not a book: give the dump it was extracted from as --dump/],
+    ['dump.txt', '<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/">\n<siteinfo>\n', /dump\.txt: XML \(a MediaWiki dump\?\) saved as \.txt, not a book: rename it to \.xml/],
+    ['docs.txt', '{"id": "1", "title": "A", "text": "B"}\n', /docs\.txt: JSON Lines saved as \.txt, not a book: rename it to \.jsonl/],
+  ];
+  for (const [name, text, message] of cases) {
+    writeFileSync(join(d, name), text);
+    const r = await cli(['ingest', '--dump', join(d, name), '--db', join(d, 'x.duckdb')]);
+    assert.equal(r.code, 1, name);
+    assert.match(r.stderr, message);
+    assert.ok(!existsSync(join(d, 'x.duckdb')), `${name}: no database made`);
+  }
+  // in a folder of books too, before the books before it are read
+  const dir = join(d, 'books');
+  mkdirSync(dir);
+  writeFileSync(join(dir, 'a-book.txt'), chapter('mill', 1));
+  writeFileSync(join(dir, 'b-index.txt'), cases[0]![1]);
+  const r = await cli(['ingest', '--dump', dir, '--db', join(d, 'y.duckdb')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /b-index\.txt: a multistream index/);
+  assert.ok(!existsSync(join(d, 'y.duckdb')));
+  const p = await cli(['plan', '--out', join(d, 'plan'), '--dump', join(d, 'wiki_00.txt')]);
+  assert.equal(p.code, 1);
+  assert.match(p.stderr, /wiki_00\.txt: the output of WikiExtractor/);
+  // a book that mentions such lines further in is a book
+  writeFileSync(join(d, 'book.txt'), `${chapter('river', 1)}\n\n597:10:AccessibleComputing\n<doc id="1" title="x">\n`);
+  assert.equal((await cli(['ingest', '--dump', join(d, 'book.txt'), '--db', join(d, 'z.duckdb')])).code, 0);
+});
+
+test('the real akwiki multistream index, given as --dump, is refused as an index', { skip: NO_SHARED }, async () => {
+  const d = tmp();
+  writeFileSync(join(d, 'akwiki-index.txt'), execFileSync('bzip2', ['-dc', join(SHARED, 'dumps/akwiki-20230301-pages-articles-multistream-index.txt.bz2')]));
+  const r = await cli(['ingest', '--dump', join(d, 'akwiki-index.txt'), '--db', join(d, 'x.duckdb')]);
+  assert.equal(r.code, 1);
+  assert.match(r.stderr, /akwiki-index\.txt: a multistream index/);
 });

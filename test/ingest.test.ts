@@ -549,3 +549,30 @@ for (const [name, file] of [['the sample', SAMPLE], ['the akwiki dump (real Medi
     assert.ok(compared >= declared.size * 0.95, `${compared} of ${declared.size} pages compared`);
   });
 }
+
+test('a <redirect> element naming the page itself over a text that is no redirect (a disambiguation page) is an article; a text that redirects to itself stays a self-redirect', async () => {
+  const d = tmp();
+  const header = sampleXml.slice(0, sampleXml.indexOf('  <page>'));
+  const page = (id: number, title: string, redirect: string | null, text: string) =>
+    `  <page>\n    <title>${title}</title>\n    <ns>0</ns>\n    <id>${id}</id>\n${redirect ? `    <redirect title="${redirect}" />\n` : ''}    <revision>\n      <id>${id}0</id>\n      <text bytes="${Buffer.byteLength(text)}" xml:space="preserve">${text}</text>\n    </revision>\n  </page>\n`;
+  const xml = header +
+    page(1, 'Mercury', 'Mercury', "'''Mercury''' may refer to:\n* [[Mercury (planet)]], a planet.\n* [[Mercury (element)]], a metal.\n{{disambiguation}}") +
+    page(2, 'Loop', 'Loop', '#REDIRECT [[Loop]]') +
+    page(3, 'Quicksilver', 'Mercury (element)', '#REDIRECT [[Mercury (element)]]') +
+    page(4, 'Mercury (element)', null, 'Mercury is a chemical element. It is a metal.') +
+    '</mediawiki>\n';
+  writeFileSync(join(d, 'r.xml'), xml);
+  const db = join(d, 'r.duckdb');
+  await ingest({ dump: join(d, 'r.xml'), db });
+  assert.deepEqual(await query(db, 'SELECT title, kind FROM pages ORDER BY seq'), [
+    { title: 'Mercury', kind: 'article' },
+    { title: 'Loop', kind: 'redirect' },
+    { title: 'Quicksilver', kind: 'redirect' },
+    { title: 'Mercury (element)', kind: 'article' },
+  ]);
+  assert.deepEqual(await query(db, "SELECT disambiguation FROM articles WHERE title = 'Mercury'"), [{ disambiguation: true }]);
+  assert.deepEqual(await query(db, 'SELECT title, target, source FROM redirects ORDER BY seq'), [
+    { title: 'Loop', target: 'Loop', source: 'element' },
+    { title: 'Quicksilver', target: 'Mercury (element)', source: 'element' },
+  ]);
+});

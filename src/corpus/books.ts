@@ -5,7 +5,7 @@
  * no links, their anchors get contiguous or random B's (`pairs --unlinked nsp`).
  */
 import { createHash } from 'node:crypto';
-import { lstatSync, readdirSync, realpathSync, statSync } from 'node:fs';
+import { closeSync, lstatSync, openSync, readdirSync, readSync, realpathSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, join, relative, isAbsolute } from 'node:path';
 import { sha256Of } from '../util/hash.js';
@@ -53,6 +53,39 @@ export function bookEntries(path: string): BookEntry[] {
   }
   if (!entries.length) throw new Error(`${path}: a folder is read as books, a document per .txt file, and it holds none`);
   return entries;
+}
+
+/**
+ * What a `.txt` file is when it is plainly not a book, by its first bytes: a multistream index, the
+ * output of WikiExtractor, a dump or JSON Lines saved as .txt. Null for anything else (a book).
+ */
+export function notABook(file: string): string | null {
+  const fd = openSync(file, 'r');
+  const head = Buffer.alloc(65536);
+  let n;
+  try {
+    n = readSync(fd, head, 0, head.length, 0);
+  } finally {
+    closeSync(fd);
+  }
+  const text = head.subarray(0, n).toString('utf8').replace(/^\uFEFF/, '');
+  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean).slice(0, 5);
+  if (lines.length >= 2 && lines.every((l, k) => /^\d+:\d+:./.test(l) || (k === lines.length - 1 && /^\d*(:\d*)?$/.test(l)))) {
+    return 'a multistream index (offset:id:title lines), not a book: give the dump as --dump (its index beside it is found) or this file as --index';
+  }
+  if (/^<doc id="[^"]*"[^>]*\btitle="/.test(lines[0] ?? '')) return 'the output of WikiExtractor (<doc id=… title=…> documents), not a book: give the dump it was extracted from as --dump';
+  if (/^(<\?xml|<mediawiki)\b/.test(lines[0] ?? '')) return 'XML (a MediaWiki dump?) saved as .txt, not a book: rename it to .xml';
+  if (/^\{"/.test(lines[0] ?? '')) return 'JSON Lines saved as .txt, not a book: rename it to .jsonl';
+  return null;
+}
+
+/** Refuses a books input holding a `.txt` file that is plainly something else (see notABook). */
+export function checkBooks(path: string): void {
+  for (const e of bookEntries(path)) {
+    if (e.skip) continue;
+    const what = notABook(e.file);
+    if (what) throw new Error(`${e.file}: ${what}`);
+  }
 }
 
 /** The book files of an input that are read, in name order. */

@@ -14,6 +14,7 @@ import { availableParallelism } from 'node:os';
 import { recordIngestProgress, recordSiteInfo, runsTable } from '../db/runs.js';
 import { indexBeside, readIndex } from '../dump/multistream.js';
 import { DumpSyntaxError } from '../dump/xml.js';
+import { checkBooks, isBooks } from '../corpus/books.js';
 import type { IngestSettings, IngestSummary, InputRange } from '../stage/contracts.js';
 import { elapsed, Failed, recordedRun } from '../stage/kernel.js';
 import { checkMd5, expandInputs, fingerprint, inputsBytes, inputsDigests, inputsFingerprint } from './inputs.js';
@@ -46,6 +47,8 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   if (inputs.length > 1 && opts.index) throw new Error("--index names the index of one dump; with several --dump, each multistream dump's index is found beside it");
   const dump = inputs.join(' + '); // how the input is named in messages, the run and the summary
   if (!opts.unit) for (const f of inputs) await checkMd5(f);
+  // a .txt that is plainly no book (an index, WikiExtractor's output) is refused before anything is written
+  for (const f of inputs) if (isBooks(f)) checkBooks(f);
   const fp = await inputsFingerprint(inputs);
   const indexFile = inputs.length > 1 ? null : opts.index === undefined ? indexBeside(inputs[0]!) : opts.index;
   if (opts.unit && (opts.unit.fromSeq > 0 || opts.unit.toSeq !== null) && !indexFile) throw new Error(`${dump}: a unit of its pages needs one multistream dump and its index`);

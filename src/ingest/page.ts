@@ -51,8 +51,12 @@ export function pageRows(p: DumpPage, titles: Titles, scan: ScanOptions = {}, un
   const norm = titles.normalize(p.title);
   const ns = p.ns ?? norm.ns;
   const page = { seq: p.seq, page_id: p.id, ns, title: p.title, norm_title: norm.title, rev_id: p.revId, timestamp: p.timestamp, text_bytes: p.text === null ? null : bytes };
-  const textTarget = p.redirect === null || !p.redirect.trim() ? redirectTarget(p.text) : null;
-  const target = p.redirect?.trim() ? p.redirect : textTarget;
+  // a <redirect> element naming the page itself, over a text that is no redirect (seen on disambiguation
+  // pages), says nothing: the text decides
+  const named = p.redirect?.trim() ? titles.normalize(p.redirect) : null;
+  const element = named && !(named.title === norm.title && named.ns === norm.ns && redirectTarget(p.text) === null) ? p.redirect : null;
+  const textTarget = element === null ? redirectTarget(p.text) : null;
+  const target = element ?? textTarget;
   if (target !== null) {
     const to = titles.normalize(target);
     if (!to.title) return skip('redirect without target');

@@ -17,6 +17,7 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync,
 import { join } from 'node:path';
 import { indexBeside, readIndex } from '../dump/multistream.js';
 import { inputKind, inputsFingerprint, inputsSha256 } from '../ingest/inputs.js';
+import { checkBooks, isBooks } from '../corpus/books.js';
 import { sha256Of } from '../util/hash.js';
 import { doneMarker } from './markers.js';
 
@@ -89,6 +90,7 @@ export async function unitsOf(dump: string, index: string | null, unitStreams: n
 /** Makes the plan of a run of `dump` with `settings` (the run's flags that decide its output). */
 export async function makePlan(dump: string, settings: Record<string, unknown>, opts: { index?: string | null; unitStreams?: number | null }): Promise<Plan> {
   if (!existsSync(dump)) throw new Error(`${dump}: no such file or folder`);
+  if (isBooks(dump)) checkBooks(dump); // a .txt that is plainly no book: refused before the plan is written
   const index = opts.index === undefined ? indexBeside(dump) : opts.index;
   const { units, pages, k } = await unitsOf(dump, index, opts.unitStreams ?? null);
   const input = { file: dump, bytes: statSync(dump).isDirectory() ? 0 : statSync(dump).size, sha256: statSync(dump).isDirectory() ? await inputsSha256([dump]) : await sha256Of(dump), index, fingerprint: await inputsFingerprint([dump]), pages };
