@@ -163,3 +163,14 @@ test('leaving non-prose regions out changes neither text nor links (71 real arti
   for (const f of files) if (assertSameClean(f, readFileSync(join(dir, f), 'utf8'))) same++;
   assert.ok(same >= files.length - 2, `${same}/${files.length} identical`);
 });
+
+test('markup that leaked into the text is left out: a stylesheet tag, an HTML heading with its text, the marks of italics spanning two sentences', () => {
+  const text = (w: string) => cleanArticle('T', w, titles).text;
+  assert.equal(text('<templatestyles src="Navbox/styles.css"/>First sentence here. Second sentence.'), 'First sentence here. Second sentence.');
+  assert.equal(text('Intro text is here.\n<h2 style="color:red">Heading</h2>\nMore text follows here.'), 'Intro text is here. More text follows here.');
+  assert.equal(text("He wrote ''My Black Skin. Successful. German.'' in 2014. Then ''more'' came."), 'He wrote My Black Skin. Successful. German. in 2014. Then more came.');
+  // a page of markup alone (some Main Pages) has no text
+  const main = cleanArticle('Main Page', '<div style="x"><templatestyles src="a.css"/>\n<h2 style="y">Welcome</h2>\n<table><tr><td>[[A]]</td></tr></table></div>', titles);
+  assert.equal(main.text, '');
+  assert.deepEqual(main.links.map((l) => l.target), ['A']);
+});

@@ -28,8 +28,9 @@ test('every shared dump: page counts per namespace equal the dump, the DB holds 
          FROM links l JOIN articles a ON a.seq = l.src`,
       );
       assert.equal(c!.wrong, 0);
-      // no markup in the clean text: links, templates, tables, character references, markers, tags
-      const markup = String.raw`\[\[|\]\]|\{\{|\}\}|\{\||\|\}|&[a-zA-Z]+;|&#x?[0-9a-fA-F]+;|\bLk[0-9]+\b|(?i)</?(ref|br|div|span|small|sup|sub|center|font|table|tr|td|blockquote|references|gallery|nowiki|pre|math|poem)\b[^<>]*>`;
+      // no markup in the clean text: links, templates, tables, character references, markers, tags,
+      // italic or bold marks (two apostrophes or more: `''` in an SQL string is one)
+      const markup = String.raw`\[\[|\]\]|\{\{|\}\}|\{\||\|\}|&[a-zA-Z]+;|&#x?[0-9a-fA-F]+;|\bLk[0-9]+\b|''{2}|(?i)</?(ref|br|div|span|small|sup|sub|center|font|table|tr|td|th|h[1-6]|templatestyles|blockquote|references|gallery|nowiki|pre|math|poem)\b[^<>]*>`;
       const dirty = await query<{ title: string; bit: string }>(db, `SELECT title, regexp_extract(text, '.{0,40}(${markup}).{0,40}') AS bit FROM articles WHERE regexp_matches(text, '${markup}') LIMIT 3`);
       assert.deepEqual(dirty, [], 'markup left in the clean text');
       assert.equal(c!.articles, s.articles);

@@ -55,7 +55,7 @@ function squeeze(s: string): string {
   return LOOSE_SPACE.test(s) ? s.replace(/\s+/g, ' ').trim() : s;
 }
 
-const LEFTOVER = /\{\{|\}\}|\{\||\|\}|\[\[|\]\]|Lk\d|&[#a-zA-Z0-9]+;|<\/?[a-zA-Z]/;
+const LEFTOVER = /\{\{|\}\}|\{\||\|\}|\[\[|\]\]|Lk\d|&[#a-zA-Z0-9]+;|<\/?[a-zA-Z]|''/;
 // HTML tags allowed in wikitext that wtf may leave around text (`<span title="…">` from IPA templates)
 const TAG = /<\/?(?:span|div|small|big|sup|sub|center|font|br|hr|abbr|s|u|i|b|p|code|kbd|var|tt|del|ins|mark|q|cite|dfn|bdi|bdo|ruby|rt|rp|wbr|em|strong|strike|poem|references|nowiki|includeonly|noinclude|onlyinclude)\b[^<>]{0,500}>/gi;
 /**
@@ -75,7 +75,10 @@ function readable(s: string, anchors: (idx: number) => string | undefined): stri
     .replace(/\[\[Lk(\d+)\|([^\]]*)\]\]?/g, (_, _n: string, a: string) => a)
     .replace(/\bLk(\d+)\b/g, (m, n: string) => anchors(Number(n)) ?? m)
     .replace(/\{\||\|\}|\{\{|\}\}|\[\[|\]\]/g, '')
-    .replace(TAG, '');
+    .replace(TAG, '')
+    // what is left of italics or bold that spanned two sentences (wtf pairs the marks within one): in
+    // MediaWiki's reading a run of four is an apostrophe and bold, of six or more the extra ones and both
+    .replace(/'{2,}/g, (m) => (m.length === 4 ? "'" : m.length > 5 ? "'".repeat(m.length - 5) : ''));
   return decodeHTMLStrict(t);
 }
 const WORD_CHAR = /[\p{L}\p{N}]/u;

@@ -28,7 +28,8 @@ export const MARKER = /^Lk(\d+)$/;
 
 // Tags whose content is not wikitext links: copied verbatim.
 const OPAQUE = new Set(['nowiki', 'pre', 'math', 'source', 'syntaxhighlight', 'score', 'timeline', 'chem', 'ce', 'graph', 'templatedata', 'mapframe', 'maplink']);
-const TAG = /<(\/?)([a-zA-Z]+)\b[^>]{0,200}?(\/?)>/y; // a tag of at most 200 characters, at lastIndex
+const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]{0,200}?(\/?)>/y; // a tag of at most 200 characters, at lastIndex
+const HEADING = /^h[1-6]$/;
 const CLOSERS = new Map<string, RegExp>();
 /** `</name`, any case (tag names are case-insensitive), searched from lastIndex. */
 function closer(name: string): RegExp {
@@ -175,6 +176,14 @@ function rewrite(s: string, scan: Scan, stack: LinkOrigin[]): string {
       if (!closing && !selfClosing && OPAQUE.has(name)) {
         const end = closeTag(name, after);
         i = end < 0 ? s.length : end;
+        continue;
+      }
+      // never prose: a stylesheet's tag, and an HTML heading with its text (as a `== heading ==` is left out)
+      if (name === 'templatestyles' || HEADING.test(name)) {
+        const end = closing || selfClosing || name === 'templatestyles' ? -1 : closeTag(name, after);
+        const to = end < 0 ? after : s.indexOf('>', end) + 1 || s.length;
+        cut(i, to, 'other');
+        i = to;
         continue;
       }
       if (name === 'ref' || name === 'gallery') {
