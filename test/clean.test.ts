@@ -174,3 +174,18 @@ test('markup that leaked into the text is left out: a stylesheet tag, an HTML he
   assert.equal(main.text, '');
   assert.deepEqual(main.links.map((l) => l.target), ['A']);
 });
+
+test('sentence bounds past wtf_wikipedia’s English rules: citation markers after a full stop end the sentence; an abbreviation or ordinal before a lower-case word does not; the text and link offsets stay', () => {
+  const sentences = (w: string) => {
+    const a = cleanArticle('T', w, titles);
+    return { text: a.text, sentences: a.sentStart.map((s, i) => at(a.text, s, a.sentLen[i]!)), links: a.links.map((l) => at(a.text, l.offset!, cps(l.anchor).length)) };
+  };
+  const bg = sentences('Календарът е въведен на 4 октомври 1582 г. в съответствие с була от папа [[Григорий XIII]]. Друго изречение.');
+  assert.deepEqual(bg.sentences, ['Календарът е въведен на 4 октомври 1582 г. в съответствие с була от папа Григорий XIII.', 'Друго изречение.']);
+  assert.deepEqual(bg.links, ['Григорий XIII']);
+  assert.deepEqual(sentences('The war ended.[9][11] Peace followed in [[Europe]]. It lasted.').sentences, ['The war ended.[9][11]', 'Peace followed in Europe.', 'It lasted.']);
+  assert.deepEqual(sentences('Reduced e.g. and the [[Clemmensen reduction]] removes groups. Done.').sentences, ['Reduced e.g. and the Clemmensen reduction removes groups.', 'Done.']);
+  assert.deepEqual(sentences('Die Wahl fand am 17. mai statt. Sie war frei.').sentences, ['Die Wahl fand am 17. mai statt.', 'Sie war frei.']);
+  // a year, or a word, before a lower-case start is a sentence end (some wikis start sentences so)
+  assert.deepEqual(sentences('Ɔwoo no wɔ afe 1979. ɔsan nyaa tumi. ɔkɔɔ fie.').sentences, ['Ɔwoo no wɔ afe 1979.', 'ɔsan nyaa tumi.', 'ɔkɔɔ fie.']);
+});

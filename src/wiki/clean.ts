@@ -82,6 +82,21 @@ function readable(s: string, anchors: (idx: number) => string | undefined): stri
   return decodeHTMLStrict(t);
 }
 const WORD_CHAR = /[\p{L}\p{N}]/u;
+// a sentence's end, then citation markers as text, then a space and no lower-case letter
+const CITED_END = /[.!?]["”’»)]*(?:\[\d{1,4}\])+ (?!\p{Ll})/gu;
+const LOWER_START = /^\p{Ll}/u;
+/**
+ * What ends a cut that was no sentence end, when the next piece starts in lower case: a day's ordinal
+ * (`17. mai`), letters with inner full stops (`e.g.`, `н.е.`, `U.N.`), or a short abbreviation of the
+ * major languages (`1582 г.`, `bzw.`, `πχ.`). Not any full stop, nor a year: in some wikis (Akan)
+ * sentences start in lower case, often after a year, and a lower-case start alone says nothing.
+ */
+const CUT_END = new RegExp(
+  String.raw`(?:^|[\s(])(?:\d{1,2}|(?:\p{L}{1,3}\.)+\p{L}{1,3}|${[
+    'bzw', 'usw', 'vgl', 'ca', 'ggf', 'evtl', 'inkl', 'Nr', 'resp', 'etc', 'cf', 'vs', 'approx', 'incl', 'viz', 'env', 'av', 'apr', 'aprox', 'ecc', 'pag', 'ok', 'г', 'в', 'ул', 'гг', 'вв', 'см', 'пр', 'им', 'др', 'тыс', 'млн', 'млрд', 'руб', 'ст', 'πχ', 'κλπ', 'σελ', 'βλ',
+  ].join('|')})\.["”’»)]*$`,
+  'u',
+);
 
 class TextBuilder {
   parts: string[] = [];
@@ -96,6 +111,8 @@ class TextBuilder {
 
   paragraph(sentences: WtfSentence[], sep: string, keepBullets = true): void {
     this.inPara = false;
+    const first = this.sentStart.length;
+    const texts: string[] = [];
     for (const s of sentences) {
       const text = squeeze(readable(s.text(), this.anchors));
       if (!text) continue;
@@ -113,6 +130,47 @@ class TextBuilder {
       this.sentLen.push(length);
       this.push(text, length);
       this.place(s.links(), text, start, astral);
+      texts.push(text);
+    }
+    if (sep === ' ' && texts.length) this.refine(first, texts);
+  }
+
+  /**
+   * Sentence bounds where wtf_wikipedia's rules, made for English, get them wrong elsewhere. Only the
+   * spans move (the text and the links' offsets stay): a sentence end followed by citation markers
+   * (`… end.[9][11] Next`) ends the sentence; a sentence that starts in lower case after one that
+   * ends in an ordinal or abbreviation (CUT_END) continues it: `1582 г. в …`, `e.g. and`.
+   */
+  private refine(first: number, texts: string[]): void {
+    let spans = texts.map((text, k) => ({ start: this.sentStart[first + k]!, len: this.sentLen[first + k]!, text }));
+    spans = spans.flatMap((sp) => {
+      const out = [];
+      let from = 0;
+      for (const m of sp.text.matchAll(CITED_END)) {
+        const cut = m.index + m[0].length - 1; // the space after the markers
+        const head = sp.text.slice(from, cut);
+        const at = sp.start + cpLength(sp.text.slice(0, from));
+        out.push({ start: at, len: cpLength(head), text: head });
+        from = cut + 1;
+      }
+      if (!from) return [sp];
+      const tail = sp.text.slice(from);
+      out.push({ start: sp.start + cpLength(sp.text.slice(0, from)), len: cpLength(tail), text: tail });
+      return out;
+    });
+    const merged: typeof spans = [];
+    for (const sp of spans) {
+      const prev = merged.at(-1);
+      if (prev && LOWER_START.test(sp.text) && CUT_END.test(prev.text) && sp.start === prev.start + prev.len + 1) {
+        merged[merged.length - 1] = { start: prev.start, len: sp.start + sp.len - prev.start, text: `${prev.text} ${sp.text}` };
+      } else merged.push(sp);
+    }
+    if (merged.length === texts.length && spans.length === texts.length) return;
+    this.sentStart.length = first;
+    this.sentLen.length = first;
+    for (const sp of merged) {
+      this.sentStart.push(sp.start);
+      this.sentLen.push(sp.len);
     }
   }
 
