@@ -1,5 +1,8 @@
 /**
- * `npm run bench -- --fidelity`: our clean text beside WikiExtractor's on the real English dumps in
+ * `npm run bench -- --fidelity`: first, on every real dump in ../shared (all languages), how the clean
+ * text is cut into sentences: the share of sentences that start in lower case (a cut at an
+ * abbreviation or ordinal) and those over 2,000 characters (a sentence end missed). Then our clean
+ * text beside WikiExtractor's on the real English dumps in
  * ../shared, article by article (matched by title): lower-cased word tokens as multisets,
  * WikiExtractor's heading lines left out (it writes each section heading as a line of its own).
  * recall = shared words / WikiExtractor's words; precision = shared words / ours. Prints the mean
@@ -18,13 +21,38 @@ import { ingest } from '../src/ingest/ingest.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DUMPS = join(ROOT, '../shared/fixtures/dumps');
-const WE = process.env.WIKIEXTRACTOR;
-if (!WE || !existsSync(join(WE, 'wikiextractor/WikiExtractor.py'))) {
-  console.error('bench --fidelity: set $WIKIEXTRACTOR to a checkout of https://github.com/attardi/wikiextractor');
-  process.exit(1);
-}
 if (!existsSync(DUMPS)) {
   console.error(`bench --fidelity: ${DUMPS} is needed (real dumps, in ../shared)`);
+  process.exit(1);
+}
+
+// 1. sentence cuts on every shared dump
+console.log('sentences of the clean text (every shared dump):');
+console.log(`  ${'dump'.padEnd(58)} ${'wiki'.padEnd(10)} ${'sentences'.padStart(9)}  lower-case start  over 2,000 chars`);
+for (const name of readdirSync(DUMPS).filter((f) => /\.xml(\.bz2)?$|\.bz2$/.test(f) && !f.includes('-index.')).sort()) {
+  const dir = mkdtempSync(join(tmpdir(), 'sentences-'));
+  try {
+    const db = join(dir, 'd.duckdb');
+    await ingest({ dump: join(DUMPS, name), db, index: null, onDamage: 'skip' });
+    const d = await openDb(db, { mustExist: true });
+    const [r] = await rows<{ wiki: string | null; n: number; lower: number; long: number }>(d.conn, `
+      WITH s AS (SELECT unnest(sent_start) AS st, unnest(sent_len) AS ln, text FROM articles), t AS (SELECT substr(text, st + 1, ln) AS sent FROM s)
+      SELECT (SELECT json_extract_string(siteinfo, '$.dbname') FROM runs WHERE stage = 'ingest') AS wiki, count(*)::INTEGER AS n,
+             count(*) FILTER (regexp_matches(sent, '^\\p{Ll}'))::INTEGER AS lower, count(*) FILTER (length(sent) > 2000)::INTEGER AS long FROM t`);
+    d.close();
+    console.log(`  ${name.slice(0, 58).padEnd(58)} ${(r!.wiki ?? '-').padEnd(10)} ${String(r!.n).padStart(9)}  ${`${((100 * r!.lower) / Math.max(1, r!.n)).toFixed(2)}%`.padStart(16)}  ${String(r!.long).padStart(16)}`);
+  } catch (e) {
+    console.log(`  ${name.slice(0, 58).padEnd(58)} not read: ${(e as Error).message.slice(0, 80)}`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+console.log('');
+
+// 2. fidelity against WikiExtractor on the English dumps
+const WE = process.env.WIKIEXTRACTOR;
+if (!WE || !existsSync(join(WE, 'wikiextractor/WikiExtractor.py'))) {
+  console.error('bench --fidelity: set $WIKIEXTRACTOR to a checkout of https://github.com/attardi/wikiextractor to compare with its text');
   process.exit(1);
 }
 const keepLists = process.argv.includes('--keep-lists');
