@@ -55,7 +55,13 @@ function squeeze(s: string): string {
   return LOOSE_SPACE.test(s) ? s.replace(/\s+/g, ' ').trim() : s;
 }
 
-const LEFTOVER = /\{\{|\}\}|\{\||\|\}|\[\[|\]\]|Lk\d|&[#a-zA-Z0-9]+;|<\/?[a-zA-Z]|''/;
+const LEFTOVER = /\{\{|\}\}|\{\||\|\}|\[\[|\]\]|Lk\d|&[#a-zA-Z0-9]+;|<\/?[a-zA-Z]|''|\uE000/;
+/**
+ * The ideographic full stop, hidden from wtf_wikipedia (which rewrites every `。` as `. `) and put back
+ * in the sentences it returns; refine() ends sentences there.
+ */
+const FULL_STOP = /\u3002/g;
+const HIDDEN_FULL_STOP = '\uE000';
 // HTML tags allowed in wikitext that wtf may leave around text (`<span title="…">` from IPA templates)
 const TAG = /<\/?(?:span|div|small|big|sup|sub|center|font|br|hr|abbr|s|u|i|b|p|code|kbd|var|tt|del|ins|mark|q|cite|dfn|bdi|bdo|ruby|rt|rp|wbr|em|strong|strike|poem|references|nowiki|includeonly|noinclude|onlyinclude)\b[^<>]{0,500}>/gi;
 /**
@@ -78,12 +84,15 @@ function readable(s: string, anchors: (idx: number) => string | undefined): stri
     .replace(TAG, '')
     // what is left of italics or bold that spanned two sentences (wtf pairs the marks within one): in
     // MediaWiki's reading a run of four is an apostrophe and bold, of six or more the extra ones and both
-    .replace(/'{2,}/g, (m) => (m.length === 4 ? "'" : m.length > 5 ? "'".repeat(m.length - 5) : ''));
+    .replace(/'{2,}/g, (m) => (m.length === 4 ? "'" : m.length > 5 ? "'".repeat(m.length - 5) : ''))
+    .replace(/\uE000/g, '。');
   return decodeHTMLStrict(t);
 }
 const WORD_CHAR = /[\p{L}\p{N}]/u;
-// a sentence's end, then citation markers as text, then a space and no lower-case letter
-const CITED_END = /[.!?]["”’»)]*(?:\[\d{1,4}\])+ (?!\p{Ll})/gu;
+// where a sentence ends inside what wtf gives as one: a full stop, then citation markers as text, then
+// a space and no lower-case letter; or an ideographic full stop, exclamation or question mark
+// (with the closing quotes and brackets after it), whatever follows
+const SPLIT_AT = /[.!?]["”’»)]*(?:\[\d{1,4}\])+ (?!\p{Ll})|[。！？][」』”’）》〉】〕"']*(?:\[\d{1,4}\])* ?/gu;
 const LOWER_START = /^\p{Ll}/u;
 /**
  * What ends a cut that was no sentence end, when the next piece starts in lower case: a day's ordinal
@@ -146,12 +155,14 @@ class TextBuilder {
     spans = spans.flatMap((sp) => {
       const out = [];
       let from = 0;
-      for (const m of sp.text.matchAll(CITED_END)) {
-        const cut = m.index + m[0].length - 1; // the space after the markers
+      for (const m of sp.text.matchAll(SPLIT_AT)) {
+        // after the markers (and the space after them, the glue between two sentences)
+        const cut = m.index + m[0].length - (m[0].endsWith(' ') ? 1 : 0);
+        if (cut >= sp.text.length) break;
         const head = sp.text.slice(from, cut);
         const at = sp.start + cpLength(sp.text.slice(0, from));
         out.push({ start: at, len: cpLength(head), text: head });
-        from = cut + 1;
+        from = sp.text[cut] === ' ' ? cut + 1 : cut;
       }
       if (!from) return [sp];
       const tail = sp.text.slice(from);
@@ -236,7 +247,7 @@ export function articleLinks(title: string, scanned: WikiLink[], titles: Titles,
 
 export function cleanArticle(title: string, wikitext: string, titles: Titles, opts: ScanOptions = {}): CleanArticle {
   const scan = scanLinks(wikitext, titles, opts);
-  const doc = wtf(scan.rewritten, { title });
+  const doc = wtf(scan.rewritten.includes('。') ? scan.rewritten.replace(FULL_STOP, HIDDEN_FULL_STOP) : scan.rewritten, { title });
   const b = new TextBuilder((idx) => scan.links[idx]?.anchor);
   let apparatusDepth: number | null = null; // inside an apparatus section, subsections included
   for (const section of doc.sections()) {

@@ -106,6 +106,20 @@ const PROSE_START = /^[^*#:;=!|{}< \t\r\n_-]/;
  * would end a sentence there. Done on the wikitext as written, before anything is left out, so
  * what is left out later (a table on its own line) cannot join the lines around it.
  */
+/** A character of a script written without spaces between words (Chinese, Japanese, Thai, …), or CJK punctuation. */
+export const UNSPACED = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}\u3000-\u303f\uff00-\uffef]/u;
+
+/** Where the text a reader sees ends before `e`: before the refs that end the line (they are cut). */
+function shownBefore(s: string, e: number, lineStart: number): number {
+  let k = e;
+  while (k > lineStart && s[k - 1] === '>') {
+    const ref = s.lastIndexOf('<ref', k - 1);
+    if (ref < lineStart) break;
+    k = ref;
+  }
+  return k;
+}
+
 export function joinProseLines(s: string): string {
   if (!s.includes('\n')) return s;
   const re = /\{\{|\}\}|<!--|<ref\b[^>]{0,200}>|\n/gi;
@@ -136,8 +150,12 @@ export function joinProseLines(s: string): string {
       else if (s.startsWith('|}', t) && tables > 0) tables--;
       if (depth === 0 && tables === 0 && e > lineStart && PROSE_START.test(s[lineStart]!)) {
         const next = e + 1 < s.length ? s[e + 1]! : '';
-        if (next && PROSE_START.test(next) && !s.startsWith('----', e + 1)) {
-          (out ??= []).push(s.slice(copied, e), ' ');
+        // between characters of a script written without spaces, a line break is no space (as CSS
+        // renders it); a ref or link after it is taken to continue the script
+        const prevUnspaced = UNSPACED.test(s[shownBefore(s, e, lineStart) - 1] ?? '');
+        if (next && (PROSE_START.test(next) || (prevUnspaced && /^<ref\b/i.test(s.slice(e + 1, e + 5)))) && !s.startsWith('----', e + 1)) {
+          const unspaced = prevUnspaced && (UNSPACED.test(next) || next === '<' || next === '[');
+          (out ??= []).push(s.slice(copied, e), unspaced ? '' : ' ');
           copied = e + 1;
         }
       }

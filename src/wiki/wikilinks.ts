@@ -7,7 +7,7 @@
  */
 import { LINK_ORIGINS, type LinkOrigin } from '../db/rows.js';
 import { isInterwiki, isLanguage } from './interwiki.js';
-import { joinProseLines, regionsOf } from './regions.js';
+import { joinProseLines, regionsOf, UNSPACED } from './regions.js';
 import type { Titles } from './title.js';
 
 /** Where in the wikitext a link stands (links.origin). */
@@ -30,6 +30,15 @@ export const MARKER = /^Lk(\d+)$/;
 const OPAQUE = new Set(['nowiki', 'pre', 'math', 'source', 'syntaxhighlight', 'score', 'timeline', 'chem', 'ce', 'graph', 'templatedata', 'mapframe', 'maplink']);
 const TAG = /<(\/?)([a-zA-Z][a-zA-Z0-9]*)\b[^>]{0,200}?(\/?)>/y; // a tag of at most 200 characters, at lastIndex
 const HEADING = /^h[1-6]$/;
+
+/** The last character of what has been written, as a reader sees it (a link's anchor, not its brackets). */
+function lastShown(out: string[]): string {
+  for (let k = out.length - 1; k >= 0; k--) {
+    const piece = out[k]!.replace(/\]\]$/, '');
+    if (piece) return piece.at(-1)!;
+  }
+  return '';
+}
 const CLOSERS = new Map<string, RegExp>();
 /** `</name`, any case (tag names are case-insensitive), searched from lastIndex. */
 function closer(name: string): RegExp {
@@ -114,7 +123,8 @@ function rewrite(s: string, scan: Scan, stack: LinkOrigin[]): string {
   // or infobox that filled its line takes the line break with it, so paragraphs join as they would
   // around it (a template's empty line stays: wtf breaks the paragraph there).
   const resume = (to: number, origin: LinkOrigin | 'other', from: number): number => {
-    if (origin === 'ref') out.push(' ');
+    // (no space where the text on either side is of a script written without spaces: 数量、结构)
+    if (origin === 'ref' && !UNSPACED.test(lastShown(out)) && !UNSPACED.test(s[to] ?? '')) out.push(' ');
     else if (origin !== 'template' && s[to] === '\n' && (from === 0 || s[from - 1] === '\n')) return to + 1;
     return to;
   };
