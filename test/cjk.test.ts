@@ -71,3 +71,10 @@ test('real zhwiki articles: every 。 kept, none rewritten as ". ", sentences en
   const [w] = await query<{ n: number }>(db, "SELECT count(*)::INTEGER AS n FROM links l JOIN articles a ON a.seq = l.src WHERE l.\"offset\" IS NOT NULL AND substr(a.text, l.\"offset\" + 1, length(l.anchor)) <> l.anchor");
   assert.equal(w!.n, 0, 'every placed link at its offset');
 });
+
+test('the sentence ends of other scripts wtf_wikipedia does not know end sentences before a space: Arabic ؟ and ۔, Devanagari ।, Armenian ։', () => {
+  assert.deepEqual(sentencesOf('ما هو هذا؟ هذا كتاب. وهذا قلم.'), ['ما هو هذا؟', 'هذا كتاب.', 'وهذا قلم.']);
+  assert.deepEqual(sentencesOf('یہ ایک کتاب ہے۔ وہ ایک قلم ہے۔'), ['یہ ایک کتاب ہے۔', 'وہ ایک قلم ہے۔']);
+  assert.deepEqual(sentencesOf('यह एक [[पुस्तक]] है। वह एक कलम है।'), ['यह एक पुस्तक है।', 'वह एक कलम है।']);
+  assert.deepEqual(sentencesOf('Սա գիրք է։ Դա գրիչ է։'), ['Սա գիրք է։', 'Դա գրիչ է։']);
+});

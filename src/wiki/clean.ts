@@ -90,9 +90,10 @@ function readable(s: string, anchors: (idx: number) => string | undefined): stri
 }
 const WORD_CHAR = /[\p{L}\p{N}]/u;
 // where a sentence ends inside what wtf gives as one: a full stop, then citation markers as text, then
-// a space and no lower-case letter; or an ideographic full stop, exclamation or question mark
-// (with the closing quotes and brackets after it), whatever follows
-const SPLIT_AT = /[.!?]["”’»)]*(?:\[\d{1,4}\])+ (?!\p{Ll})|[。！？][」』”’）》〉】〕"']*(?:\[\d{1,4}\])* ?/gu;
+// a space and no lower-case letter; an ideographic full stop, exclamation or question mark (with the
+// closing quotes and brackets after it), whatever follows; or, before a space, the sentence ends of
+// scripts wtf does not know: Arabic and Persian ؟ and ۔, Devanagari । and ॥, Armenian ։, Ethiopic ።
+const SPLIT_AT = /[.!?]["”’»)]*(?:\[\d{1,4}\])+ (?!\p{Ll})|[。！？][」』”’）》〉】〕"']*(?:\[\d{1,4}\])* ?|[؟۔।॥։።]["”’»)]*(?:\[\d{1,4}\])* /gu;
 const LOWER_START = /^\p{Ll}/u;
 /**
  * What ends a cut that was no sentence end, when the next piece starts in lower case: a day's ordinal
