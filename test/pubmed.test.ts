@@ -121,9 +121,11 @@ test('a PubMed baseline file and an update file in one database: the update repl
   ].join('') + '<DeleteCitation><PMID Version="1">203</PMID></DeleteCitation>\n</PubmedArticleSet>\n');
   const db = join(d, 'u.duckdb');
   const s = await ingest({ dump: [join(d, 'pubmed26n0001.xml'), join(d, 'pubmed26n0002.xml')], db });
+  // each input with its size and SHA-256, as the shards' card lists them
+  const digest = (f: string) => ({ bytes: readFileSync(f).length, sha256: createHash('sha256').update(readFileSync(f)).digest('hex') });
   assert.deepEqual(s.inputs, [
-    { file: join(d, 'pubmed26n0001.xml'), kind: 'pubmed', first_seq: 0, end_seq: 4 },
-    { file: join(d, 'pubmed26n0002.xml'), kind: 'pubmed', first_seq: 4, end_seq: 6 },
+    { file: join(d, 'pubmed26n0001.xml'), kind: 'pubmed', first_seq: 0, end_seq: 4, ...digest(join(d, 'pubmed26n0001.xml')) },
+    { file: join(d, 'pubmed26n0002.xml'), kind: 'pubmed', first_seq: 4, end_seq: 6, ...digest(join(d, 'pubmed26n0002.xml')) },
   ]);
   assert.deepEqual(await query(db, `SELECT seq, norm_title, title FROM pages ORDER BY seq`), [
     { seq: 0, norm_title: '201', title: 'Base one.' },
