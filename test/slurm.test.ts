@@ -66,15 +66,19 @@ function diagnosis(dir: string): string {
   return [st.stdout, ...tails].join('\n');
 }
 
-/** The first task of `stage` Slurm runs now, as `job_index`, waiting for one. */
+/**
+ * The first task of `stage` Slurm runs now, as `job_index`, waiting for one whose script has set its
+ * traps (its log says `started`): Slurm marks a job RUNNING before its shell has read a line.
+ */
 async function runningTask(dir: string, stage: string): Promise<string> {
   const t0 = Date.now();
   for (;;) {
     const job = jobsOf(dir).find((j) => j.stage === stage)?.job;
     if (job) {
       const q = spawnSync('squeue', ['-h', '-r', '-j', job, '-t', 'RUNNING', '-o', '%i'], { encoding: 'utf8' });
-      const first = q.stdout.trim().split('\n').filter(Boolean)[0];
-      if (first) return first;
+      const log = (id: string) => join(dir, `slurm/logs/${stage}-${id.split('_')[1] ?? '0'}.log`);
+      const started = q.stdout.trim().split('\n').filter(Boolean).find((id) => existsSync(log(id)) && /: started on /.test(readFileSync(log(id), 'utf8')));
+      if (started) return started;
     }
     assert.ok(Date.now() - t0 < 120_000, `a ${stage} task runs within two minutes`);
     await new Promise((r) => setTimeout(r, 50));

@@ -76,6 +76,8 @@ function taskBody(opts: SlurmOptions, stage: PlanStage, dir: string, unit: strin
     'stop() { signal=$1; if [ -n "$task" ]; then kill -TERM "$task" 2>/dev/null; fi; }',
     'trap \'stop USR1\' USR1',
     'trap \'stop TERM\' TERM',
+    // the log says where and when the task began: a signal after this line is handled
+    `echo "task ${stage} unit ${unit}: started on $(hostname -s) at $(date -u +%FT%TZ), attempt \${SLURM_RESTART_COUNT:-0}"`,
     `threads=\${SLURM_CPUS_PER_TASK:-1}`,
     `${cmd} --workers "$threads" &`,
     'task=$!',
