@@ -138,6 +138,9 @@ function fresh(stampFile) {
  * src/wiki/wtf/, each `(await upstream('X'))` a static import of wtf_wikipedia's module X, where the
  * package is installed (upstream.ts loads it at run time when the sources run through tsx).
  */
+// spelt in pieces: this file is bundled too (into the command's bundle, which makes the workers'),
+// and written whole the rewrite below would change its own needle into this file's path
+const META_URL = ['import', 'meta', 'url'].join('.');
 const ownUrl = {
   name: 'own-import-meta-url',
   /** @param {import('esbuild').PluginBuild} b */
@@ -150,7 +153,7 @@ const ownUrl = {
       if (inPackage) return undefined;
       let text = readFileSync(args.path, 'utf8');
       const upstream = args.path.startsWith(join(ROOT, 'src/wiki/wtf/')) && text.includes('(await upstream(');
-      if (!text.includes('import.meta.url') && !upstream) return undefined;
+      if (!text.includes(META_URL) && !upstream) return undefined;
       if (upstream) {
         const imports = /** @type {string[]} */ ([]);
         const src = join(wtfRoot(), 'src');
@@ -164,7 +167,7 @@ const ownUrl = {
         text = `${imports.join('\n')}\n${text}`;
       }
       const loader = /\.[cm]?ts$/.test(args.path) ? 'ts' : 'js';
-      return { contents: text.replaceAll('import.meta.url', JSON.stringify(pathToFileURL(args.path).href)), loader };
+      return { contents: text.replaceAll(META_URL, JSON.stringify(pathToFileURL(args.path).href)), loader };
     });
   },
 };
