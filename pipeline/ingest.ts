@@ -30,6 +30,7 @@ export function printIngest(s: IngestSummary): void {
 }
 
 /** Shared with `run`. */
+export const LANG_FLAG: Flag = { name: 'lang', type: 'string', placeholder: 'CODE', help: "the wiki's language (de, fr, zh, zh-yue, …): its namespace names and aliases (Datei:, Bild:, Kategorie:) for input without a siteinfo, or aliases its siteinfo does not list; default: the language of the siteinfo's dbname, else English" };
 export const KEEP_LISTS_FLAG: Flag = { name: 'keep-lists', type: 'boolean', help: 'keep list items in the clean text (default: text passages only, as BERT and WikiExtractor)' };
 
 /** One --dump as a string (as the summary names it), several as a list. */
@@ -47,6 +48,7 @@ export function ingestOptions(flags: ParsedArgs['flags']) {
     workers: flags.workers as number | undefined,
     force: Boolean(flags.force),
     keepLists: Boolean(flags['keep-lists']),
+    lang: flags.lang as string | undefined,
     memory: memoryOf(flags),
     batchPages: flags['batch-pages'] as number,
     pageTimeout: flags['page-timeout'] as number,
@@ -67,6 +69,7 @@ export const command: Command = {
     { name: 'workers', type: 'number', range: { integer: true, min: 1 }, help: 'article-parsing worker threads (default: number of cores)' },
     { name: 'force', type: 'boolean', help: 'replace what the DB holds, even from another dump' },
     KEEP_LISTS_FLAG,
+    LANG_FLAG,
     { name: 'batch-pages', type: 'number', range: { integer: true, min: 1 }, default: 5000, help: 'pages per committed batch (the unit a killed run loses)' },
     { name: 'verbose', type: 'boolean', help: 'log each committed batch' },
     { name: 'on-damage', type: 'string', placeholder: 'stop|skip', default: 'stop', help: 'a damaged bz2 stream or block: stop there (the pages before it are kept), or leave it out (its pages counted in skipped) and go on' },

@@ -15,9 +15,17 @@ export interface SiteInfo {
   generator: string | null;
   case: CaseSetting;
   namespaces: Namespace[];
-  /** false when the dump had no <siteinfo> and these are English defaults */
+  /** false when the dump had no <siteinfo> and these are defaults (English, or `lang`'s names) */
   fromDump: boolean;
+  /**
+   * The wiki's language as `--lang` gave it (de, zh-yue): its namespace aliases are added to the
+   * siteinfo's names, and input without a siteinfo gets its namespace names. Absent: the language
+   * the dbname or base says (siteLanguage).
+   */
+  lang?: string;
 }
+
+import { languageNames } from '../wiki/namespaces.js';
 
 // MediaWiki's canonical namespace names, used when a dump has no <siteinfo> (some excerpts don't)
 // and as aliases on every wiki, since links may use the English name on a localised wiki.
@@ -55,8 +63,10 @@ export const NAMESPACE_ALIASES: Record<string, number> = {
   'wikipedia talk': 5,
 };
 
-export function defaultSiteInfo(): SiteInfo {
-  return {
+/** What input without a siteinfo is read with: English names, or the names of `lang` where it has them. */
+export function defaultSiteInfo(lang?: string): SiteInfo {
+  const local = languageNames(lang);
+  const site: SiteInfo = {
     sitename: null,
     dbname: null,
     base: null,
@@ -64,9 +74,16 @@ export function defaultSiteInfo(): SiteInfo {
     case: 'first-letter',
     namespaces: Object.entries(CANONICAL_NAMESPACES).map(([k, name]) => ({
       key: Number(k),
-      name: Number(k) === 4 ? 'Wikipedia' : Number(k) === 5 ? 'Wikipedia talk' : name,
+      name: local[k]?.[0] ?? (Number(k) === 4 ? 'Wikipedia' : Number(k) === 5 ? 'Wikipedia talk' : name),
       case: 'first-letter' as CaseSetting,
     })),
     fromDump: false,
   };
+  return lang ? { ...site, lang } : site;
+}
+
+/** `site` read as the wiki of `lang` (--lang): a siteinfo's names stay, input without one gets the language's. */
+export function withLanguage(site: SiteInfo, lang: string | undefined): SiteInfo {
+  if (!lang) return site;
+  return site.fromDump ? { ...site, lang } : { ...defaultSiteInfo(lang), sitename: site.sitename, dbname: site.dbname, base: site.base, generator: site.generator, case: site.case };
 }

@@ -15,6 +15,7 @@ import { recordIngestProgress, recordSiteInfo, runsTable } from '../db/runs.js';
 import { indexBeside, readIndex } from '../dump/multistream.js';
 import { DumpSyntaxError } from '../dump/xml.js';
 import { checkBooks, isBooks } from '../corpus/books.js';
+import { isKnownLanguage, someLanguages } from '../wiki/namespaces.js';
 import type { IngestSettings, IngestSummary, InputRange } from '../stage/contracts.js';
 import { elapsed, Failed, recordedRun } from '../stage/kernel.js';
 import { checkMd5, expandInputs, fingerprint, inputsBytes, inputsDigests, inputsFingerprint } from './inputs.js';
@@ -52,13 +53,14 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   const fp = await inputsFingerprint(inputs);
   const indexFile = inputs.length > 1 ? null : opts.index === undefined ? indexBeside(inputs[0]!) : opts.index;
   if (opts.unit && (opts.unit.fromSeq > 0 || opts.unit.toSeq !== null) && !indexFile) throw new Error(`${dump}: a unit of its pages needs one multistream dump and its index`);
+  if (opts.lang !== undefined && opts.lang !== 'en' && !isKnownLanguage(opts.lang)) throw new Error(`--lang ${opts.lang}: not a Wikipedia language code this version knows (such as ${someLanguages()})`);
   const keepLists = opts.keepLists ?? false;
-  const target = await openTarget({ db: opts.db, memory: opts.memory, force: opts.force, keepLists }, { name: dump, fingerprint: fp }, log);
+  const target = await openTarget({ db: opts.db, memory: opts.memory, force: opts.force, keepLists, lang: opts.lang }, { name: dump, fingerprint: fp }, log);
   const { db } = target;
   let pool = null as Promise<PagePool> | null; // one for all inputs (started in the work, closed here)
   let proved = Boolean(target.same); // a database of the same input is kept whatever happens
   // the cap is recorded where it is not the default (a database of an older version keeps its key)
-  const settings: IngestSettings = { index: indexFile, keep_lists: keepLists, ...(opts.maxRecord !== undefined && opts.maxRecord !== DEFAULT_MAX_RECORD ? { max_record: opts.maxRecord } : {}) };
+  const settings: IngestSettings = { index: indexFile, keep_lists: keepLists, ...(opts.lang ? { lang: opts.lang } : {}), ...(opts.maxRecord !== undefined && opts.maxRecord !== DEFAULT_MAX_RECORD ? { max_record: opts.maxRecord } : {}) };
   // inputs completed by an earlier run of the same inputs (several --dump): where each one's pages are
   const done: InputRange[] = target.before?.inputs ?? [];
   const nextSeq = opts.unit ? opts.unit.fromSeq : target.nextSeq;

@@ -19,6 +19,8 @@ export interface IngestOptions {
   batchPages?: number;
   /** keep list items in the clean text (default: text passages only, as BERT's and WikiExtractor's) */
   keepLists?: boolean;
+  /** the wiki's language code (de, zh-yue): its namespace names and aliases; default: the one its siteinfo's dbname says */
+  lang?: string;
   /** the most a worker may spend on one page (default 30 s); each page gets 2 s + 20 ms per KiB of wikitext within it (page.ts pageBudgetMs) */
   pageTimeout?: number;
   /** the largest page (its XML), JSON line or record read, in bytes; a larger one is skipped and counted, never held whole (default 16 MiB) */

@@ -34,7 +34,7 @@ async function foreignTables(db: Db): Promise<string[]> {
   return names.includes('runs') ? [] : names;
 }
 
-export async function openTarget(opts: { db: string; memory?: number; force?: boolean; keepLists: boolean }, input: { name: string; fingerprint: string }, log: (line: string) => void): Promise<Target> {
+export async function openTarget(opts: { db: string; memory?: number; force?: boolean; keepLists: boolean; lang?: string }, input: { name: string; fingerprint: string }, log: (line: string) => void): Promise<Target> {
   const existed = existsSync(opts.db);
   let db = await openDb(opts.db, { memory: opts.memory });
   try {
@@ -51,6 +51,10 @@ export async function openTarget(opts: { db: string; memory?: number; force?: bo
     const before = same?.settings ? readSettings('ingest', same.settings, opts.db) : null;
     if (same && before && before.keep_lists !== opts.keepLists) {
       throw new Error(`${opts.db} holds ${basename(input.name)} ingested ${before.keep_lists ? 'with' : 'without'} --keep-lists; rerun ${before.keep_lists ? 'with' : 'without'} it, or pass --force to ingest it again ${opts.keepLists ? 'with' : 'without'} lists`);
+    }
+    if (same && before && (before.lang ?? null) !== (opts.lang ?? null)) {
+      const was = before.lang ? `--lang ${before.lang}` : 'no --lang';
+      throw new Error(`${opts.db} holds ${basename(input.name)} ingested with ${was}; rerun with ${was.replace('no --lang', 'no --lang flag')}, or pass --force to ingest it again ${opts.lang ? `with --lang ${opts.lang}` : 'without it'}`);
     }
     if (same?.status === 'done') return { db, same, before, nextSeq: 0, createdFile: false, replacing: false, close: () => db.close() };
     if (same) {

@@ -27,6 +27,8 @@ export interface IngestSettings {
   keep_lists: boolean;
   /** --max-record, where it is not the default */
   max_record?: number;
+  /** --lang, where it was given */
+  lang?: string;
   /** with several inputs: those complete so far, in order */
   inputs?: InputRange[];
 }
@@ -225,7 +227,7 @@ const LABELS: Shape = { '0': 'number', '1': 'number', '2': 'number' };
 /** What later stages read of each stage's record: its settings and its summary. */
 const SHAPES: { [S in StageName]: { settings: Shape; summary: Shape } } = {
   ingest: {
-    settings: { keep_lists: 'boolean', inputs: 'array?', max_record: 'number?' },
+    settings: { keep_lists: 'boolean', inputs: 'array?', max_record: 'number?', lang: 'string?' },
     summary: { dump: 'string', dump_bytes: 'number', dump_sha256: 'string?', inputs: 'array?' },
   },
   graph: { settings: 'object', summary: { edges: 'number', articles: 'number' } },

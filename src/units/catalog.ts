@@ -52,7 +52,8 @@ export async function catalogIngest(db: Db, dir: string, plan: Plan): Promise<vo
   const markers = allMarkers(dir, plan, 'ingest');
   await unitViews(db, dir, plan, 'ingest', INGEST_TABLES);
   const units = markers.map((m) => m.report as { summary: IngestSummary; siteinfo: unknown; end_seq: number; kind: string });
-  const settings = { index: plan.input.index, keep_lists: Boolean(plan.settings['keep-lists']) };
+  const lang = plan.settings.lang as string | undefined;
+  const settings = { index: plan.input.index, keep_lists: Boolean(plan.settings['keep-lists']), ...(lang ? { lang } : {}) };
   const row: RunRow = { stage: 'ingest', source: plan.input.file, fingerprint: plan.input.fingerprint, settings: JSON.stringify(settings), siteinfo: units[0]!.siteinfo ? JSON.stringify(units[0]!.siteinfo) : null, status: 'running', next_seq: null, summary: null };
   // recorded first with its siteinfo (the summary reads the wiki's name from it), then done with the summary
   await putRunRow(db, row);

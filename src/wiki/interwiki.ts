@@ -83,7 +83,8 @@ export function linkTrail(language: string | null): RegExp {
 }
 
 /** A wiki's language code from its siteinfo: `dewiki` → de, `https://de.wikipedia.org/…` → de. */
-export function siteLanguage(site: { dbname: string | null; base: string | null }): string | null {
+export function siteLanguage(site: { dbname: string | null; base: string | null; lang?: string }): string | null {
+  if (site.lang) return site.lang;
   const host = site.base ? /^[a-z]+:\/\/([a-z0-9-]+)\.wiki[a-z]+\.org\//i.exec(site.base)?.[1]?.toLowerCase() : undefined;
   if (host && PREFIXES.has(host)) return host;
   const db = site.dbname ? /^([a-z_]+?)wiki(?:[a-z]*)$/.exec(site.dbname)?.[1]?.replace(/_/g, '-') : undefined;

@@ -3,6 +3,8 @@
  * The single implementation used by ingest (link targets, redirect targets) and graph.
  */
 import { CANONICAL_NAMESPACES, NAMESPACE_ALIASES, type CaseSetting, type SiteInfo } from '../dump/siteinfo.js';
+import { siteLanguage } from './interwiki.js';
+import { languageNames } from './namespaces.js';
 
 const NAMED_ENTITIES: Record<string, string> = {
   amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: '\u00a0', ndash: '\u2013', mdash: '\u2014',
@@ -52,11 +54,14 @@ function detached(s: string): string {
 
 export class Titles {
   readonly case: CaseSetting;
+  /** no siteinfo and no --lang: the namespace names are English defaults, other languages' are likely */
+  readonly guessed: boolean;
   private readonly prefixes = new Map<string, { key: number; name: string; case: CaseSetting }>();
   private readonly cache = new Map<string, Readonly<NormalizedTitle>>();
 
   constructor(site: SiteInfo) {
     this.case = site.case;
+    this.guessed = !site.fromDump && !siteLanguage(site);
     const byKey = new Map(site.namespaces.map((n) => [n.key, n]));
     const add = (alias: string, key: number) => {
       const ns = byKey.get(key);
@@ -65,6 +70,8 @@ export class Titles {
       if (k && !this.prefixes.has(k)) this.prefixes.set(k, entry);
     };
     for (const n of site.namespaces) if (n.key !== 0) add(n.name, n.key);
+    // the language's names and aliases (a siteinfo lists one name per namespace), then English
+    for (const [k, names] of Object.entries(languageNames(siteLanguage(site)))) for (const name of names) add(name, Number(k));
     for (const [k, name] of Object.entries(CANONICAL_NAMESPACES)) if (name) add(name, Number(k));
     for (const [alias, key] of Object.entries(NAMESPACE_ALIASES)) add(alias, key);
   }

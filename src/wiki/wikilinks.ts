@@ -7,6 +7,7 @@
  */
 import { LINK_ORIGINS, type LinkOrigin } from '../db/rows.js';
 import { isInterwiki, isLanguage } from './interwiki.js';
+import { isCategoryNameInAnyLanguage, isFileNameInAnyLanguage, isImageOption } from './namespaces.js';
 import { joinProseLines, regionsOf, UNSPACED } from './regions.js';
 import type { Titles } from './title.js';
 
@@ -267,7 +268,7 @@ function link(s: string, i: number, scan: Scan, stack: LinkOrigin[]): { text: st
   const body = colonLead ? target.trimStart().slice(1) : target;
   const colon = body.indexOf(':');
   const prefix = colon > 0 ? body.slice(0, colon).trim() : '';
-  const ns = prefix ? titles.namespaceByPrefix(prefix) : undefined;
+  const ns = prefix ? (titles.namespaceByPrefix(prefix) ?? foreignNamespace(prefix, body, s.slice(bar + 1, close), bar >= 0, titles)) : undefined;
   if (ns && !colonLead && (ns.key === 6 || ns.key === -2)) {
     // A file: its caption may hold links, and brackets nest inside it.
     const end = matchingClose(s, i);
@@ -294,6 +295,20 @@ function link(s: string, i: number, scan: Scan, stack: LinkOrigin[]): { text: st
   if (insideExternalLink(s, i, scan)) return { text: anchor + trail, end: close + 2 + trail.length };
   // the trail goes inside the link, so wtf's own (English) trail rule never applies
   return { text: `[[Lk${n}|${anchor}${trail}]]`, end: close + 2 + trail.length };
+}
+
+const MEDIA_FILE = /\.(?:jpe?g|png|gif|svg|tiff?|webp|xcf|ogg|oga|ogv|webm|mp3|wav|flac|mid|pdf|djvu|stl)\s*$/i;
+
+/**
+ * A prefix the wiki does not know as a namespace that is another language's file or category
+ * name: a file when the link looks like one (an image option such as `miniatur` or `250px`, or a
+ * media file name), whatever the wiki (pages copied from another wiki keep their `[[Attēls:…]]`);
+ * a category only where the names are guesses (no siteinfo and no --lang).
+ */
+function foreignNamespace(prefix: string, body: string, params: string, piped: boolean, titles: Titles): { key: number; name: string } | undefined {
+  if (isFileNameInAnyLanguage(prefix) && ((piped && params.split('|').some(isImageOption)) || MEDIA_FILE.test(body))) return { key: 6, name: 'File' };
+  if (titles.guessed && isCategoryNameInAnyLanguage(prefix)) return { key: 14, name: 'Category' };
+  return undefined;
 }
 
 const EXTERNAL = /\[(?:https?:|ftp:|mailto:|\/\/)/i;

@@ -10,7 +10,7 @@ import type { PageRows } from '../../db/rows.js';
 import { recordSiteInfo } from '../../db/runs.js';
 import { DecompressError } from '../../dump/bz2.js';
 import { streamPages, type StreamIndex } from '../../dump/multistream.js';
-import type { SiteInfo } from '../../dump/siteinfo.js';
+import { withLanguage, type SiteInfo } from '../../dump/siteinfo.js';
 import type { DamagedBlock, DamagedStream, DumpSource } from '../../dump/source.js';
 import { PageSplitter, type PageRun } from '../../dump/split.js';
 import { DumpSyntaxError, PageReader, readTrailer } from '../../dump/xml.js';
@@ -250,7 +250,7 @@ export class WikiInput implements InputReader {
   private async begin(): Promise<PagePool> {
     this.flushHeader();
     this.header.finishHeader();
-    this.site = this.header.siteinfo!;
+    this.site = withLanguage(this.header.siteinfo!, this.opts.lang);
     this.pool = await this.pages;
     this.pool.begin({ file: this.source.file, site: this.site });
     await recordSiteInfo(this.db, this.site);
