@@ -1,6 +1,6 @@
 /**
- * `npm run bench -- --fidelity`: first, on every real dump in ../shared (all languages), how the clean
- * text is cut into sentences: the share of sentences that start in lower case (a cut at an
+ * `npm run bench -- --fidelity`: first, on every real dump in ../shared (all languages) and the real
+ * articles of sixteen Wikipedias and of zhwiki in test/fixtures, how the clean text is cut into sentences: the share of sentences that start in lower case (a cut at an
  * abbreviation or ordinal) and those over 2,000 characters (a sentence end missed). Then our clean
  * text beside WikiExtractor's on the real English dumps in
  * ../shared, article by article (matched by title): lower-cased word tokens as multisets,
@@ -21,26 +21,25 @@ import { ingest } from '../src/ingest/ingest.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const DUMPS = join(ROOT, '../shared/fixtures/dumps');
-if (!existsSync(DUMPS)) {
-  console.error(`bench --fidelity: ${DUMPS} is needed (real dumps, in ../shared)`);
-  process.exit(1);
-}
+const dumpsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((f) => /\.xml(\.bz2)?$|\.bz2$/.test(f) && !f.includes('-index.')).sort().map((f) => join(dir, f)) : []);
+const FIXTURES = [...dumpsIn(join(ROOT, 'test/fixtures/wikis')), ...dumpsIn(join(ROOT, 'test/fixtures/zhwiki'))];
 
-// 1. sentence cuts on every shared dump
-console.log('sentences of the clean text (every shared dump):');
-console.log(`  ${'dump'.padEnd(58)} ${'wiki'.padEnd(10)} ${'sentences'.padStart(9)}  lower-case start  over 2,000 chars`);
-for (const name of readdirSync(DUMPS).filter((f) => /\.xml(\.bz2)?$|\.bz2$/.test(f) && !f.includes('-index.')).sort()) {
+// 1. sentence cuts on every shared dump and the fixtures' wikis
+console.log(`sentences of the clean text (${existsSync(DUMPS) ? 'every shared dump, ' : '../shared absent: '}the real articles in test/fixtures):`);
+console.log(`  ${'dump'.padEnd(58)} ${'wiki'.padEnd(10)} ${'sentences'.padStart(9)}  lower-case start  over 2,000 chars  longest`);
+for (const file of [...dumpsIn(DUMPS), ...FIXTURES]) {
+  const name = file.split('/').at(-1)!;
   const dir = mkdtempSync(join(tmpdir(), 'sentences-'));
   try {
     const db = join(dir, 'd.duckdb');
-    await ingest({ dump: join(DUMPS, name), db, index: null, onDamage: 'skip' });
+    await ingest({ dump: file, db, index: null, onDamage: 'skip' });
     const d = await openDb(db, { mustExist: true });
-    const [r] = await rows<{ wiki: string | null; n: number; lower: number; long: number }>(d.conn, `
+    const [r] = await rows<{ wiki: string | null; n: number; lower: number; long: number; longest: number | null }>(d.conn, `
       WITH s AS (SELECT unnest(sent_start) AS st, unnest(sent_len) AS ln, text FROM articles), t AS (SELECT substr(text, st + 1, ln) AS sent FROM s)
       SELECT (SELECT json_extract_string(siteinfo, '$.dbname') FROM runs WHERE stage = 'ingest') AS wiki, count(*)::INTEGER AS n,
-             count(*) FILTER (regexp_matches(sent, '^\\p{Ll}'))::INTEGER AS lower, count(*) FILTER (length(sent) > 2000)::INTEGER AS long FROM t`);
+             count(*) FILTER (regexp_matches(sent, '^\\p{Ll}'))::INTEGER AS lower, count(*) FILTER (length(sent) > 2000)::INTEGER AS long, max(length(sent))::INTEGER AS longest FROM t`);
     d.close();
-    console.log(`  ${name.slice(0, 58).padEnd(58)} ${(r!.wiki ?? '-').padEnd(10)} ${String(r!.n).padStart(9)}  ${`${((100 * r!.lower) / Math.max(1, r!.n)).toFixed(2)}%`.padStart(16)}  ${String(r!.long).padStart(16)}`);
+    console.log(`  ${name.slice(0, 58).padEnd(58)} ${(r!.wiki ?? '-').padEnd(10)} ${String(r!.n).padStart(9)}  ${`${((100 * r!.lower) / Math.max(1, r!.n)).toFixed(2)}%`.padStart(16)}  ${String(r!.long).padStart(16)}  ${String(r!.longest ?? 0).padStart(7)}`);
   } catch (e) {
     console.log(`  ${name.slice(0, 58).padEnd(58)} not read: ${(e as Error).message.slice(0, 80)}`);
   } finally {
@@ -50,6 +49,10 @@ for (const name of readdirSync(DUMPS).filter((f) => /\.xml(\.bz2)?$|\.bz2$/.test
 console.log('');
 
 // 2. fidelity against WikiExtractor on the English dumps
+if (!existsSync(DUMPS)) {
+  console.error(`bench --fidelity: ${DUMPS} is needed to compare with WikiExtractor (real dumps, in ../shared)`);
+  process.exit(1);
+}
 const WE = process.env.WIKIEXTRACTOR;
 if (!WE || !existsSync(join(WE, 'wikiextractor/WikiExtractor.py'))) {
   console.error('bench --fidelity: set $WIKIEXTRACTOR to a checkout of https://github.com/attardi/wikiextractor to compare with its text');

@@ -64,6 +64,8 @@ test('sixteen wikis, with a siteinfo, without one but with --lang, without eithe
     const longest = Math.max(...site.sentences.map((s) => [...s].length));
     assert.ok(longest <= 2000, `${code}: no sentence over 2,000 characters (${longest})`);
     const lower = site.sentences.filter((s) => /^\p{Ll}/u.test(s)).length;
+    // a cut at an ordinal or abbreviation (`1949. gadā`, `621 tys. cudzoziemców`, `70 χλμ. από`) starts the next in lower case
+    assert.ok(lower <= 0.02 * site.sentences.length, `${code}: ${lower} of ${site.sentences.length} sentences start in lower case`);
     report.push(`${code} ${site.sentences.length} sentences, ${((100 * lower) / site.sentences.length).toFixed(1)}% lower-case starts, longest ${longest}`);
   }
   console.log(report.join('\n'));
@@ -118,4 +120,17 @@ test('--lang: an unknown code is refused before anything is written; a database 
   assert.match(other.stderr, /ingested with --lang de; rerun with --lang de, or pass --force/);
   const [r] = await query<{ settings: string }>(db, "SELECT settings FROM runs WHERE stage = 'ingest'");
   assert.equal(JSON.parse(r!.settings).lang, 'de', 'the setting is recorded');
+});
+
+test('where ordinals take a full stop (de, lv, fi, …) a number and full stop before a lower-case word ends no sentence; elsewhere a year does', () => {
+  const sentences = (w: string, ordinalDot: boolean) => {
+    const a = cleanArticle('T', w, new Titles(defaultSiteInfo()), { ordinalDot });
+    return a.sentStart.map((s, i) => Array.from(a.text).slice(s, s + a.sentLen[i]!).join(''));
+  };
+  const lv = 'Pēc kara no 1949. līdz 1990. gadam Berlīne tika sadalīta. Mūris krita 1989. gada 9. novembrī.';
+  assert.deepEqual(sentences(lv, true), ['Pēc kara no 1949. līdz 1990. gadam Berlīne tika sadalīta.', 'Mūris krita 1989. gada 9. novembrī.']);
+  // in Akan sentences may start in lower case, often after a year: a year's full stop ends them there
+  assert.deepEqual(sentences('Wɔwoo no wɔ 1957. ɔyɛɛ ɔhene.', false), ['Wɔwoo no wɔ 1957.', 'ɔyɛɛ ɔhene.']);
+  // abbreviations of several languages, whatever the language
+  assert.deepEqual(sentences('W 2015 Berlin zamieszkiwało 621 tys. cudzoziemców. Policja odnotowała 11,5 tys. włamań.', false), ['W 2015 Berlin zamieszkiwało 621 tys. cudzoziemców.', 'Policja odnotowała 11,5 tys. włamań.']);
 });

@@ -4,7 +4,7 @@
  * its reason. Runs in the ingest workers.
  */
 import type { DumpPage } from '../dump/xml.js';
-import { articleLinks, cleanArticle, type CleanLink } from '../wiki/clean.js';
+import { articleLinks, cleanArticle, writesOrdinalDot, type CleanLink } from '../wiki/clean.js';
 import { redirectTarget } from '../wiki/redirect.js';
 import type { Titles } from '../wiki/title.js';
 import type { SiteInfo } from '../dump/siteinfo.js';
@@ -36,7 +36,8 @@ export interface CleanSettings {
 
 /** How articles of this wiki are read: the user's settings and the wiki language's link trail. */
 export function scanOptions(site: SiteInfo, clean: CleanSettings): ScanOptions {
-  return { keepLists: clean.keepLists, trail: linkTrail(siteLanguage(site)) };
+  const language = siteLanguage(site);
+  return { keepLists: clean.keepLists, trail: linkTrail(language), ordinalDot: writesOrdinalDot(language) };
 }
 
 /**

@@ -103,12 +103,21 @@ const LOWER_START = /^\p{Ll}/u;
  * major languages (`1582 г.`, `bzw.`, `πχ.`). Not any full stop, nor a year: in some wikis (Akan)
  * sentences start in lower case, often after a year, and a lower-case start alone says nothing.
  */
-const CUT_END = new RegExp(
-  String.raw`(?:^|[\s(])(?:\d{1,2}|(?:\p{L}{1,3}\.)+\p{L}{1,3}|${[
-    'bzw', 'usw', 'vgl', 'ca', 'ggf', 'evtl', 'inkl', 'Nr', 'resp', 'etc', 'cf', 'vs', 'approx', 'incl', 'viz', 'env', 'av', 'apr', 'aprox', 'ecc', 'pag', 'ok', 'г', 'в', 'ул', 'гг', 'вв', 'см', 'пр', 'им', 'др', 'тыс', 'млн', 'млрд', 'руб', 'ст', 'πχ', 'κλπ', 'σελ', 'βλ',
-  ].join('|')})\.["”’»)]*$`,
-  'u',
-);
+const ABBREVIATIONS = [
+  'bzw', 'usw', 'vgl', 'ca', 'ggf', 'evtl', 'inkl', 'Nr', 'resp', 'etc', 'cf', 'vs', 'approx', 'incl', 'viz', 'env', 'av', 'apr', 'aprox', 'ecc', 'pag', 'ok', 'г', 'в', 'ул', 'гг', 'вв', 'см', 'пр', 'им', 'др', 'тыс', 'млн', 'млрд', 'руб', 'ст', 'πχ', 'κλπ', 'σελ', 'βλ',
+  'tys', 'tzw', 'np', 'r', 'w', 'ur', 'zm', 'godz', 'mln', 'mld', 'χλμ', 'τετρ', 'εκ', 'χιλ', 'g', 'gs', 'tūkst', 'milj', 'esim', 'mm', 'ns', 'tj', 'tzv', 'např', 'kb', 'stb', 'tis', 'р', 'див', 'вул',
+].join('|');
+const CUT_END = new RegExp(String.raw`(?:^|[\s(])(?:\d{1,2}|(?:\p{L}{1,3}\.)+\p{L}{1,3}|${ABBREVIATIONS})\.["”’»)]*$`, 'u');
+/** CUT_END where ordinals are written with a full stop (`1949. gadā`, `1871. gada`, `2009./2010.`): any number */
+const CUT_END_ORDINAL = new RegExp(String.raw`(?:^|[\s(/])(?:\d+|(?:\p{L}{1,3}\.)+\p{L}{1,3}|${ABBREVIATIONS})\.["”’»)]*$`, 'u');
+/**
+ * Languages whose ordinals are a number and a full stop (`17. Mai 1949.`, `1949. gadā`): there a
+ * number with a full stop before a lower-case word ends no sentence (elsewhere only a day's may not).
+ */
+const ORDINAL_DOT = new Set(['de', 'als', 'bar', 'lb', 'nds', 'ksh', 'pfl', 'lv', 'ltg', 'lt', 'fi', 'et', 'da', 'no', 'nb', 'nn', 'is', 'fo', 'cs', 'sk', 'sl', 'hr', 'sr', 'sh', 'bs', 'hu', 'tr', 'se', 'hsb', 'dsb']);
+export function writesOrdinalDot(language: string | null): boolean {
+  return language !== null && ORDINAL_DOT.has(language);
+}
 
 class TextBuilder {
   parts: string[] = [];
@@ -119,7 +128,10 @@ class TextBuilder {
   placed = new Map<number, { offset: number; anchor: string }>();
   private inPara = false;
 
-  constructor(private anchors: (idx: number) => string | undefined) {}
+  constructor(
+    private anchors: (idx: number) => string | undefined,
+    private cutEnd = CUT_END,
+  ) {}
 
   paragraph(sentences: WtfSentence[], sep: string, keepBullets = true): void {
     this.inPara = false;
@@ -177,7 +189,7 @@ class TextBuilder {
     const merged: typeof spans = [];
     for (const sp of spans) {
       const prev = merged.at(-1);
-      if (prev && LOWER_START.test(sp.text) && CUT_END.test(prev.text) && sp.start === prev.start + prev.len + 1) {
+      if (prev && LOWER_START.test(sp.text) && this.cutEnd.test(prev.text) && sp.start === prev.start + prev.len + 1) {
         merged[merged.length - 1] = { start: prev.start, len: sp.start + sp.len - prev.start, text: `${prev.text} ${sp.text}` };
       } else merged.push(sp);
     }
@@ -253,7 +265,7 @@ export function articleLinks(title: string, scanned: WikiLink[], titles: Titles,
 export function cleanArticle(title: string, wikitext: string, titles: Titles, opts: ScanOptions = {}): CleanArticle {
   const scan = scanLinks(wikitext, titles, opts);
   const doc = wtf(scan.rewritten.includes('。') ? scan.rewritten.replace(FULL_STOP, HIDDEN_FULL_STOP) : scan.rewritten, { title });
-  const b = new TextBuilder((idx) => scan.links[idx]?.anchor);
+  const b = new TextBuilder((idx) => scan.links[idx]?.anchor, opts.ordinalDot ? CUT_END_ORDINAL : CUT_END);
   let apparatusDepth: number | null = null; // inside an apparatus section, subsections included
   for (const section of doc.sections()) {
     const depth = section.depth();

@@ -73,6 +73,8 @@ export interface ScanOptions {
   keepLists?: boolean;
   /** The wiki language's link trail (interwiki.ts linkTrail); English's a–z by default. */
   trail?: RegExp;
+  /** The language writes ordinals with a full stop (clean.ts writesOrdinalDot): sentence bounds take it into account. */
+  ordinalDot?: boolean;
 }
 
 // Contexts whose text never reaches wtf's sentences.
