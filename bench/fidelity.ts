@@ -60,12 +60,14 @@ if (!WE || !existsSync(join(WE, 'wikiextractor/WikiExtractor.py'))) {
 }
 const keepLists = process.argv.includes('--keep-lists');
 const python = process.env.WIKIEXTRACTOR_PYTHON ?? 'python3.10';
-// English Wikipedia dumps (gensim's test corpus is one too)
-const dumps = readdirSync(DUMPS).filter((f) => /^(enwiki|simplewiki|testcorpus)/.test(f) && !f.includes('-index.'));
+// English Wikipedia dumps (gensim's test corpus is one too); then each other language's articles in test/fixtures
+const dumps = readdirSync(DUMPS).filter((f) => /^(enwiki|simplewiki|testcorpus)/.test(f) && !f.includes('-index.')).map((f) => join(DUMPS, f));
 
+// words; in scripts written without spaces (Han, kana, Thai, …) each character is one
+const WORD = /[\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}]|(?:(?![\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}\p{Script=Lao}\p{Script=Khmer}\p{Script=Myanmar}\p{Script=Tibetan}])[\p{L}\p{N}])+/gu;
 const words = (s: string): Map<string, number> => {
   const m = new Map<string, number>();
-  for (const w of s.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? []) m.set(w, (m.get(w) ?? 0) + 1);
+  for (const w of s.toLowerCase().match(WORD) ?? []) m.set(w, (m.get(w) ?? 0) + 1);
   return m;
 };
 const size = (m: Map<string, number>) => [...m.values()].reduce((a, b) => a + b, 0);
@@ -93,9 +95,9 @@ interface Row {
   ours: number;
   theirs: number;
 }
-const all: Row[] = [];
-for (const name of dumps) {
-  const file = join(DUMPS, name);
+async function compare(file: string): Promise<Row[]> {
+  const name = file.split('/').at(-1)!;
+  const all: Row[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'fidelity-'));
   try {
     const we = spawnSync(python, ['-m', 'wikiextractor.WikiExtractor', '--no-templates', '--json', '--processes', '1', '-q', '-o', join(dir, 'we'), file], { cwd: WE, encoding: 'utf8', env: { ...process.env } });
@@ -128,7 +130,11 @@ for (const name of dumps) {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return all;
 }
+
+const all: Row[] = [];
+for (const file of dumps) all.push(...(await compare(file)));
 
 const pct = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.floor((p / 100) * (xs.length - 1))]!;
 const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
@@ -141,4 +147,15 @@ console.log(`words: ours ${words_('ours').toLocaleString('en')}, WikiExtractor's
 for (const [label, key] of [['lowest recall', 'recall'], ['lowest precision', 'precision']] as const) {
   console.log(`${label}:`);
   for (const r of [...all].sort((a, b) => a[key] - b[key]).slice(0, 6)) console.log(`  ${f(r[key])}  ${r.title} (${r.dump}; ours ${r.ours} words, theirs ${r.theirs})`);
+}
+
+console.log('');
+console.log('other languages (the real articles in test/fixtures; in unspaced scripts each character counts as a word):');
+console.log(`  ${'wiki'.padEnd(10)} ${'articles'.padStart(8)}  recall  precision  ${'words ours'.padStart(10)}  ${'theirs'.padStart(8)}`);
+for (const file of FIXTURES) {
+  const rows_ = await compare(file);
+  if (!rows_.length) continue;
+  const n = (k: 'ours' | 'theirs') => rows_.reduce((t, r) => t + r[k], 0);
+  const wiki = file.split('/').at(-1)!.replace(/-.*$/, '');
+  console.log(`  ${wiki.padEnd(10)} ${String(rows_.length).padStart(8)}  ${f(mean(rows_.map((r) => r.recall))).padStart(6)}  ${f(mean(rows_.map((r) => r.precision))).padStart(9)}  ${String(n('ours')).padStart(10)}  ${String(n('theirs')).padStart(8)}`);
 }

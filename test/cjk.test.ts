@@ -78,3 +78,37 @@ test('the sentence ends of other scripts wtf_wikipedia does not know end sentenc
   assert.deepEqual(sentencesOf('यह एक [[पुस्तक]] है। वह एक कलम है।'), ['यह एक पुस्तक है।', 'वह एक कलम है।']);
   assert.deepEqual(sentencesOf('Սա գիրք է։ Դա գրիչ է։'), ['Սա գիրք է։', 'Դա գրիչ է։']);
 });
+
+/** A page's prose: the wikitext without comments, refs, templates, tables, files, categories, list and heading lines. */
+function prose(page: string): string {
+  let t = /<text[^>]*>([\s\S]*?)<\/text>/.exec(page)![1]!.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  t = t.replace(/<!--[\s\S]*?-->/g, '').replace(/<ref[^>]*\/>/g, '').replace(/<ref[\s\S]*?<\/ref>/g, '').replace(/<gallery[\s\S]*?<\/gallery>/g, '');
+  for (let k = 0; k < 10; k++) t = t.replace(/\{\{[^{}]*\}\}/g, '');
+  t = t.replace(/\{\|[\s\S]*?\|\}/g, '');
+  for (let k = 0; k < 3; k++) t = t.replace(/\[\[[^[\]|]*:[^[\]]*\.(?:jpe?g|png|svg|gif|tiff?)\b[^[\]]*(?:\[\[[^\]]*\]\][^[\]]*)*\]\]/gi, '');
+  return t.split('\n').filter((l) => l && !'*#:;=|!{'.includes(l[0]!)).join('\n');
+}
+const UNSPACED_PAIR = /([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}]) ([\p{Script=Han}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Thai}])/gu;
+
+test('real ja, ar, fa, hi and th articles: their sentence marks kept (。！？ ؟ ।), no space put between two characters of an unspaced script, under 2% of sentences with a sentence end inside', async () => {
+  const marks: Record<string, RegExp> = { ja: /[。！？]/g, ar: /[؟]/g, fa: /[؟]/g, hi: /[।]/g, th: /[!?]/g };
+  for (const [code, mark] of Object.entries(marks)) {
+    const file = join(ROOT, `test/fixtures/wikis/${code}wiki-excerpt.xml.bz2`);
+    const xml = execFileSync('bzip2', ['-dc', file]).toString('utf8');
+    const source = prose(xml.split('<page>')[1]!);
+    const db = join(tmp(), `${code}.duckdb`);
+    await ingest({ dump: file, db, workers: 1 });
+    const [a] = await query<{ text: string }>(db, 'SELECT text FROM articles');
+    const inSource = source.match(mark)?.length ?? 0;
+    const inText = a!.text.match(mark)?.length ?? 0;
+    assert.ok(inText >= 0.95 * inSource, `${code}: ${inText} sentence marks in the text, ${inSource} in the wikitext's prose`);
+    // a space between two characters of an unspaced script only where the wikitext has one
+    // (the wikitext as a reader sees its characters: no refs, links' anchors, no quote marks, runs of white space as one)
+    const raw = /<text[^>]*>([\s\S]*?)<\/text>/.exec(xml)![1]!.replace(/&lt;ref[^&]*?\/&gt;|&lt;ref[\s\S]*?&lt;\/ref&gt;/g, '').replace(/&amp;nbsp;|&nbsp;/g, ' ').replace(/\[\[(?:[^|\]]*\|)?/g, '').replace(/\]\]|'{2,}/g, '').replace(/\s+/g, ' ');
+    const inserted = [...a!.text.matchAll(UNSPACED_PAIR)].filter((m) => !raw.includes(m[0]));
+    assert.ok(inserted.length <= 2, `${code}: spaces put between two characters: ${inserted.map((m) => m[0]).join(', ')}`);
+    const sentences = await query<{ s: string }>(db, 'WITH s AS (SELECT unnest(sent_start) AS st, unnest(sent_len) AS ln, text FROM articles) SELECT substr(text, st + 1, ln) AS s FROM s');
+    const inner = sentences.filter(({ s }) => /[。！？؟।]\s*[^\s」』”’）》〉】〕"'»)\]]/u.test(s.replace(/[。！？؟।]["”’»)\]」』）]*$/u, ''))).length;
+    assert.ok(inner < 0.02 * sentences.length, `${code}: ${inner} of ${sentences.length} sentences hold a sentence end inside`);
+  }
+});
