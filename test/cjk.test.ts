@@ -72,11 +72,14 @@ test('real zhwiki articles: every 。 kept, none rewritten as ". ", sentences en
   assert.equal(w!.n, 0, 'every placed link at its offset');
 });
 
-test('the sentence ends of other scripts wtf_wikipedia does not know end sentences before a space: Arabic ؟ and ۔, Devanagari ।, Armenian ։', () => {
+test('the sentence ends of other scripts wtf_wikipedia does not know end sentences before a space: Arabic ؟ and ۔, Devanagari ।, Armenian ։, Khmer ។, Myanmar ။', () => {
   assert.deepEqual(sentencesOf('ما هو هذا؟ هذا كتاب. وهذا قلم.'), ['ما هو هذا؟', 'هذا كتاب.', 'وهذا قلم.']);
   assert.deepEqual(sentencesOf('یہ ایک کتاب ہے۔ وہ ایک قلم ہے۔'), ['یہ ایک کتاب ہے۔', 'وہ ایک قلم ہے۔']);
   assert.deepEqual(sentencesOf('यह एक [[पुस्तक]] है। वह एक कलम है।'), ['यह एक पुस्तक है।', 'वह एक कलम है।']);
   assert.deepEqual(sentencesOf('Սա գիրք է։ Դա գրիչ է։'), ['Սա գիրք է։', 'Դա գրիչ է։']);
+  // Khmer ។ and Myanmar ။
+  assert.deepEqual(sentencesOf('នេះជាសៀវភៅ។ នោះជាប៊ិច។'), ['នេះជាសៀវភៅ។', 'នោះជាប៊ិច។']);
+  assert.deepEqual(sentencesOf('ဒါစာအုပ်ပါ။ ဟိုဟာဘောပင်ပါ။'), ['ဒါစာအုပ်ပါ။', 'ဟိုဟာဘောပင်ပါ။']);
 });
 
 /** A page's prose: the wikitext without comments, refs, templates, tables, files, categories, list and heading lines. */

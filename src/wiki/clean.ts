@@ -93,9 +93,9 @@ const WORD_CHAR = /[\p{L}\p{N}]/u;
 // a space and no lower-case letter; an ideographic full stop, exclamation or question mark (with the
 // closing quotes and brackets after it), whatever follows; or, before a space, the sentence ends of
 // scripts wtf does not know: Arabic and Persian ؟ and ۔, Devanagari । and ॥, Armenian ։, Ethiopic ።
-const SPLIT_AT = /[.!?]["”’»)]*(?:\[\d{1,4}\])+ (?!\p{Ll})|[。！？][」』”’）》〉】〕"']*(?:\[\d{1,4}\])* ?|[؟۔।॥։።]["”’»)]*(?:\[\d{1,4}\])* /gu;
+const SPLIT_AT = /[.!?]["”’»)]*(?:\[\d{1,4}\])+ (?!\p{Ll})|[。！？][」』”’）》〉】〕"']*(?:\[\d{1,4}\])* ?|[؟۔।॥։።។။]["”’»)]*(?:\[\d{1,4}\])* /gu;
 /** SPLIT_AT's first test, cheaper than its matches: a mark it starts with, then anything */
-const SPLIT_TEST = /[.!?]["”’»)]*\[\d|[。！？؟۔।॥։።]/u;
+const SPLIT_TEST = /[.!?]["”’»)]*\[\d|[。！？؟۔।॥։።។။]/u;
 const LOWER_START = /^\p{Ll}/u;
 /**
  * What ends a cut that was no sentence end, when the next piece starts in lower case: a day's ordinal
