@@ -7,6 +7,7 @@
  */
 import { BIGINT, INTEGER, LIST, SMALLINT, TINYINT } from '@duckdb/node-api';
 import { ChunkAppender, list } from '../db/chunks.js';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { rows, sideBySide, type Db } from '../db/duckdb.js';
 import { sortedInHalves } from '../db/spill.js';
 import { layout, planMasks, truncateLengths, type MaskingOptions, type MaskPlan } from '../mlm/instance.js';
@@ -65,12 +66,11 @@ export interface Totals {
 /**
  * Builds shard_order → shard_a, shard_b (in SCRATCH) and the plan table `where.plan` from the
  * pairs and segments of `db`. `where.file`: the scratch database's file (default: in memory).
+ * `where.planRows: false` (a planned run's order step): no plan table; shard_order stays for the
+ * shards' tasks, each of which plans its own rows, and the totals are the counts alone.
  */
-export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: string; file?: string; rowGroup: number; sortBytes?: number; t0: number; onProgress?: (p: { rows: number; total: number; seconds: number }) => void }): Promise<Totals> {
-  const { seed, dupe, masking, wholeWord, maskedLmProb, maxPredictions, maxSeqLen, idType } = cfg;
-  const tok = { special: cfg.special };
-  const continuation = cfg.continuation;
-  const replacement = cfg.replacement;
+export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: string; file?: string; rowGroup: number; sortBytes?: number; t0: number; onProgress?: (p: { rows: number; total: number; seconds: number }) => void; planRows?: boolean }): Promise<Totals> {
+  const { seed, dupe, masking, wholeWord, idType } = cfg;
   // 1. rows in their final order: one seeded shuffle of every (pair, copy) of the whole dataset,
   //    sorted on keys alone, then each side's token ids joined to it and stored in that order.
   //    (Both are tables, not a streamed result: DuckDB spills them past --memory, and an error
@@ -113,74 +113,15 @@ export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: 
       for (let from = 0; from < total; from += step) await sortedInHalves(side, insert, from, Math.min(total, from + step), rowGroup);
     }
   };
-  // shard_plan: what JS decides for each row (its truncation and masks), a few numbers; the
-  // token ids stay in DuckDB, which cuts, lays out and masks them while it writes the shards.
-  const maskOpts: MaskingOptions = { maskedLmProb, maxPredictions, wholeWord, isContinuation: (id) => continuation.has(id), maskId: tok.special.mask, replacementIds: replacement };
-  const maxTokens = maxSeqLen - 3;
-  // 2. each row's truncation and masks from its own generator: (seed, pair, copy); a range of rows
-  //    at a time (the tables are in row order, so a range reads its own row groups only). Only
-  //    whole-word masking reads the ids (to find words); otherwise the lengths decide.
-  const idsCols = wholeWord && masking === 'static' ? ', a.ids AS a, b.ids AS b' : '';
-  const idsJoin = idsCols ? (range: string) => `JOIN (SELECT * FROM ${SCRATCH}.shard_a WHERE ${range}) a USING (row) JOIN (SELECT * FROM ${SCRATCH}.shard_b WHERE ${range}) b USING (row)` : () => '';
-  const planRows = async () => {
-    const labels = { '0': 0, '1': 0, '2': 0 };
-    let n = 0;
-    let tokens = 0;
-    let masked = 0;
-    let truncated = 0;
-    let trainTokens = 0;
-    let trainMasked = 0;
-    await db.conn.run(`CREATE OR REPLACE TABLE ${where.plan} (row BIGINT, pair_id BIGINT, label TINYINT, a_off SMALLINT, a_len SMALLINT, b_off SMALLINT, b_len SMALLINT, positions SMALLINT[], replacements ${idType}[])`);
-    // positions and replacements go in as numbers (as '[…]' text DuckDB would parse them again)
-    const appender = new ChunkAppender(await db.conn.createAppender(where.plan.split('.').at(-1)!, where.plan.includes('.') ? 'main' : undefined, where.plan.includes('.') ? SCRATCH : undefined), [BIGINT, BIGINT, TINYINT, SMALLINT, SMALLINT, SMALLINT, SMALLINT, LIST(SMALLINT), LIST(idType === 'SMALLINT' ? SMALLINT : INTEGER)]);
-    try {
-      for (let from = 0; from < total; from += READ_ROWS) {
-        const range = `row >= ${from} AND row < ${from + READ_ROWS}`;
-        const got = await db.conn.runAndReadAll(`SELECT o.row, o.id, o.copy, o.label, o.a_n, o.b_n${idsCols}
-          FROM (SELECT * FROM ${SCRATCH}.shard_order WHERE ${range}) o ${idsJoin(range)}
-          ORDER BY row`);
-        const planned = got.getRowObjectsJS() as unknown as { row: bigint; id: bigint; copy: number; label: number; a_n: number; b_n: number; a?: number[]; b?: number[] }[];
-        if (planned.length !== Math.min(READ_ROWS, total - from)) throw new Error(`internal error: rows ${from}… of the shuffled dataset are missing`);
-        for (const r of planned) {
-          const id = Number(r.id);
-          const random = rng(seed, 'row', id, r.copy);
-          const t = truncateLengths(r.a_n, r.b_n, maxTokens, random);
-          if (t.aLen !== r.a_n || t.bLen !== r.b_n) truncated++;
-          const length = t.aLen + t.bLen + 3;
-          let plan: MaskPlan = { positions: [], replacements: [] };
-          if (masking === 'static') {
-            const sepAt = t.aLen + 1;
-            const ids = r.a && r.b ? layout(r.a.slice(t.aOff, t.aOff + t.aLen), r.b.slice(t.bOff, t.bOff + t.bLen), tok.special.cls, tok.special.sep).input_ids : undefined;
-            plan = planMasks(length, (p) => p === 0 || p === sepAt || p === length - 1, maskOpts, random, ids);
-          }
-          if (Number(r.row) !== n) throw new Error(`internal error: row ${n} of the shuffled dataset is missing`);
-          appender.row([BigInt(n), BigInt(id), r.label, t.aOff, t.aLen, t.bOff, t.bLen, list(plan.positions), list(plan.replacements)]);
-          if (n < train) {
-            trainTokens += length;
-            trainMasked += plan.positions.length;
-          }
-          n++;
-          tokens += length;
-          masked += plan.positions.length;
-          labels[String(r.label) as '0' | '1' | '2']++;
-        }
-        if (from % (READ_ROWS * 4) === 0) collectGarbage(); // query results hold native memory until collected
-        where.onProgress?.({ rows: n, total, seconds: (performance.now() - where.t0) / 1000 });
-      }
-    } catch (e) {
-      try {
-        appender.closeSync();
-      } catch {
-        // the append that failed has already said why
-      }
-      throw e;
-    }
-    appender.closeSync();
-    return { n, train: Number(train), trainTokens, trainMasked, tokens, masked, truncated, labels };
-  };
-  let totals;
+  const planRows = () => planRowRange(db.conn, cfg, where.plan, 0, total, Number(train), where);
+  let totals: Totals;
   try {
-    if (idsCols) {
+    if (where.planRows === false) {
+      // each shard's task plans its own rows (planRowRange) from shard_order, which stays
+      await buildIds();
+      return { ...noTotals(), n: Number(total), train: Number(train) };
+    }
+    if (wholeWord && masking === 'static') {
       await buildIds(); // whole-word masking reads the ids to find the words
       totals = await planRows();
     } else [totals] = await sideBySide(planRows, buildIds);
@@ -190,4 +131,87 @@ export async function buildShardTables(db: Db, cfg: RowSettings, where: { plan: 
   await db.conn.run(`DROP TABLE ${SCRATCH}.shard_order`);
   if (totals.n !== total) throw new Error(`internal error: ${totals.n} rows built, ${total} expected`);
   return totals;
+}
+
+export function noTotals(): Totals {
+  return { n: 0, train: 0, trainTokens: 0, trainMasked: 0, tokens: 0, masked: 0, truncated: 0, labels: { '0': 0, '1': 0, '2': 0 } };
+}
+
+/** The sum of the totals of parts of the rows (the shards of a planned run). */
+export function addTotals(a: Totals, b: Totals): Totals {
+  return {
+    n: a.n + b.n, train: a.train + b.train, trainTokens: a.trainTokens + b.trainTokens, trainMasked: a.trainMasked + b.trainMasked,
+    tokens: a.tokens + b.tokens, masked: a.masked + b.masked, truncated: a.truncated + b.truncated,
+    labels: { '0': a.labels['0'] + b.labels['0'], '1': a.labels['1'] + b.labels['1'], '2': a.labels['2'] + b.labels['2'] },
+  };
+}
+
+/**
+ * Rows [from, to) of the shuffled dataset (SCRATCH.shard_order, and with whole-word masking each
+ * side's ids) planned into the table `plan` (made anew): what JS decides for each row, its truncation
+ * and masks, from its own generator (seed, pair, copy), so any range gives the rows a whole run
+ * gives. The token ids stay in DuckDB, which cuts, lays out and masks them while it writes the
+ * shards. Returns the range's totals (`train`: its rows of the train split, the first `train` rows).
+ */
+export async function planRowRange(conn: DuckDBConnection, cfg: RowSettings, plan: string, from: number, to: number, train: number, progress: { t0: number; onProgress?: (p: { rows: number; total: number; seconds: number }) => void } = { t0: performance.now() }): Promise<Totals> {
+  const { seed, masking, wholeWord, maskedLmProb, maxPredictions, maxSeqLen, idType } = cfg;
+  const tok = { special: cfg.special };
+  const maskOpts: MaskingOptions = { maskedLmProb, maxPredictions, wholeWord, isContinuation: (id) => cfg.continuation.has(id), maskId: tok.special.mask, replacementIds: cfg.replacement };
+  const maxTokens = maxSeqLen - 3;
+  // Only whole-word masking reads the ids (to find words); otherwise the lengths decide. A range of
+  // rows at a time: the tables are in row order, so a range reads its own row groups only.
+  const idsCols = wholeWord && masking === 'static' ? ', a.ids AS a, b.ids AS b' : '';
+  const idsJoin = idsCols ? (range: string) => `JOIN (SELECT * FROM ${SCRATCH}.shard_a WHERE ${range}) a USING (row) JOIN (SELECT * FROM ${SCRATCH}.shard_b WHERE ${range}) b USING (row)` : () => '';
+  const t = noTotals();
+  let n = from;
+  await conn.run(`CREATE OR REPLACE TABLE ${plan} (row BIGINT, pair_id BIGINT, label TINYINT, a_off SMALLINT, a_len SMALLINT, b_off SMALLINT, b_len SMALLINT, positions SMALLINT[], replacements ${idType}[])`);
+  // positions and replacements go in as numbers (as '[…]' text DuckDB would parse them again)
+  const [table, catalog] = plan.includes('.') ? [plan.split('.').at(-1)!, plan.split('.')[0]!] : [plan, undefined];
+  const appender = new ChunkAppender(await conn.createAppender(table, catalog ? 'main' : undefined, catalog), [BIGINT, BIGINT, TINYINT, SMALLINT, SMALLINT, SMALLINT, SMALLINT, LIST(SMALLINT), LIST(idType === 'SMALLINT' ? SMALLINT : INTEGER)]);
+  try {
+    for (let at = from; at < to; at += READ_ROWS) {
+      const range = `row >= ${at} AND row < ${Math.min(to, at + READ_ROWS)}`;
+      const got = await conn.runAndReadAll(`SELECT o.row, o.id, o.copy, o.label, o.a_n, o.b_n${idsCols}
+        FROM (SELECT * FROM ${SCRATCH}.shard_order WHERE ${range}) o ${idsJoin(range)}
+        ORDER BY row`);
+      const planned = got.getRowObjectsJS() as unknown as { row: bigint; id: bigint; copy: number; label: number; a_n: number; b_n: number; a?: number[]; b?: number[] }[];
+      if (planned.length !== Math.min(READ_ROWS, to - at)) throw new Error(`internal error: rows ${at}… of the shuffled dataset are missing`);
+      for (const r of planned) {
+        const id = Number(r.id);
+        const random = rng(seed, 'row', id, r.copy);
+        const tr = truncateLengths(r.a_n, r.b_n, maxTokens, random);
+        if (tr.aLen !== r.a_n || tr.bLen !== r.b_n) t.truncated++;
+        const length = tr.aLen + tr.bLen + 3;
+        let masks: MaskPlan = { positions: [], replacements: [] };
+        if (masking === 'static') {
+          const sepAt = tr.aLen + 1;
+          const ids = r.a && r.b ? layout(r.a.slice(tr.aOff, tr.aOff + tr.aLen), r.b.slice(tr.bOff, tr.bOff + tr.bLen), tok.special.cls, tok.special.sep).input_ids : undefined;
+          masks = planMasks(length, (p) => p === 0 || p === sepAt || p === length - 1, maskOpts, random, ids);
+        }
+        if (Number(r.row) !== n) throw new Error(`internal error: row ${n} of the shuffled dataset is missing`);
+        appender.row([BigInt(n), BigInt(id), r.label, tr.aOff, tr.aLen, tr.bOff, tr.bLen, list(masks.positions), list(masks.replacements)]);
+        if (n < train) {
+          t.train++;
+          t.trainTokens += length;
+          t.trainMasked += masks.positions.length;
+        }
+        n++;
+        t.n++;
+        t.tokens += length;
+        t.masked += masks.positions.length;
+        t.labels[String(r.label) as '0' | '1' | '2']++;
+      }
+      if ((at - from) % (READ_ROWS * 4) === 0) collectGarbage(); // query results hold native memory until collected
+      progress.onProgress?.({ rows: n, total: to, seconds: (performance.now() - progress.t0) / 1000 });
+    }
+  } catch (e) {
+    try {
+      appender.closeSync();
+    } catch {
+      // the append that failed has already said why
+    }
+    throw e;
+  }
+  appender.closeSync();
+  return t;
 }

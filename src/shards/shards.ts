@@ -104,6 +104,15 @@ export function shardSettings(opts: Omit<ShardOptions, 'db' | 'out'>) {
 type Prior = StageContext<'segment' | 'pairs'>['prior'];
 
 /** Everything the rows and files are made with: the settings, the tokenizer's ids, the layout. */
+/** The ids of `##` continuations (whole-word masking) and those a random replacement draws from. */
+export function maskingIds(tok: Awaited<ReturnType<typeof loadTokenizer>>): { continuation: Set<number>; replacement: Int32Array } {
+  const vocab = tok.tokenizer.getVocab(true);
+  const specials = new Set([tok.special.cls, tok.special.sep, tok.special.mask, tok.special.pad, tok.special.unk].filter((i) => i >= 0));
+  const continuation = new Set(Object.entries(vocab).filter(([t]) => t.startsWith('##')).map(([, i]) => i));
+  const replacement = Int32Array.from(Object.values(vocab).filter((i) => !specials.has(i) && !/^\[unused\d+\]$/.test(tok.tokenizer.idToToken(i) ?? '')).sort((a, b) => a - b));
+  return { continuation, replacement };
+}
+
 export async function shardSetup(opts: Omit<ShardOptions, 'db' | 'out'>, prior: Prior) {
   const set = shardSettings(opts);
   const segSummary = prior.segment.summary;
@@ -111,10 +120,7 @@ export async function shardSetup(opts: Omit<ShardOptions, 'db' | 'out'>, prior: 
   const settings = set.of(maxSeqLen);
   const tok = await loadTokenizer(segSummary.tokenizer.file);
   if (tok.identity.sha256 !== segSummary.tokenizer.sha256) throw new Error(`${segSummary.tokenizer.file} changed since the segment stage used it (sha256 differs): rerun \`linkbert segment\``);
-  const vocab = tok.tokenizer.getVocab(true);
-  const specials = new Set([tok.special.cls, tok.special.sep, tok.special.mask, tok.special.pad, tok.special.unk].filter((i) => i >= 0));
-  const continuation = new Set(Object.entries(vocab).filter(([t]) => t.startsWith('##')).map(([, i]) => i));
-  const replacement = Int32Array.from(Object.values(vocab).filter((i) => !specials.has(i) && !/^\[unused\d+\]$/.test(tok.tokenizer.idToToken(i) ?? '')).sort((a, b) => a - b));
+  const { continuation, replacement } = maskingIds(tok);
   if (set.masking === 'static' && tok.special.mask < 0) throw new Error(`${segSummary.tokenizer.file} has no [MASK] token: static masking needs one`);
   const idType = tok.identity.vocab_size <= 32767 ? 'SMALLINT' : 'INTEGER';
   const cfg: RowSettings & Layout = { seed: set.seed, dupe: set.dupe, masking: set.masking, wholeWord: set.wholeWord, maskedLmProb: set.maskedLmProb, maxPredictions: settings.max_predictions_per_seq, maxSeqLen, format: set.format, idType, special: tok.special, continuation, replacement };
