@@ -47,12 +47,16 @@ async function reference(dir: string, flags: string[]): Promise<{ tables: Record
   return ref;
 }
 
+/** What the last launch of planned() logged. */
+let launchLog = '';
+
 async function planned(dir: string, flags: string[], launches: string[][], env: Record<string, string> = {}): Promise<{ tables: Record<string, string>; shards: Record<string, string> }> {
   const p = await cli(['plan', '--out', dir, '--json', ...flags]);
   assert.equal(p.code, 0, p.stderr);
   for (const l of launches) {
     const r = await cli([...l, '--out', dir, '--json'], env);
     assert.equal(r.code, 0, r.stderr);
+    launchLog = r.stderr;
   }
   return { tables: await dbDigests(join(dir, 'linkbert.duckdb')), shards: shardDigests(join(dir, 'shards'), dir) };
 }
@@ -79,6 +83,10 @@ test('a plan of a multistream dump, launched with 1 or 3 workers or with units h
   assert.equal(plan.units.length, 3, '18 page streams in units of 6');
   assert.deepEqual(await planned(join(d, 'w3'), [...flags, '--unit-streams', '6'], [['launch', '--workers', '3']]), { ...ref, shards: shardDigestsAt(d, 'w3', ref) });
   assert.deepEqual(await planned(join(d, 'half'), [...flags, '--unit-streams', '3'], [['launch', '--workers', '2']]), { ...ref, shards: shardDigestsAt(d, 'half', ref) });
+  // progress of the page stages in pages per second, with an ETA until the last unit
+  assert.match(launchLog, /ingest: unit \d done; 1\/6 units, [\d,]+ pages\/s, ETA \d+ s/);
+  assert.match(launchLog, /segment: unit \d done; 6\/6 units, [\d,]+ pages\/s\n/);
+  assert.match(launchLog, /shards: unit \d+ done; \d+\/\d+ units, [\d.]+ units\/s, ETA \d+ s/);
 });
 
 /** The reference's shard digests, as they read with another folder's path in the manifest. */

@@ -32,6 +32,14 @@ export interface LaunchSummary {
   seconds: number;
 }
 
+/** The pages of a unit of ingest or segment (a run of pages), where the plan knows them; else null. */
+function unitPages(plan: Plan, stage: PlanStage, u: number): number | null {
+  if (stage !== 'ingest' && stage !== 'segment') return null;
+  const unit = plan.units[u];
+  const end = unit?.to_seq ?? plan.input.pages;
+  return unit && end !== null ? end - unit.from_seq : null;
+}
+
 export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions): Promise<LaunchSummary> {
   const t0 = performance.now();
   const workers = Math.max(1, opts.workers);
@@ -47,14 +55,27 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
     let failure: Error | null = null;
     const queue = [...todo];
     const tries = new Map<number, number>();
+    // pages per second where the units are runs of pages (ingest, segment), and the ETA from them
+    const pagesOf = (u: number) => unitPages(plan, stage, u);
+    const pagesTotal = all.every((u) => pagesOf(u) !== null) ? all.reduce((n, u) => n + pagesOf(u)!, 0) : null;
+    let pagesLeft = pagesTotal === null ? null : todo.reduce((n, u) => n + pagesOf(u)!, 0);
+    let pagesRan = 0;
     const runOne = async (): Promise<void> => {
       for (let u = queue.shift(); u !== undefined && !failure; u = queue.shift()) {
         const r = await child(stage, u, threads);
         if (r.code === 0) {
           s.ran++;
           const done = s.skipped + s.ran;
-          const rate = s.ran / ((performance.now() - ts) / 1000);
-          opts.log(`${stage}: unit ${u} done; ${done}/${s.total} units${s.total > 1 ? `, ${rate.toFixed(2)} units/s, ETA ${Math.round((s.total - done) / Math.max(rate, 1e-9))} s` : ''}`);
+          const seconds = (performance.now() - ts) / 1000;
+          const rate = s.ran / seconds;
+          let speed = s.total > 1 ? `, ${rate.toFixed(2)} units/s, ETA ${Math.round((s.total - done) / Math.max(rate, 1e-9))} s` : '';
+          if (pagesLeft !== null && pagesTotal) {
+            pagesRan += pagesOf(u)!;
+            pagesLeft -= pagesOf(u)!;
+            const pageRate = pagesRan / seconds;
+            speed = `, ${Math.round(pageRate).toLocaleString('en')} pages/s${pagesLeft > 0 ? `, ETA ${Math.round(pagesLeft / Math.max(pageRate, 1e-9))} s` : ''}`;
+          }
+          opts.log(`${stage}: unit ${u} done; ${done}/${s.total} units${speed}`);
         } else if (r.signal && (tries.get(u) ?? 0) < (opts.retries ?? 3)) {
           tries.set(u, (tries.get(u) ?? 0) + 1);
           s.retried++;
