@@ -115,6 +115,7 @@ async function runAll(flags: ParsedArgs['flags'], done: Record<string, unknown>)
   if (!flags.dump) log(`no --dump given: using the embedded sample ${SAMPLE_DUMP}`);
   // every stage's warnings reach the user: on stderr as the stage ends, and in --json
   const warnings: { stage: string; warning: string }[] = [];
+  done.warnings = warnings; // a run that fails says them too
   const warn = (stage: string, ws: string[] | undefined, printed = false) => {
     for (const w of ws ?? []) {
       warnings.push({ stage, warning: w });

@@ -112,6 +112,13 @@ test('run --json prints the summaries of the stages done and the error when it f
   const k = JSON.parse(ok.stdout) as { warnings: { stage: string; warning: string }[]; pairs: { pairs: number } };
   assert.ok(k.pairs.pairs > 0);
   assert.deepEqual(k.warnings.filter((w) => w.stage === 'ingest').length, 1);
+  // a run that fails after a warning says it with the error
+  const late = await cli(['run', '--dump', file, '--out', join(d, 'late'), '--on-damage', 'skip', '--validation', '0.001', '--json']);
+  assert.equal(late.code, 1);
+  const l = JSON.parse(late.stdout) as { error: string; warnings: { stage: string; warning: string }[]; segment: unknown };
+  assert.match(l.error, /--validation 0\.001 held out 0 of \d+ articles/);
+  assert.ok(l.segment, 'the stages done before the failure');
+  assert.match(l.warnings.find((w) => w.stage === 'ingest')!.warning, /without closing <\/mediawiki>/);
 });
 
 test('a real English dump cut inside a page: with --on-damage skip every complete page is in the database, as the whole dump has it', { skip: NO_SHARED }, async () => {
