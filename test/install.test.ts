@@ -46,7 +46,7 @@ test('the tarball holds what runs (bin, pipeline, src, sql, the sample, docs, li
   const r = spawnSync(NPM, ['pack', '--dry-run', '--json'], { cwd: ROOT, env, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
   const files = (JSON.parse(r.stdout) as { files: { path: string }[] }[])[0]!.files.map((f) => f.path);
-  for (const need of ['bin/linkbert.js', 'pipeline/cli.ts', 'src/util/bundle.js', 'sql/schema.sql', 'data/sample/samplewiki.xml', 'README.md', 'LICENSE', 'package.json', 'examples/train_linkbert.py']) assert.ok(files.includes(need), need);
+  for (const need of ['bin/linkbert.js', 'pipeline/cli.ts', 'src/util/bundle.js', 'sql/schema.sql', 'data/sample/samplewiki.xml', 'README.md', 'LICENSE', 'package.json', 'examples/train_linkbert.py', 'src/wiki/data/namespaces.json']) assert.ok(files.includes(need), need);
   for (const f of files) assert.doesNotMatch(f, /^(test|bench|out|node_modules)\//, f);
   assert.ok(!files.some((f) => f.endsWith('.png')), 'no images');
 });
@@ -72,6 +72,10 @@ test('installed from the tarball into a project (offline) and globally, `linkber
   assert.ok(s.shards.rows > 0);
   assert.equal(s.verify.conformance.ok, true);
   assert.ok(existsSync(join(project, 'out/shards/manifest.json')) && existsSync(join(project, 'out/report.html')));
+  // the namespace table travels with the package: a language's names, in the command and in its workers
+  const de = spawnSync(join(project, 'node_modules/.bin/linkbert'), ['ingest', '--dump', join(ROOT, 'data/sample/samplewiki.xml'), '--db', 'de.duckdb', '--lang', 'de', '--json'], { cwd: project, env, encoding: 'utf8', timeout: 600_000 });
+  assert.equal(de.status, 0, de.stderr);
+  assert.equal((JSON.parse(de.stdout) as { skipped: number }).skipped, 0);
   // installed globally into a prefix of its own
   const prefix = join(d, 'global');
   const g = npm(['install', '-g', '--prefer-offline', '--prefix', prefix, tarball], d);
