@@ -84,18 +84,7 @@ type Conn = Parameters<typeof rows>[0];
  * to draw a random B from: the draw skips the anchor's own) or a validation split left empty.
  */
 async function splitCounts(conn: Conn, validation: number): Promise<{ train: SplitCounts; validation: SplitCounts }> {
-  const got = await rows<{ split: string; pairs: number; anchors: number; l0: number; l1: number; l2: number; articles: number; articles_with_segments: number; b_articles: number }>(conn, `
-    WITH s AS (SELECT * FROM (VALUES ('train', false), ('validation', true)) t(split, held))
-    SELECT s.split,
-      (SELECT count(*) FROM pairs p WHERE p.split = s.split)::INTEGER AS pairs,
-      (SELECT count(*) FROM labelled l WHERE l.held = s.held)::INTEGER AS anchors,
-      (SELECT count(*) FROM pairs p WHERE p.split = s.split AND label = 0)::INTEGER AS l0,
-      (SELECT count(*) FROM pairs p WHERE p.split = s.split AND label = 1)::INTEGER AS l1,
-      (SELECT count(*) FROM pairs p WHERE p.split = s.split AND label = 2)::INTEGER AS l2,
-      (SELECT count(DISTINCT a_article) FROM pairs p WHERE p.split = s.split)::INTEGER AS articles,
-      (SELECT count(*) FROM seg_n n WHERE n.held = s.held)::INTEGER AS articles_with_segments,
-      (SELECT count(*) FROM b_articles b WHERE b.held = s.held)::INTEGER AS b_articles
-    FROM s ORDER BY s.split`);
+  const got = await rows<{ split: string; pairs: number; anchors: number; l0: number; l1: number; l2: number; articles: number; articles_with_segments: number; b_articles: number }>(conn, await sqlFile('pairs-splits.sql'));
   const out: Record<string, SplitCounts> = {};
   for (const g of got) {
     if (g.pairs !== g.anchors) throw new Error(`--validation ${validation}: the ${g.split} split has ${g.b_articles} article(s) with a segment to draw as B, too few to draw a random B from (another article than the anchor's); hold out ${g.split === 'validation' ? 'more' : 'fewer'} articles`);
