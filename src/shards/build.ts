@@ -153,7 +153,7 @@ export function addTotals(a: Totals, b: Totals): Totals {
  * gives. The token ids stay in DuckDB, which cuts, lays out and masks them while it writes the
  * shards. Returns the range's totals (`train`: its rows of the train split, the first `train` rows).
  */
-export async function planRowRange(conn: DuckDBConnection, cfg: RowSettings, plan: string, from: number, to: number, train: number, progress: { t0: number; onProgress?: (p: { rows: number; total: number; seconds: number }) => void } = { t0: performance.now() }): Promise<Totals> {
+export async function planRowRange(conn: DuckDBConnection, cfg: RowSettings, plan: string, from: number, to: number, train: number, progress: { t0: number; onProgress?: (p: { rows: number; total: number; seconds: number }) => void } = { t0: performance.now() }, padFrom = from): Promise<Totals> {
   const { seed, masking, wholeWord, maskedLmProb, maxPredictions, maxSeqLen, idType } = cfg;
   const tok = { special: cfg.special };
   const maskOpts: MaskingOptions = { maskedLmProb, maxPredictions, wholeWord, isContinuation: (id) => cfg.continuation.has(id), maskId: tok.special.mask, replacementIds: cfg.replacement };
@@ -169,6 +169,9 @@ export async function planRowRange(conn: DuckDBConnection, cfg: RowSettings, pla
   const [table, catalog] = plan.includes('.') ? [plan.split('.').at(-1)!, plan.split('.')[0]!] : [plan, undefined];
   const appender = new ChunkAppender(await conn.createAppender(table, catalog ? 'main' : undefined, catalog), [BIGINT, BIGINT, TINYINT, SMALLINT, SMALLINT, SMALLINT, SMALLINT, LIST(SMALLINT), LIST(idType === 'SMALLINT' ? SMALLINT : INTEGER)]);
   try {
+    // rows [padFrom, from) as placeholders: the table then holds the range where a whole run's plan
+    // holds it, in the same row groups and vectors, and a COPY of it writes the same Parquet bytes
+    for (let r = padFrom; r < from; r++) appender.row([BigInt(r), 0n, 0, 0, 0, 0, 0, list([]), list([])]);
     for (let at = from; at < to; at += READ_ROWS) {
       const range = `row >= ${at} AND row < ${Math.min(to, at + READ_ROWS)}`;
       const got = await conn.runAndReadAll(`SELECT o.row, o.id, o.copy, o.label, o.a_n, o.b_n${idsCols}

@@ -94,7 +94,8 @@ export async function shardUnit(dir: string, plan: Plan, s: number, memory: numb
   let totals: Totals;
   try {
     await conn.run(`ATTACH '${scratchOf(dir).replace(/'/g, "''")}' AS ${SCRATCH} (READ_ONLY)`);
-    totals = await planRowRange(conn, cfg, 'shard_plan', from, to, order.totals.train);
+    // (placeholders from the row group the range starts in: the plan's table laid out as a whole run's)
+    totals = await planRowRange(conn, cfg, 'shard_plan', from, to, order.totals.train, undefined, Math.floor(from / ROW_GROUP_ROWS) * ROW_GROUP_ROWS);
     labels = await writeShard(conn, order.layout, 'shard_plan', tmp, from, to);
   } finally {
     conn.closeSync();
