@@ -1,4 +1,5 @@
 /** What a dump's <siteinfo> says about the wiki; needed to normalise titles the way the wiki does. */
+import { languageNames } from '../wiki/namespaces.js';
 
 export type CaseSetting = 'first-letter' | 'case-sensitive';
 
@@ -24,8 +25,6 @@ export interface SiteInfo {
    */
   lang?: string;
 }
-
-import { languageNames } from '../wiki/namespaces.js';
 
 // MediaWiki's canonical namespace names, used when a dump has no <siteinfo> (some excerpts don't)
 // and as aliases on every wiki, since links may use the English name on a localised wiki.
