@@ -26,7 +26,7 @@ export const command: Command = {
       console.log(JSON.stringify({ stage: 'status', out: dir, complete, stages: st, slurm, logs }));
       return 0;
     }
-    console.log(`status: ${dir} (${plan.input.file}, ${plan.units.length} unit(s))`);
+    console.log(`status: ${dir} (${plan.inputs.length > 1 ? `${plan.inputs.length} inputs` : plan.inputs[0]!.file}, ${plan.units.length} unit(s))`);
     console.log(table(st.map((s) => [s.stage, s.stage === 'shards' && !s.total ? 'counted by the order step' : `${s.done}/${s.total} done${s.running ? `, ${s.running} running` : ''}${s.failed.length ? `, ${s.failed.length} failed` : ''}${s.missing ? `, ${s.missing} missing` : ''}`])));
     for (const s of st) for (const f of s.failed) console.log(`  ${s.stage} unit ${f.unit} failed: ${f.error}`);
     if (slurm.length) {

@@ -95,6 +95,47 @@ function shardDigestsAt(d: string, name: string, ref: { shards: Record<string, s
   return { ...ref.shards, 'manifest.json': createHash('sha256').update(Buffer.from(m.replaceAll(join(d, name), 'DIR'))).digest('hex') };
 }
 
+/** A PubMed record (MEDLINE XML) citing `refs`. */
+const citation = (pmid: string, title: string, abstract: string, refs: string[], version = 1) =>
+  `<PubmedArticle><MedlineCitation Status="MEDLINE"><PMID Version="${version}">${pmid}</PMID><Article><ArticleTitle>${title}</ArticleTitle><Abstract><AbstractText>${abstract}</AbstractText></Abstract></Article></MedlineCitation>` +
+  `<PubmedData><ReferenceList>${refs.map((r) => `<Reference><Citation>Ref.</Citation><ArticleIdList><ArticleId IdType="pubmed">${r}</ArticleId></ArticleIdList></Reference>`).join('')}</ReferenceList></PubmedData></PubmedArticle>\n`;
+
+test('several inputs in one plan (a multistream dump, a PubMed folder whose update file replaces and deletes records of the baseline file, JSON Lines, books cut by count) make every table and shard byte of `linkbert run` with the same --dump list', async () => {
+  const d = tmp();
+  const dump = multistreamSample(d);
+  const pubmed = join(d, 'pubmed');
+  mkdirSync(pubmed);
+  const long = (n: number) => Array.from({ length: 6 }, (_, k) => `Finding ${k} of study ${n} was measured twice in the cohort.`).join(' ');
+  const set = (records: string) => `<?xml version="1.0" ?>\n<PubmedArticleSet>\n${records}</PubmedArticleSet>\n`;
+  writeFileSync(join(pubmed, 'pubmed26n0001.xml'), set(['201', '202', '203', '204'].map((p) => citation(p, `Study ${p}.`, long(Number(p)), ['201', '202', '203', '204'].filter((x) => x !== p))).join('')));
+  writeFileSync(join(pubmed, 'pubmed26n0002.xml'), set(citation('202', 'Study 202, revised.', long(2020), ['204'], 2) + citation('205', 'Study 205.', long(205), ['203', '201']) + '<DeleteCitation><PMID Version="1">203</PMID></DeleteCitation>\n'));
+  const jsonl = join(d, 'papers.jsonl');
+  writeFileSync(jsonl, Array.from({ length: 12 }, (_, k) => JSON.stringify({ id: `p${k}`, title: `Paper ${k}`, text: long(300 + k), links: [`p${(k + 1) % 12}`, '201'] })).join('\n') + '\n');
+  const books = join(d, 'books');
+  mkdirSync(books);
+  for (const name of ['ash', 'birch', 'cedar', 'elm', 'oak']) writeFileSync(join(books, `${name}.txt`), Array.from({ length: 12 }, (_, k) => `In the ${name} book, chapter ${k}, the traveller walked on. ${long(k)}`).join('\n\n'));
+  const flags = ['--dump', dump, '--dump', pubmed, '--dump', jsonl, '--dump', books, '--max-seq-len', '128', '--shard-rows', '150'];
+  const ref = await reference(join(d, 'out'), flags);
+  const got = await planned(join(d, 'out'), [...flags, '--unit-streams', '6', '--unit-books', '2'], [['launch', '--workers', '2']]);
+  assert.deepEqual(got, ref);
+  const plan = JSON.parse(readFileSync(join(d, 'out/plan.json'), 'utf8')) as { inputs: unknown[]; units: { input: number }[] };
+  assert.equal(plan.inputs.length, 5, 'the dump, two PubMed files, the JSON Lines, the books');
+  assert.deepEqual(plan.units.map((u) => u.input), [0, 0, 0, 1, 2, 3, 4, 4, 4], '18 streams by 6, a unit per file, 5 books by 2');
+  // the update's revision stands in the baseline's place, its deletion is gone
+  const db = join(d, 'out/linkbert.duckdb');
+  assert.deepEqual(await query(db, `SELECT norm_title, title FROM pages WHERE norm_title IN ('201', '202', '203', '205') ORDER BY seq`), [
+    { norm_title: '201', title: 'Study 201.' },
+    { norm_title: '202', title: 'Study 202, revised.' },
+    { norm_title: '205', title: 'Study 205.' },
+  ]);
+  // and so reads `linkbert sql` (the catalog's views over the units' Parquet)
+  const sql = await cli(['sql', '--db', db, '--format', 'csv', "SELECT norm_title FROM pages WHERE norm_title IN ('202', '203')"]);
+  assert.equal(sql.code, 0, sql.stderr);
+  assert.equal(sql.stdout.trim().split('\n').slice(1).join(' '), '202');
+  // units of one input with another W and another cut of the books: the same
+  assert.deepEqual(await planned(join(d, 'w3'), [...flags, '--unit-streams', '3', '--unit-books', '3'], [['launch', '--workers', '3']]), { ...ref, shards: shardDigestsAt(d, 'w3', ref) });
+});
+
 test('kill -9 of a task after its temporary file and before the rename, after the rename and before its marker, and of the launcher: resume with another W gives the same output, no duplicate rows, no temporary file', async () => {
   const d = tmp();
   const dump = multistreamSample(d);

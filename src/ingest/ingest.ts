@@ -52,7 +52,7 @@ export async function ingest(opts: IngestOptions): Promise<IngestSummary> {
   for (const f of inputs) if (isBooks(f)) checkBooks(f);
   const fp = await inputsFingerprint(inputs);
   const indexFile = inputs.length > 1 ? null : opts.index === undefined ? indexBeside(inputs[0]!) : opts.index;
-  if (opts.unit && (opts.unit.fromSeq > 0 || opts.unit.toSeq !== null) && !indexFile) throw new Error(`${dump}: a unit of its pages needs one multistream dump and its index`);
+  if (opts.unit && (opts.unit.fromSeq > 0 || opts.unit.toSeq !== null) && (inputs.length > 1 || (!indexFile && !isBooks(inputs[0]!)))) throw new Error(`${dump}: a unit of its pages needs one multistream dump and its index, or a folder of books`);
   if (opts.lang !== undefined && opts.lang !== 'en' && !isKnownLanguage(opts.lang)) throw new Error(`--lang ${opts.lang}: not a Wikipedia language code this version knows (such as ${someLanguages()})`);
   const keepLists = opts.keepLists ?? false;
   const target = await openTarget({ db: opts.db, memory: opts.memory, force: opts.force, keepLists, lang: opts.lang }, { name: dump, fingerprint: fp }, log);

@@ -35,7 +35,7 @@ export async function readInput(ctx: ReaderContext, how: { index: StreamIndex | 
     const books = await new BooksInput(ctx).begin();
     let failure: Error | null = null;
     try {
-      await books.read(() => progress(books, books.pagesRead, books.entries.length));
+      await books.read(() => progress(books, books.pagesRead, books.entries.length), how.toSeq);
     } catch (e) {
       failure = e as Error;
     }

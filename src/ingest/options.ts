@@ -40,9 +40,11 @@ export interface IngestOptions {
    */
   onDamage?: 'stop' | 'skip';
   /**
-   * A unit of a planned run: the pages from `fromSeq` up to `toSeq` (a multistream dump's stream
-   * boundaries; null: to the end of the dump) into a database of their own, their seq as in the
-   * whole dump. The inputs' checksums are the plan's (not read again by every unit).
+   * A unit of a planned run: one input's pages from `fromSeq` up to `toSeq` (a multistream dump's
+   * stream boundaries, or a run of a folder's books; null: to the end of the input) into a database
+   * of their own, their seq counted from the input's start. A PubMed file records the PMIDs it
+   * replaces in a table `replaces` rather than deleting them from inputs before it (there are none
+   * in a unit's database: the plan's catalog leaves them out). The inputs' checksums are the plan's.
    */
   unit?: { fromSeq: number; toSeq: number | null };
   onProgress?: (p: IngestProgress) => void;

@@ -36,7 +36,7 @@ export interface LaunchSummary {
 function unitPages(plan: Plan, stage: PlanStage, u: number): number | null {
   if (stage !== 'ingest' && stage !== 'segment') return null;
   const unit = plan.units[u];
-  const end = unit?.to_seq ?? plan.input.pages;
+  const end = unit ? (unit.to_seq ?? plan.inputs[unit.input]!.pages) : null;
   return unit && end !== null ? end - unit.from_seq : null;
 }
 

@@ -6,7 +6,7 @@
  */
 import { hostname } from 'node:os';
 import { join } from 'node:path';
-import { applySchema, openDb, removeDb, type Db } from '../db/duckdb.js';
+import { applySchema, openDb, removeDb, rows, type Db } from '../db/duckdb.js';
 import { getRun, putRunRow, runRow, siteInfoText, type RunRow } from '../db/runs.js';
 import { graph } from '../graph/graph.js';
 import { ingest, type IngestOptions } from '../ingest/ingest.js';
@@ -15,7 +15,7 @@ import { pairs } from '../pairs/pairs.js';
 import { report } from '../report/report.js';
 import { segment, type SegmentOptions } from '../segment/segment.js';
 import type { ShardOptions } from '../shards/shards.js';
-import { catalogFile, catalogIngest, catalogSegments, openCatalog } from './catalog.js';
+import { catalogFile, catalogIngest, catalogSegments, openCatalog, unitRows } from './catalog.js';
 import { manifestStep, orderStep, shardUnit } from './shard-tasks.js';
 import { clearTemporaries, doneMarker, markDone, markFailed, markRunning, unitFile, unitName, writeUnitParquet, type UnitOutcome } from './markers.js';
 import { PLAN_STAGES, stageUnits, type Plan, type PlanStage } from './plan.js';
@@ -33,7 +33,7 @@ export interface TaskOptions {
   log?: (line: string) => void;
 }
 
-const ORDER: Record<(typeof INGEST_TABLES)[number] | 'segments', string> = { pages: 'seq', articles: 'seq', redirects: 'seq', links: 'src, idx', skipped: 'seq', segments: 'article, idx' };
+const ORDER: Record<(typeof INGEST_TABLES)[number] | 'segments' | 'replaces', string> = { pages: 'seq', articles: 'seq', redirects: 'seq', links: 'src, idx', skipped: 'seq', segments: 'article, idx', replaces: 'id' };
 
 /** Where the tokenizer is: the plan's, or the demo vocabulary its vocab step makes. */
 export function tokenizerOf(dir: string, opts: TaskOptions): string {
@@ -79,9 +79,11 @@ async function work(dir: string, plan: Plan, stage: PlanStage, unit: number, opt
     }
   };
   switch (stage) {
-    case 'graph':
-      await withCatalog((db) => catalogIngest(db, dir, plan));
-      return { rows: {}, files: [], report: { summary: await graph({ db: catalog, memory: opts.memory }) } };
+    case 'graph': {
+      let files: string[] = [];
+      await withCatalog(async (db) => void ({ files } = await catalogIngest(db, dir, plan)));
+      return { rows: {}, files, report: { summary: await graph({ db: catalog, memory: opts.memory }) } };
+    }
     case 'vocab': {
       const tokenizer = tokenizerOf(dir, opts);
       if (opts.segment.tokenizer) return { rows: {}, files: [], report: { tokenizer } };
@@ -112,10 +114,12 @@ async function pageUnit(dir: string, plan: Plan, stage: 'ingest' | 'segment', un
   const tables: string[] = stage === 'ingest' ? [...INGEST_TABLES] : ['segments'];
   let report: Record<string, unknown>;
   if (stage === 'ingest') {
-    const summary = await ingest({ ...opts.ingest, dump: plan.input.file, db: scratch, index: plan.input.index, force: false, memory: opts.memory, unit: { fromSeq: u.from_seq, toSeq: u.to_seq } });
+    const input = plan.inputs[u.input]!;
+    const summary = await ingest({ ...opts.ingest, dump: input.file, db: scratch, index: input.index, force: false, memory: opts.memory, unit: { fromSeq: u.from_seq, toSeq: u.to_seq } });
+    // end_seq: where the unit's pages end, counted from its input's start
     report = { summary, kind: summary.inputs?.[0]?.kind ?? 'wiki', end_seq: summary.inputs?.[0]?.end_seq ?? u.to_seq };
   } else {
-    await segmentScratch(scratch, dir, unit, opts);
+    await segmentScratch(scratch, dir, plan, unit, opts);
     const summary = await segment({ ...opts.segment, db: scratch, tokenizer: tokenizerOf(dir, opts), memory: opts.memory, force: false });
     report = { summary };
   }
@@ -123,14 +127,16 @@ async function pageUnit(dir: string, plan: Plan, stage: 'ingest' | 'segment', un
   try {
     if (stage === 'ingest') report.siteinfo = JSON.parse((await siteInfoText(db)) ?? 'null');
     else report.key = (await getRun(db, 'segment'))!.settings;
-    const rows: Record<string, number> = {};
+    const counts: Record<string, number> = {};
     const files: string[] = [];
+    // a PubMed file's PMIDs, which replace what the inputs before it hold of them
+    if (stage === 'ingest' && (await rows<{ n: number }>(db.conn, `SELECT count(*)::INTEGER AS n FROM information_schema.tables WHERE table_name = 'replaces'`))[0]!.n) tables.push('replaces');
     for (const t of tables) {
       const file = unitFile(dir, stage, t, unit);
-      rows[t] = await writeTable(db, t, file);
+      counts[t] = await writeTable(db, t, file);
       files.push(file);
     }
-    return { rows, files, report };
+    return { rows: counts, files, report };
   } finally {
     db.close();
     removeDb(scratch);
@@ -151,9 +157,9 @@ async function writeTable(db: Db, table: string, file: string): Promise<number> 
 
 /**
  * The scratch database a segment unit works in: the schema, the unit's articles (its ingest
- * Parquet) as the articles table, and the ingest run as the catalog records it.
+ * Parquet, numbered as in the catalog) as the articles table, and the ingest run as the catalog records it.
  */
-async function segmentScratch(scratch: string, dir: string, unit: number, opts: TaskOptions): Promise<void> {
+async function segmentScratch(scratch: string, dir: string, plan: Plan, unit: number, opts: TaskOptions): Promise<void> {
   const catalog = await openDb(join(dir, 'linkbert.duckdb'), { readOnly: true, memory: opts.memory });
   let ingestRow: RunRow | undefined;
   try {
@@ -165,7 +171,7 @@ async function segmentScratch(scratch: string, dir: string, unit: number, opts: 
   const db = await openDb(scratch, { memory: opts.memory });
   try {
     await applySchema(db);
-    await db.conn.run(`DROP TABLE articles; CREATE VIEW articles AS SELECT * FROM read_parquet('${unitFile(dir, 'ingest', 'articles', unit).replace(/'/g, "''")}')`);
+    await db.conn.run(`DROP TABLE articles; CREATE VIEW articles AS ${unitRows(dir, plan, 'articles', unit)}`);
     await putRunRow(db, ingestRow);
   } finally {
     db.close();

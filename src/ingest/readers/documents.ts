@@ -165,7 +165,9 @@ export class PubmedInput extends XmlDocumentReader {
     this.reader.close();
     const deletes = this.reader.deleted;
     // what this file says of each PMID, which replaces what earlier files said: a record, or its deletion
-    if (this.ctx.base > 0) await this.replaceEarlier([...new Set([...this.versions.pmids(), ...deletes])]);
+    const says = [...new Set([...this.versions.pmids(), ...deletes])];
+    if (this.ctx.opts.unit) await this.recordReplaces(says);
+    else if (this.ctx.base > 0) await this.replaceEarlier(says);
     let deleted = 0;
     let k = 0;
     const ready: Citation[] = [];
@@ -193,6 +195,13 @@ export class PubmedInput extends XmlDocumentReader {
     if (k !== this.versions.records) throw new DumpSyntaxError(`${this.ctx.file}: changed while it was read (${this.versions.records} records, then ${k})`);
     if (deleted) this.ctx.opts.log?.(`${this.ctx.file}: ${deleted} record(s) removed by its DeleteCitation`);
     if (this.versions.superseded) this.ctx.opts.log?.(`${this.ctx.file}: ${this.versions.superseded} older version(s) of records left out (the highest Version of a PMID wins)`);
+  }
+
+  /** A unit of a plan: the PMIDs this file says something of, for the plan's catalog to replace in the inputs before it. */
+  private async recordReplaces(pmids: string[]): Promise<void> {
+    const { conn } = this.ctx.db;
+    await conn.run('CREATE TABLE IF NOT EXISTS replaces (id VARCHAR NOT NULL)');
+    if (pmids.length) await conn.run('INSERT INTO replaces SELECT unnest($ids)', { ids: listValue(pmids) });
   }
 
   /**
@@ -227,11 +236,18 @@ export class BooksInput extends DocumentReader {
     throw new Error('internal error: books are read from their files');
   }
 
-  /** Reads every book; `progress` after each. */
-  async read(progress: () => void): Promise<void> {
+  /** Reads the books (those before `toSeq`, a unit's end); `progress` after each. */
+  async read(progress: () => void, toSeq?: number): Promise<void> {
     for (const { file, skip } of this.entries) {
       const seq = this.endSeq;
+      if (toSeq !== undefined && seq >= toSeq) break;
       const title = basename(file).replace(/\.txt$/i, '');
+      if (seq < this.ctx.resumeAt) {
+        // in the database already (a resume, or a unit's books start further on): not read again
+        this.endSeq++;
+        this.pagesRead++;
+        continue;
+      }
       // a link out of the folder or to nothing: a page number of its own, skipped with the reason
       if (skip) await this.sink.add({ seq, wikitextBytes: 0, skipped: { seq, page_id: null, ns: 0, title, reason: skip, line: null } });
       else await this.sink.add(plainDocumentRows(await bookDocument(file), seq, this.pagesRead + 1));
