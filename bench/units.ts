@@ -1,11 +1,14 @@
 /**
  * `npm run bench -- --units`: a planned run of a multistream bench dump (6k and 60k pages by default)
- * launched with 1 and with 2 workers of one thread each, on this machine. Per stage: wall time with
+ * launched with 1 and with 2 workers of one thread each, each worker's tasks bound to a core of its
+ * own (`launch --pin`: a task has one core, whatever threads its stage starts). Per stage: wall time with
  * W=1 and W=2 and their ratio, the CPU its tasks used, each task's peak RSS; the whole-corpus steps'
  * share of the CPU (what Amdahl's law leaves for many nodes); and a projection to English Wikipedia
  * on N nodes. Each task's CPU and peak RSS come from its completion marker.
  *
- * Flags: --sizes 6000,60000, --memory SIZE (passed to every task), --units N (units per dump, default 8).
+ * Flags: --sizes 6000,60000, --memory SIZE (passed to every task), --units N (units per dump, default 8),
+ * --no-pin (tasks not bound: a task's helper threads then use the other core too).
+ * Shards of 60,000 rows: 8 files at 60k pages, so that both workers have a file to the end.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
@@ -14,7 +17,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--units'), options: { sizes: { type: 'string', default: '6000,60000' }, memory: { type: 'string' }, units: { type: 'string', default: '8' } } });
+const { values } = parseArgs({ args: process.argv.slice(2).filter((a) => a !== '--units'), options: { sizes: { type: 'string', default: '6000,60000' }, memory: { type: 'string' }, units: { type: 'string', default: '8' }, 'no-pin': { type: 'boolean' } } });
+const pin = values['no-pin'] ? [] : ['--pin'];
 const tool = join(ROOT, '../shared/tools/make-bench-dump');
 const vocab = join(ROOT, '../shared/fixtures/tokenizer/bert-base-cased-vocab.txt');
 if (!existsSync(tool) || !existsSync(vocab)) {
@@ -56,8 +60,8 @@ async function measure(dump: string, pages: number, workers: number): Promise<{ 
   rmSync(dir, { recursive: true, force: true }); // this bench's own folder
   const streams = Number(spawnSync('bash', ['-c', `bzip2 -dc '${dump.replace(/\.xml\.bz2$/, '-index.txt.bz2')}' | cut -d: -f1 | uniq | wc -l`], { encoding: 'utf8' }).stdout.trim());
   const k = Math.max(1, Math.ceil(streams / Number(values.units)));
-  await linkbert(['plan', '--out', dir, '--dump', dump, '--tokenizer', vocab, '--unit-streams', String(k)]);
-  const run = await linkbert(['launch', '--out', dir, '--workers', String(workers), '--threads', '1', '--json', ...(values.memory ? ['--memory', values.memory] : [])]);
+  await linkbert(['plan', '--out', dir, '--dump', dump, '--tokenizer', vocab, '--unit-streams', String(k), '--shard-rows', '60000']);
+  const run = await linkbert(['launch', '--out', dir, '--workers', String(workers), '--threads', '1', ...pin, '--json', ...(values.memory ? ['--memory', values.memory] : [])]);
   const launched = JSON.parse(run.stdout) as { units: Record<string, { seconds: number }> };
   const stages: Record<string, StageFigures> = {};
   let wikitextMb = 0;
@@ -75,7 +79,7 @@ for (const pages of values.sizes!.split(',').map(Number)) {
   const dump = dumpOf(pages);
   const one = await measure(dump, pages, 1);
   const two = await measure(dump, pages, 2);
-  console.log(`\n${pages.toLocaleString('en')} pages (${one.wikitextMb.toFixed(0)} MB of wikitext), ${Object.values(one.stages)[0]!.units} units, one thread per task`);
+  console.log(`\n${pages.toLocaleString('en')} pages (${one.wikitextMb.toFixed(0)} MB of wikitext), ${Object.values(one.stages)[0]!.units} units, one thread per task${pin.length ? ', each bound to a core' : ' (not bound to cores)'}`);
   console.log(`${pad('stage', 9)}${pad('W=1 wall', 11)}${pad('W=2 wall', 11)}${pad('speed-up', 10)}${pad('CPU-s', 9)}peak RSS per task`);
   let cpuAll = 0;
   let cpuGlobal = 0;

@@ -22,6 +22,7 @@ export function launchCommand(name: 'launch' | 'resume'): Command {
       { name: 'executor', type: 'string', placeholder: 'NAME', default: 'local', help: 'local: child processes on this machine; slurm: job arrays chained by dependencies (sbatch); k8s: Indexed Job manifests (with --dry-run)' },
       { name: 'workers', type: 'number', range: { integer: true, min: 1 }, default: 1, help: 'units run at once (each task gets cores ÷ W threads)' },
       { name: 'threads', type: 'number', range: { integer: true, min: 1 }, help: 'threads of each task (default: the cores ÷ W)' },
+      { name: 'pin', type: 'boolean', help: 'local: bind each worker\'s tasks to cores of their own (taskset), as Slurm binds a task to its CPUs' },
       { name: 'retries', type: 'number', range: { integer: true, min: 0 }, default: 3, help: 'times a unit whose task died (killed, out of memory) is run again' },
       { name: 'partition', type: 'string', placeholder: 'P', help: 'slurm: the partition' },
       { name: 'time', type: 'string', placeholder: 'T', help: 'slurm: each job\'s time limit (e.g. 2:00:00); a job near it stops its task and is requeued' },
@@ -72,6 +73,7 @@ export function launchCommand(name: 'launch' | 'resume'): Command {
       const s = await launchLocal(dir, plan, {
         workers: flags.workers as number,
         threads: flags.threads as number | undefined,
+        pin: Boolean(flags.pin),
         retries: flags.retries as number,
         argv: [process.execPath, BIN],
         taskFlags,

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { cli, HAVE_SHARED, makeMultistream, query, replicateSample, ROOT, SHARED, tmp } from './helpers.ts';
@@ -82,7 +83,9 @@ test('a plan of a multistream dump, launched with 1 or 3 workers or with units h
   const plan = JSON.parse(readFileSync(join(d, 'out/plan.json'), 'utf8')) as { units: unknown[] };
   assert.equal(plan.units.length, 3, '18 page streams in units of 6');
   assert.deepEqual(await planned(join(d, 'w3'), [...flags, '--unit-streams', '6'], [['launch', '--workers', '3']]), { ...ref, shards: shardDigestsAt(d, 'w3', ref) });
-  assert.deepEqual(await planned(join(d, 'half'), [...flags, '--unit-streams', '3'], [['launch', '--workers', '2']]), { ...ref, shards: shardDigestsAt(d, 'half', ref) });
+  // each worker's tasks bound to a core of their own, where there are two
+  const pin = availableParallelism() >= 2 ? ['--pin'] : [];
+  assert.deepEqual(await planned(join(d, 'half'), [...flags, '--unit-streams', '3'], [['launch', '--workers', '2', '--threads', '1', ...pin]]), { ...ref, shards: shardDigestsAt(d, 'half', ref) });
   // progress of the page stages in pages per second, with an ETA until the last unit
   assert.match(launchLog, /ingest: unit \d done; 1\/6 units, [\d,]+ pages\/s, ETA \d+ s/);
   assert.match(launchLog, /segment: unit \d done; 6\/6 units, [\d,]+ pages\/s\n/);
@@ -190,6 +193,10 @@ test('a plan with other settings in the same folder is refused, saying what diff
     assert.match(r.stderr, /holds a plan with other settings: /);
     assert.match(r.stderr, says);
   }
+  // more workers bound to cores than there are cores: refused before anything runs
+  const pinned = await cli(['resume', '--out', dir, '--workers', String(availableParallelism() + 1), '--threads', '1', '--pin']);
+  assert.equal(pinned.code, 1);
+  assert.match(pinned.stderr, new RegExp(`--pin: ${availableParallelism() + 1} workers of 1 thread\\(s\\) need ${availableParallelism() + 1} cores, and this machine has ${availableParallelism()}`));
   assert.deepEqual(filesUnder(dir).map((f) => `${f} ${statSync(join(dir, f)).mtimeMs}`), before, 'nothing changed');
   // a folder of the user's is not taken for a plan
   const users = join(d, 'users');

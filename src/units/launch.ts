@@ -6,7 +6,7 @@
  * itself, the launcher leaves only complete units behind: `resume` (a launch again) runs the rest,
  * with any number of workers.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { PLAN_STAGES, stageUnits, type Plan, type PlanStage } from './plan.js';
 import { doneMarker, unitState } from './markers.js';
@@ -15,6 +15,12 @@ export interface LaunchOptions {
   workers: number;
   /** threads of each task (default: the cores shared out among the workers) */
   threads?: number;
+  /**
+   * Binds each worker's tasks to cores of their own (worker k: cores k·threads … (k+1)·threads - 1,
+   * with taskset), as Slurm binds a task to its --cpus-per-task: a task then has its threads and no
+   * more, whatever threads its stage starts (ingest's parsers beside its reader, lbzip2, the tokenizer's).
+   */
+  pin?: boolean;
   /** the command that runs a task: argv before `task` (node and bin/linkbert.js) */
   argv: string[];
   /** flags passed to every task (--memory …) */
@@ -45,6 +51,8 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
   const workers = Math.max(1, opts.workers);
   // each task's threads: the cores shared out among the tasks at work at once
   const threads = opts.threads ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  if (opts.pin && workers * threads > availableParallelism()) throw new Error(`--pin: ${workers} workers of ${threads} thread(s) need ${workers * threads} cores, and this machine has ${availableParallelism()}`);
+  if (opts.pin && spawnSync('taskset', ['-c', '0', 'true']).status !== 0) throw new Error('--pin binds tasks to cores with taskset (util-linux), which is not here or cannot bind');
   const summary: LaunchSummary = { stage: 'launch', out: dir, workers, units: {}, seconds: 0 };
   for (const { name: stage } of PLAN_STAGES) {
     const all = stageUnits(plan, stage, dir);
@@ -60,9 +68,10 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
     const pagesTotal = all.every((u) => pagesOf(u) !== null) ? all.reduce((n, u) => n + pagesOf(u)!, 0) : null;
     let pagesLeft = pagesTotal === null ? null : todo.reduce((n, u) => n + pagesOf(u)!, 0);
     let pagesRan = 0;
-    const runOne = async (): Promise<void> => {
+    const runOne = async (worker: number): Promise<void> => {
+      const cores = opts.pin ? `${worker * threads}-${(worker + 1) * threads - 1}` : null;
       for (let u = queue.shift(); u !== undefined && !failure; u = queue.shift()) {
-        const r = await child(stage, u, threads);
+        const r = await child(stage, u, threads, cores);
         if (r.code === 0) {
           s.ran++;
           const done = s.skipped + s.ran;
@@ -87,16 +96,17 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, runOne));
+    await Promise.all(Array.from({ length: Math.min(workers, todo.length) }, (_, k) => runOne(k)));
     s.seconds = Math.round(performance.now() - ts) / 1000;
     if (failure) throw failure;
   }
   summary.seconds = Math.round(performance.now() - t0) / 1000;
   return summary;
 
-  function child(stage: PlanStage, unit: number, threads: number): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
+  function child(stage: PlanStage, unit: number, threads: number, cores: string | null): Promise<{ code: number | null; signal: NodeJS.Signals | null; stderr: string }> {
     return new Promise((resolve) => {
-      const args = [...opts.argv, 'task', stage, '--out', dir, '--unit', String(unit), '--workers', String(threads), ...opts.taskFlags];
+      // taskset execs the task in its own process: a signal to the child reaches the task
+      const args = [...(cores ? ['taskset', '-c', cores] : []), ...opts.argv, 'task', stage, '--out', dir, '--unit', String(unit), '--workers', String(threads), ...opts.taskFlags];
       const p = spawn(args[0]!, args.slice(1), { stdio: ['ignore', 'ignore', 'pipe'], env: opts.env ?? process.env });
       let stderr = '';
       p.stderr.on('data', (b: Buffer) => {
