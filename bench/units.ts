@@ -80,11 +80,13 @@ for (const pages of values.sizes!.split(',').map(Number)) {
   const one = await measure(dump, pages, 1);
   const two = await measure(dump, pages, 2);
   console.log(`\n${pages.toLocaleString('en')} pages (${one.wikitextMb.toFixed(0)} MB of wikitext), ${Object.values(one.stages)[0]!.units} units, one thread per task${pin.length ? ', each bound to a core' : ' (not bound to cores)'}`);
-  console.log(`${pad('stage', 9)}${pad('W=1 wall', 11)}${pad('W=2 wall', 11)}${pad('speed-up', 10)}${pad('CPU-s', 9)}peak RSS per task`);
+  console.log(`${pad('stage', 9)}${pad('W=1 wall', 11)}${pad('W=2 wall', 11)}${pad('speed-up', 12)}${pad('CPU-s', 9)}${pad('W=2 CPU-s', 11)}${pad('W=2 busy', 10)}peak RSS per task`);
   let cpuAll = 0;
   let cpuGlobal = 0;
   let parallel1 = 0;
   let parallel2 = 0;
+  let cpuParallel1 = 0;
+  let cpuParallel2 = 0;
   for (const [stage, f] of Object.entries(one.stages)) {
     const g = two.stages[stage]!;
     cpuAll += f.cpu;
@@ -92,11 +94,16 @@ for (const pages of values.sizes!.split(',').map(Number)) {
     else {
       parallel1 += f.wall;
       parallel2 += g.wall;
+      cpuParallel1 += f.cpu;
+      cpuParallel2 += g.cpu;
     }
-    console.log(`${pad(stage, 9)}${pad(`${f.wall.toFixed(1)} s`, 11)}${pad(`${g.wall.toFixed(1)} s`, 11)}${pad(GLOBAL.has(stage) ? '(one task)' : `${(f.wall / g.wall).toFixed(2)}×`, 10)}${pad(f.cpu.toFixed(1), 9)}${f.rss} MB`);
+    // busy: the tasks' CPU over the two cores' time in the stage, what the pool leaves idle or spends itself
+    const busy = GLOBAL.has(stage) ? '' : `${((100 * g.cpu) / (2 * g.wall)).toFixed(0)}%`;
+    console.log(`${pad(stage, 9)}${pad(`${f.wall.toFixed(1)} s`, 11)}${pad(`${g.wall.toFixed(1)} s`, 11)}${pad(GLOBAL.has(stage) ? '(one task)' : `${(f.wall / g.wall).toFixed(2)}×`, 12)}${pad(f.cpu.toFixed(1), 9)}${pad(GLOBAL.has(stage) ? '' : g.cpu.toFixed(1), 11)}${pad(busy, 10)}${f.rss} MB`);
   }
   const share = cpuGlobal / cpuAll;
   console.log(`parallel stages (ingest, segment, shards): W=2 ${(parallel1 / parallel2).toFixed(2)}× W=1 (target ≥ 1.7×); whole launch ${one.wall.toFixed(1)} s → ${two.wall.toFixed(1)} s`);
+  console.log(`  the cores busy with tasks at W=2: ${((100 * cpuParallel2) / (2 * parallel2)).toFixed(0)}%; the same units took ${((100 * (cpuParallel2 - cpuParallel1)) / cpuParallel1).toFixed(0)}% more CPU-s at W=2 than at W=1 (two tasks at once share the machine's caches and memory)`);
   console.log(`whole-corpus steps: ${(100 * share).toFixed(1)}% of the CPU (target ≤ 5% at 60k): Amdahl allows ${(1 / share).toFixed(0)}× on enough nodes`);
   // English Wikipedia: ~90 GB of article wikitext (as docs/benchmarks.md assumes), linear in the wikitext
   const scale = 90_000 / Math.max(one.wikitextMb, 1e-9);

@@ -1,17 +1,41 @@
 /** `linkbert launch` and `linkbert resume`: run a plan's units with a pool of workers. */
 import { fileURLToPath } from 'node:url';
-import { JSON_FLAG, MEMORY_FLAG, memoryOf, UsageError, type Command } from '../src/cli/args.js';
+import { JSON_FLAG, MEMORY_FLAG, memoryOf, UsageError, type Command, type Flag, type ParsedArgs } from '../src/cli/args.js';
 import { log } from '../src/cli/report.js';
 import { basename, resolve } from 'node:path';
 import { k8sManifests } from '../src/units/k8s.js';
 import { launchLocal } from '../src/units/launch.js';
 import { launchSlurm } from '../src/units/slurm.js';
-import { readPlan } from '../src/units/plan.js';
+import { expandInputs } from '../src/ingest/inputs.js';
+import { OPERATIONAL, readPlan, type Plan } from '../src/units/plan.js';
 import { OUT_FLAG } from './plan.js';
+import { runFlags } from './run.js';
 
 const BIN = fileURLToPath(new URL('../bin/linkbert.js', import.meta.url));
 
 export const EXECUTORS = ['local', 'slurm', 'k8s'];
+
+/**
+ * The flags of `run` that decide the output, taken (hidden from the help) so that a launch or
+ * resume that names one is checked against the plan rather than refused as unknown: the plan's
+ * value goes on, any other is refused.
+ */
+const PLAN_FLAGS: Flag[] = runFlags()
+  .filter((f) => !OPERATIONAL.has(f.name) && f.name !== 'json' && f.name !== 'help')
+  .map((f) => ({ ...f, default: undefined, hidden: true }));
+
+function checkSettings(dir: string, plan: Plan, flags: ParsedArgs['flags']): void {
+  const differ: string[] = [];
+  for (const f of PLAN_FLAGS) {
+    const given = flags[f.name];
+    if (given === undefined || given === false) continue;
+    if (f.name === 'dump') {
+      const inputs = expandInputs(given as string[]).join(' + ');
+      if (inputs !== plan.source.dump) differ.push(`--dump ${inputs} (the plan reads ${plan.source.dump})`);
+    } else if (JSON.stringify(given) !== JSON.stringify(plan.settings[f.name] ?? null)) differ.push(`--${f.name} ${JSON.stringify(given)} (the plan's is ${JSON.stringify(plan.settings[f.name] ?? null)})`);
+  }
+  if (differ.length) throw new Error(`${dir} holds a plan with other settings than ${differ.join(', ')}: a plan's settings are fixed; make a new plan in another --out (nothing was changed)`);
+}
 
 export function launchCommand(name: 'launch' | 'resume'): Command {
   return {
@@ -37,11 +61,14 @@ export function launchCommand(name: 'launch' | 'resume'): Command {
       { name: 'image', type: 'string', placeholder: 'IMAGE', default: 'linkbert-pipeline:latest', help: 'k8s: a container image with node and linkbert on its PATH' },
       MEMORY_FLAG,
       JSON_FLAG,
+      ...PLAN_FLAGS,
     ],
+    note: "Any flag of `linkbert run` that decides the output (--seed, --tokenizer, --dump…) is taken too, and checked: the plan's value goes on, another is refused (a plan's settings are fixed).",
     async run({ flags, argv }) {
       if (!EXECUTORS.includes(flags.executor as string)) throw new UsageError(`--executor must be ${EXECUTORS.join(' or ')}, not '${String(flags.executor)}'`);
       const dir = flags.out as string;
       const plan = readPlan(dir);
+      checkSettings(dir, plan, flags);
       const taskFlags = ['--memory', `${memoryOf(flags)}B`];
       if (flags.executor === 'k8s') {
         if (!flags['dry-run']) throw new UsageError('--executor k8s writes manifests only: add --dry-run (and apply them with kubectl)');

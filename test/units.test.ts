@@ -166,7 +166,10 @@ test('kill -9 of a task after its temporary file and before the rename, after th
   await new Promise((r) => launcher.on('close', r));
   const status = await cli(['status', '--out', dir, '--json']);
   assert.equal(status.code, 0, status.stderr);
-  assert.equal((JSON.parse(status.stdout) as { complete: boolean }).complete, false);
+  const st = JSON.parse(status.stdout) as { complete: boolean; progress: { ingest: { pages_done: number; pages: number; pages_per_s: number } | null } };
+  assert.equal(st.complete, false);
+  // the pages the done ingest units hold, of the index's 342, and the rate so far
+  assert.ok(st.progress.ingest && st.progress.ingest.pages === 342 && st.progress.ingest.pages_done > 0 && st.progress.ingest.pages_per_s > 0, JSON.stringify(st.progress));
   const r = await cli(['resume', '--out', dir, '--workers', '3']);
   assert.equal(r.code, 0, r.stderr);
   assert.deepEqual(await dbDigests(join(dir, 'linkbert.duckdb')), ref.tables);
@@ -191,6 +194,19 @@ test('a plan with other settings in the same folder is refused, saying what diff
     const r = await cli([...base, ...other]);
     assert.equal(r.code, 1, other.join(' '));
     assert.match(r.stderr, /holds a plan with other settings: /);
+    assert.match(r.stderr, says);
+  }
+  // a resume that names a setting: the plan's goes on, another is refused
+  const same = await cli(['resume', '--out', dir, '--seed', '12345', '--max-seq-len', '128']);
+  assert.equal(same.code, 0, same.stderr);
+  for (const [other, says] of [
+    [['--seed', '7'], /--seed 7 \(the plan's is 12345\)/],
+    [['--tokenizer', join(d, 'vocab.txt')], /--tokenizer ".*vocab\.txt" \(the plan's is null\)/],
+    [['--dump', join(d, 'six-multistream.xml.bz2'), '--dump', join(d, 'six-multistream.xml.bz2')], /--dump .* \+ .* \(the plan reads /],
+  ] as [string[], RegExp][]) {
+    const r = await cli(['resume', '--out', dir, ...other]);
+    assert.equal(r.code, 1, other.join(' '));
+    assert.match(r.stderr, /holds a plan with other settings than /);
     assert.match(r.stderr, says);
   }
   // more workers bound to cores than there are cores: refused before anything runs

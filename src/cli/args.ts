@@ -14,6 +14,8 @@ export interface Flag {
   range?: Range;
   /** the command cannot run without it (shown unbracketed in the usage line; the command checks it) */
   required?: boolean;
+  /** parsed, but left out of the usage line and the help (the command's help says what they are) */
+  hidden?: boolean;
 }
 
 export interface Range { integer?: boolean; min?: number; max?: number; above?: number; below?: number }
@@ -43,6 +45,8 @@ export interface Command {
   flags: Flag[];
   /** positional arguments allowed */
   positionals?: boolean;
+  /** a last paragraph of the help (what the hidden flags are) */
+  note?: string;
   run(args: ParsedArgs): Promise<number>;
 }
 
@@ -61,7 +65,7 @@ export const JSON_FLAG: Flag = { name: 'json', type: 'boolean', help: 'print the
 export function usageLine(cmd: Command): string {
   if (cmd.usage) return cmd.usage;
   const part = (f: Flag) => `--${f.name}${f.type === 'boolean' ? '' : ` ${f.placeholder ?? (f.type === 'number' ? 'N' : 'VALUE')}`}`;
-  return [`linkbert ${cmd.name}`, ...cmd.flags.map((f) => (f.required ? part(f) : `[${part(f)}]`))].join(' ');
+  return [`linkbert ${cmd.name}`, ...cmd.flags.filter((f) => !f.hidden).map((f) => (f.required ? part(f) : `[${part(f)}]`))].join(' ');
 }
 
 export function parse(cmd: Command, argv: string[]): ParsedArgs {
@@ -103,6 +107,8 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
       const why = f.range ? outOfRange(n, f.range) : null;
       if (why) throw new UsageError(`--${f.name} ${why}`);
       flags[f.name] = n;
+    } else if (f.type === 'size' && v === undefined && f.default === undefined) {
+      flags[f.name] = undefined;
     } else if (f.type === 'size') {
       const text = String(v ?? f.default);
       try {
@@ -118,7 +124,7 @@ export function parse(cmd: Command, argv: string[]): ParsedArgs {
 
 export function helpText(cmd: Command): string {
   const lines = [`linkbert ${cmd.name} — ${cmd.summary}`, '', `usage: ${usageLine(cmd)}`, '', 'flags:'];
-  const rows = cmd.flags.map((f) => {
+  const rows = cmd.flags.filter((f) => !f.hidden).map((f) => {
     const left = `--${f.name}${f.type === 'boolean' ? '' : ` ${f.placeholder ?? (f.type === 'number' ? 'N' : 'VALUE')}`}`;
     const def = f.default !== undefined && f.type !== 'boolean' ? ` (default: ${f.default})` : '';
     const range = f.range ? ` [${rangeText(f.range)}]` : '';
@@ -127,6 +133,7 @@ export function helpText(cmd: Command): string {
   rows.push(['--help', 'show this help']);
   const w = Math.max(...rows.map((r) => r[0]!.length));
   for (const [l, r] of rows) lines.push(`  ${l!.padEnd(w)}  ${r}`);
+  if (cmd.note) lines.push('', cmd.note);
   return lines.join('\n');
 }
 

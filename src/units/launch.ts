@@ -9,7 +9,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { availableParallelism } from 'node:os';
 import { PLAN_STAGES, stageUnits, type Plan, type PlanStage } from './plan.js';
-import { doneMarker, unitState } from './markers.js';
+import { doneAt, doneMarker, unitState } from './markers.js';
 
 export interface LaunchOptions {
   workers: number;
@@ -39,7 +39,7 @@ export interface LaunchSummary {
 }
 
 /** The pages of a unit of ingest or segment (a run of pages), where the plan knows them; else null. */
-function unitPages(plan: Plan, stage: PlanStage, u: number): number | null {
+export function unitPages(plan: Plan, stage: PlanStage, u: number): number | null {
   if (stage !== 'ingest' && stage !== 'segment') return null;
   const unit = plan.units[u];
   const end = unit ? (unit.to_seq ?? plan.inputs[unit.input]!.pages) : null;
@@ -116,6 +116,28 @@ export async function launchLocal(dir: string, plan: Plan, opts: LaunchOptions):
       p.on('close', (code, signal) => resolve({ code, signal, stderr }));
     });
   }
+}
+
+/**
+ * How far a page stage is, from its markers: pages done of all, and the rate since its first done
+ * unit began (whatever the workers, the machines); the ETA at that rate. Null where the plan does
+ * not know its units' pages (inputs without an index) or none is done.
+ */
+export function pageProgress(dir: string, plan: Plan, stage: 'ingest' | 'segment', now = Date.now()): { pages_done: number; pages: number; pages_per_s: number; eta_s: number } | null {
+  const units = stageUnits(plan, stage, dir);
+  if (!units.every((u) => unitPages(plan, stage, u) !== null)) return null;
+  let done = 0;
+  let since = Infinity;
+  for (const u of units) {
+    const m = doneMarker(dir, plan, stage, u);
+    if (!m) continue;
+    done += unitPages(plan, stage, u)!;
+    since = Math.min(since, doneAt(dir, stage, u)! - m.seconds * 1000);
+  }
+  if (!done) return null;
+  const pages = units.reduce((n, u) => n + unitPages(plan, stage, u)!, 0);
+  const rate = done / Math.max((now - since) / 1000, 1e-3);
+  return { pages_done: done, pages, pages_per_s: Math.round(rate), eta_s: Math.round((pages - done) / rate) };
 }
 
 /** Each stage's units: done, running, failed (with the error) and missing. */

@@ -95,6 +95,12 @@ export async function markDone(dir: string, plan: Plan, stage: PlanStage, unit: 
   return m;
 }
 
+/** When a unit's marker was written (ms since the epoch), or null when there is none. */
+export function doneAt(dir: string, stage: PlanStage, unit: number): number | null {
+  const file = stateFile(dir, stage, 'done', unit);
+  return existsSync(file) ? statSync(file).mtimeMs : null;
+}
+
 export function markRunning(dir: string, stage: PlanStage, unit: number): void {
   writeAtomic(stateFile(dir, stage, 'running', unit), JSON.stringify({ host: hostname(), pid: process.pid, started: new Date().toISOString() }) + '\n');
 }
