@@ -103,7 +103,7 @@ for (const pages of values.sizes!.split(',').map(Number)) {
   }
   const share = cpuGlobal / cpuAll;
   console.log(`parallel stages (ingest, segment, shards): W=2 ${(parallel1 / parallel2).toFixed(2)}× W=1 (target ≥ 1.7×); whole launch ${one.wall.toFixed(1)} s → ${two.wall.toFixed(1)} s`);
-  console.log(`  the cores busy with tasks at W=2: ${((100 * cpuParallel2) / (2 * parallel2)).toFixed(0)}%; the same units took ${((100 * (cpuParallel2 - cpuParallel1)) / cpuParallel1).toFixed(0)}% more CPU-s at W=2 than at W=1 (two tasks at once share the machine's caches and memory)`);
+  console.log(`  the cores busy with tasks at W=2: ${((100 * cpuParallel2) / (2 * parallel2)).toFixed(0)}%; the same units' CPU-s at W=2 ÷ at W=1: ${(cpuParallel2 / cpuParallel1).toFixed(2)} (above 1: two tasks at once slow each other, sharing the machine's caches and memory)`);
   console.log(`whole-corpus steps: ${(100 * share).toFixed(1)}% of the CPU (target ≤ 5% at 60k): Amdahl allows ${(1 / share).toFixed(0)}× on enough nodes`);
   // English Wikipedia: ~90 GB of article wikitext (as docs/benchmarks.md assumes), linear in the wikitext
   const scale = 90_000 / Math.max(one.wikitextMb, 1e-9);
